@@ -1,0 +1,67 @@
+"""python -m indexer parse|validate|build …"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from indexer.parse import DocumentError, parse_file
+
+
+def _parse(args) -> int:
+    for path in args.files:
+        document = _read(path)
+        if document is None:
+            return 2
+        for duty in document.duties:
+            record = duty.to_dict()
+            print(json.dumps(record, ensure_ascii=False) if args.jsonl else json.dumps(record, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _validate(args) -> int:
+    ok = True
+    for path in args.files:
+        document = _read(path)
+        if document is None:
+            ok = False
+            continue
+        from indexer.validate import report
+        lines, passed = report(document)
+        print("\n".join(lines))
+        ok &= passed
+    return 0 if ok else 1
+
+
+def _read(path):
+    try:
+        return parse_file(path)
+    except (OSError, DocumentError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def _build(args) -> int:
+    from indexer import build
+    return build.main(args.rest)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m indexer", description="Township duty lists: parse, validate, build indexes.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    parse = commands.add_parser("parse", help="print duty records")
+    parse.add_argument("files", nargs="+")
+    parse.add_argument("--jsonl", action="store_true", help="one JSON record per line")
+    parse.set_defaults(run=_parse)
+    validate = commands.add_parser("validate", help="items found vs totals the documents state")
+    validate.add_argument("files", nargs="+")
+    validate.set_defaults(run=_validate)
+    build = commands.add_parser("build", help="build the search indexes (see: build --help)", add_help=False)
+    build.add_argument("rest", nargs=argparse.REMAINDER)
+    build.set_defaults(run=_build)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""Source document → duty records, with every disagreement with what the document states.
+
+A document holds one or more townships, each with up to three lists. A list starts at its
+heading; its rows are either tab-separated (one row a line) or PDF text flow (see flow.py).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer import cells, flow, layout
+from models.duty import DepartmentDuties, Duty, duty_id
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Problem:
+    line: int
+    message: str
+    severity: str = "warning"  # "error" makes validate fail
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ListSection:
+    township: str
+    region: layout.Region
+    list_type: str
+    line: int
+    heading_total: int | None = None
+    stated_total: int | None = None  # from the 说明
+    category_totals: list[tuple[str, int | None, int]] = field(default_factory=list)
+    duties: list[Duty] = field(default_factory=list)
+    body: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class ParsedDocument:
+    path: str
+    sections: list[ListSection]
+    problems: list[Problem]
+
+    @property
+    def duties(self) -> list[Duty]:
+        return [d for s in self.sections for d in s.duties]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class DocumentError(ValueError):
+    """A source document that cannot be read into records; names the file and line."""
+
+
+def parse_corpus(raw_dir: str | Path) -> list[Duty]:
+    """Every record of every document in a folder; raises DocumentError on the first bad one."""
+    duties: list[Duty] = []
+    for path in sorted(Path(raw_dir).glob("*.txt")):
+        document = parse_file(path)
+        if document.errors:
+            first = document.errors[0]
+            raise DocumentError(f"{path}: {first}")
+        duties += document.duties
+    return duties
+
+
+def parse_file(path: str | Path) -> ParsedDocument:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    return parse_text(text, path.name, _manifest_defaults(path))
+
+
+def _manifest_defaults(path: Path) -> layout.Region:
+    """Region facts a document leaves out, kept as data beside the documents."""
+    manifest = path.parent / MANIFEST
+    if not manifest.exists():
+        return layout.Region()
+    entry = json.loads(manifest.read_text(encoding="utf-8")).get(path.name, {})
+    return layout.Region(entry.get("province", ""), entry.get("prefecture", ""), entry.get("county", ""))
+
+
+def parse_text(text: str, name: str, defaults: layout.Region | None = None) -> ParsedDocument:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    problems: list[Problem] = []
+    sections = _sections(lines, defaults or layout.Region(), problems)
+    for section in sections:
+        _read_rows(section, name, problems)
+    if not sections:
+        problems.append(Problem(1, "no list heading (基本/配合/收回…事项清单) found", "error"))
+    for section in sections:
+        if not section.duties:
+            problems.append(Problem(section.line, f"{section.township} {section.list_type} list is empty", "error"))
+    return ParsedDocument(name, sections, problems)
+
+
+def _sections(lines, defaults, problems) -> list[ListSection]:
+    """Split the document at list headings, tracking region titles and 说明 totals on the way."""
+    region = layout.Region(defaults.province, defaults.prefecture, defaults.county)
+    sections: list[ListSection] = []
+    preamble: list[str] = []
+    totals: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        title = layout.region_title(line)
+        heading = layout.list_heading(line)
+        if title and not heading:
+            region = _merge(title, region)
+            continue
+        if not heading and layout.is_front_matter(line):
+            preamble.append(line)
+            continue
+        if heading:
+            found, township = layout.split_place(heading.prefix, region)
+            region = _merge(found, region)
+            if not township:
+                township = sections[-1].township if sections else ""
+            if not sections or sections[-1].township != township:
+                totals = layout.stated_totals("\n".join(preamble))
+            preamble = []
+            section = ListSection(township, layout.Region(region.province, region.prefecture, region.county),
+                                  heading.list_type, number, heading.stated_total, totals.get(heading.list_type))
+            sections.append(section)
+            continue
+        if sections:
+            sections[-1].body.append((number, line))
+        preamble.append(line)
+    for section in sections:
+        _take_count_line(section)
+        if not section.township:
+            problems.append(Problem(section.line, "list heading names no township", "error"))
+    return sections
+
+
+def _merge(found: layout.Region, known: layout.Region) -> layout.Region:
+    return layout.Region(found.province or known.province, found.prefecture or known.prefecture,
+                         found.county or known.county)
+
+
+def _take_count_line(section: ListSection) -> None:
+    """'(86项)' on the line after a heading belongs to the heading."""
+    for i, (_, line) in enumerate(section.body):
+        if not line.strip():
+            continue
+        count = layout.count_line(line)
+        if count is not None and section.heading_total is None:
+            section.heading_total = count
+            del section.body[i]
+        return
+
+
+def _read_rows(section: ListSection, file_name: str, problems: list[Problem]) -> None:
+    body = [(n, l) for n, l in section.body if not layout.is_page_mark(l)]
+    is_tabular = any(layout.is_header_row(l.split("\t")) for _, l in body if "\t" in l)
+    raw_rows = _tabular_rows(body, section, problems) if is_tabular else _flow_rows(body, section, problems)
+    for ordinal, row in enumerate(raw_rows, start=1):
+        duty = _record(section, row, ordinal, file_name, problems)
+        if duty:
+            section.duties.append(duty)
+
+
+def _tabular_rows(body, section, problems):
+    fields, category = None, ""
+    for number, line in body:
+        if not line.strip() or layout.is_table_rule(line):
+            continue
+        row = line.split("\t")
+        if layout.is_header_row(row):
+            fields = layout.column_fields(row)
+            continue
+        found = layout.category_row(row)
+        if found:
+            category = found[0]
+            section.category_totals.append((found[0], found[1], number))
+            continue
+        first = layout.plain(row[0])
+        if first.isdigit() and fields:
+            values = {f: c for f, c in zip(fields, row) if f}
+            values.setdefault("category", category)
+            yield flow.FlowRow(int(first), number, values.get("category") or category, values)
+        elif "\t" in line.strip() or first.isdigit():
+            problems.append(Problem(number, f"row cannot be placed in a table: {line.strip()[:40]}", "error"))
+        else:
+            problems.append(Problem(number, f"text outside any table row ignored: {line.strip()[:40]}"))
+
+
+def _flow_rows(body, section, problems):
+    lines, header, category = [], [], ""
+    in_header = False
+    for number, line in body:
+        text = line.strip()
+        if text.startswith("序号"):
+            in_header = True
+            header.append(text)
+            continue
+        if in_header and (not text or layout.is_header_fragment(text)):
+            header.append(text)
+            continue
+        in_header = False
+        found = layout.category_row([text]) if text else None
+        if found:
+            section.category_totals.append((found[0], found[1], number))
+            continue
+        if lines or text:
+            lines.append((number, text))
+    if not header:
+        problems.append(Problem(section.line, "no header row (序号 …) after the list heading", "error"))
+        return
+    region = section.region
+    places = (region.county, region.county[:-1], region.prefecture, region.prefecture.removesuffix("地区"))
+    yield from flow.rows(lines, flow.header_fields(" ".join(header)), places)
+
+
+def _record(section: ListSection, row: flow.FlowRow, ordinal: int, file_name: str, problems) -> Duty | None:
+    values = row.cells
+    name = cells.clean(values.get("name", ""))
+    where = f"{section.township} {section.list_type} #{row.seq}"
+    if not name:
+        problems.append(Problem(row.line, f"{where}: item has no name", "error"))
+    duty = Duty(
+        id=duty_id(section.region.county, section.township, section.list_type, ordinal),
+        province=section.region.province, prefecture=section.region.prefecture,
+        county=section.region.county, township=section.township, list_type=section.list_type,
+        category=cells.clean(row.category), seq=row.seq, name=name,
+        remarks=cells.clean(values.get("remarks", "")), source=f"{file_name}:{row.line}",
+    )
+    if section.list_type == "cooperative":
+        _fill_cooperative(duty, values, where, row.line, problems)
+    elif section.list_type == "recovered":
+        duty.receiving_departments, duty.handling = cells.parse_recovered(values.get("recovered", ""))
+        if values.get("handling"):
+            duty.handling = cells.clean(values["handling"])
+    return duty
+
+
+def _fill_cooperative(duty: Duty, values: dict, where: str, line: int, problems) -> None:
+    duty.lead_departments = cells.split_departments(values.get("leads", ""))
+    duty.department_duties = cells.split_department_duties(values.get("department_duties", ""),
+                                                           duty.lead_departments)
+    duty.township_duties = cells.split_subitems(values.get("township_duties", ""))
+    if not duty.lead_departments:
+        problems.append(Problem(line, f"{where}: no lead department"))
+    if not duty.township_duties:
+        problems.append(Problem(line, f"{where}: no township duties"))
+    if not duty.department_duties:
+        problems.append(Problem(line, f"{where}: no department duties"))
+
+
+def department_of(duties: list[DepartmentDuties]) -> list[str]:
+    return [d.department for d in duties]

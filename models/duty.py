@@ -1,0 +1,67 @@
+"""The duty record: one item of one township's list, as the document states it."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+
+LIST_TYPES = ("basic", "cooperative", "recovered")
+LIST_LABELS = {"basic": "基本", "cooperative": "配合", "recovered": "收回"}
+
+
+@dataclass
+class DepartmentDuties:
+    """One lead department and what the document says it does for this item."""
+
+    department: str
+    duties: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Duty:
+    id: str
+    province: str
+    prefecture: str
+    county: str
+    township: str
+    list_type: str
+    category: str
+    seq: int
+    name: str
+    lead_departments: list[str] = field(default_factory=list)
+    department_duties: list[DepartmentDuties] = field(default_factory=list)
+    township_duties: list[str] = field(default_factory=list)
+    receiving_departments: list[str] = field(default_factory=list)
+    handling: str = ""
+    remarks: str = ""
+    source: str = ""  # "file:line" of the item's first line
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Duty":
+        data = dict(data)
+        data["department_duties"] = [DepartmentDuties(**d) for d in data.get("department_duties", [])]
+        return cls(**data)
+
+    def departments(self) -> list[str]:
+        """Every department the item names: leads for cooperative, receivers for recovered."""
+        return self.lead_departments if self.list_type == "cooperative" else self.receiving_departments
+
+    def duty_texts(self) -> list[str]:
+        """What is done, by the departments and by the township, as plain sentences."""
+        texts = [d for dd in self.department_duties for d in dd.duties]
+        texts += self.township_duties
+        if self.handling:
+            texts.append(self.handling)
+        return texts
+
+
+def duty_id(county: str, township: str, list_type: str, ordinal: int) -> str:
+    """Stable id from where the item sits, so rebuilds keep links working.
+
+    `ordinal` is the item's position within its list (1-based), not the document's 序号,
+    because some documents restart 序号 in every category.
+    """
+    key = f"{county}|{township}|{list_type}|{ordinal}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]

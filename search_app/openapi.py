@@ -1,0 +1,344 @@
+"""The OpenAPI 3 document served at /api/openapi.json.
+
+Built in Python from the same constants `params.py` enforces, so the limits it states are the
+limits the API applies.
+"""
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+
+from search_app import params
+
+STR = {"type": "string"}
+STR_LIST = {"type": "array", "items": STR}
+NUM = {"type": "number"}
+INT = {"type": "integer"}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _ok(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _text_param(name: str, description: str, limit: int, required: bool = False, example=None) -> dict:
+    schema = {"type": "string", "maxLength": limit}
+    if required:
+        schema["minLength"] = 1
+        schema["pattern"] = params.TEXT_PATTERN
+    p = {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+    if example is not None:
+        p["example"] = example
+    return p
+
+
+def _int_param(name: str, description: str, default: int, low: int, high: int) -> dict:
+    return {
+        "name": name, "in": "query", "required": False, "description": description,
+        "schema": {"type": "integer", "minimum": low, "maximum": high, "default": default},
+    }
+
+
+ERRORS_COMMON = {
+    "400": _error("Invalid parameter: unknown, repeated, malformed, out of range or too long."),
+    "405": _error("Only GET and HEAD are allowed."),
+    "413": _error("Request body too large."),
+    "503": _error("The index is not loaded yet."),
+}
+
+DUTY_ID = {
+    "name": "id", "in": "path", "required": True, "description": "Duty id (stable across rebuilds).",
+    "schema": {"type": "string", "pattern": params.DUTY_ID_RE.pattern},
+}
+
+FILTER_PARAMS = [
+    _text_param("province", "Filter: province (exact value, see facets).", params.FILTER_MAX),
+    _text_param("prefecture", "Filter: prefecture (exact value).", params.FILTER_MAX),
+    _text_param("county", "Filter: county (exact value).", params.FILTER_MAX),
+    _text_param("township", "Filter: township (exact value).", params.FILTER_MAX),
+    {
+        "name": "list_type", "in": "query", "required": False,
+        "description": "Filter: basic (基本), cooperative (配合) or recovered (收回).",
+        "schema": {"type": "string", "enum": list(params.LIST_TYPES)},
+    },
+    _text_param("category", "Filter: category (exact value).", params.FILTER_MAX),
+    _text_param("department", "Filter: lead or receiving department (exact value).", params.FILTER_MAX),
+]
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "description": "Machine-readable code, e.g. invalid_parameter."},
+                    "message": {"type": "string", "description": "Human-readable message (Chinese)."},
+                    "param": {"type": "string", "description": "The offending parameter, when there is one."},
+                },
+            }
+        },
+    },
+    "DepartmentDuties": {
+        "type": "object",
+        "required": ["department", "duties"],
+        "properties": {"department": STR, "duties": STR_LIST},
+    },
+    "Duty": {
+        "type": "object",
+        "description": "One item of one township's list, as the document states it.",
+        "required": [
+            "id", "province", "prefecture", "county", "township", "list_type", "category", "seq", "name",
+            "lead_departments", "department_duties", "township_duties", "receiving_departments",
+            "handling", "remarks", "source",
+        ],
+        "properties": {
+            "id": STR,
+            "province": STR,
+            "prefecture": STR,
+            "county": STR,
+            "township": STR,
+            "list_type": {"type": "string", "enum": list(params.LIST_TYPES)},
+            "category": STR,
+            "seq": INT,
+            "name": STR,
+            "lead_departments": STR_LIST,
+            "department_duties": {"type": "array", "items": _ref("DepartmentDuties")},
+            "township_duties": STR_LIST,
+            "receiving_departments": STR_LIST,
+            "handling": STR,
+            "remarks": STR,
+            "source": {"type": "string", "description": "file:line of the item's first line"},
+        },
+    },
+    "Highlights": {
+        "type": "object",
+        "description": "HTML-escaped text in which matches are wrapped in <mark>…</mark>.",
+        "properties": {"name": STR, "duties": STR_LIST},
+    },
+    "Hit": {
+        "type": "object",
+        "required": ["duty", "score", "highlights"],
+        "properties": {"duty": _ref("Duty"), "score": NUM, "highlights": _ref("Highlights")},
+    },
+    "FacetValue": {
+        "type": "object",
+        "required": ["value", "count"],
+        "properties": {"value": STR, "count": INT},
+    },
+    "SearchResponse": {
+        "type": "object",
+        "required": ["query", "mode", "total", "page", "size", "hits", "facets", "took_ms", "filters"],
+        "properties": {
+            "query": STR,
+            "mode": {"type": "string", "enum": list(params.MODES)},
+            "total": INT,
+            "page": INT,
+            "size": INT,
+            "hits": {"type": "array", "items": _ref("Hit")},
+            "facets": {
+                "type": "object",
+                "description": "Counts per value for each filter field over all matches.",
+                "additionalProperties": {"type": "array", "items": _ref("FacetValue")},
+                "properties": {f: {"type": "array", "items": _ref("FacetValue")} for f in params.FILTER_FIELDS},
+            },
+            "took_ms": NUM,
+            "filters": {
+                "type": "object", "description": "The filters applied.",
+                "additionalProperties": STR,
+            },
+        },
+    },
+    "OwnerResult": {
+        "type": "object",
+        "required": ["township", "county", "prefecture", "province", "status", "duty", "score", "alternatives"],
+        "properties": {
+            "township": STR,
+            "county": STR,
+            "prefecture": STR,
+            "province": STR,
+            "status": {
+                "type": "string", "enum": ["basic", "cooperative", "recovered", "not_listed"],
+                "description": "not_listed: nothing on this township's lists matches well (清单之外无事项).",
+            },
+            "duty": {"oneOf": [_ref("Duty"), {"type": "null"}]},
+            "score": {"type": ["number", "null"]},
+            "alternatives": {"type": "array", "items": _ref("ScoredDuty")},
+        },
+    },
+    "OwnerResponse": {
+        "type": "object",
+        "required": ["query", "threshold", "results"],
+        "properties": {
+            "query": STR,
+            "threshold": NUM,
+            "results": {"type": "array", "items": _ref("OwnerResult")},
+        },
+    },
+    "ScoredDuty": {
+        "type": "object",
+        "required": ["duty", "score"],
+        "properties": {"duty": _ref("Duty"), "score": NUM},
+    },
+    "SimilarResponse": {
+        "type": "object",
+        "required": ["id", "k", "other_townships", "results"],
+        "properties": {
+            "id": STR, "k": INT, "other_townships": {"type": "boolean"},
+            "results": {"type": "array", "items": _ref("ScoredDuty")},
+        },
+    },
+    "ComparePair": {
+        "type": "object",
+        "required": ["a", "b", "score"],
+        "properties": {"a": _ref("Duty"), "b": _ref("Duty"), "score": NUM},
+    },
+    "CompareResponse": {
+        "type": "object",
+        "required": ["a", "b", "threshold", "pairs", "only_a", "only_b"],
+        "properties": {
+            "a": {}, "b": {},
+            "threshold": NUM,
+            "pairs": {"type": "array", "items": _ref("ComparePair")},
+            "only_a": {"type": "array", "items": _ref("Duty")},
+            "only_b": {"type": "array", "items": _ref("Duty")},
+        },
+    },
+    "Township": {
+        "type": "object",
+        "required": ["province", "prefecture", "county", "township", "counts", "total"],
+        "properties": {
+            "province": STR, "prefecture": STR, "county": STR, "township": STR,
+            "counts": {
+                "type": "object", "required": list(params.LIST_TYPES),
+                "properties": {t: INT for t in params.LIST_TYPES},
+            },
+            "total": INT,
+        },
+    },
+    "TownshipsResponse": {
+        "type": "object",
+        "required": ["total", "townships"],
+        "properties": {"total": INT, "townships": {"type": "array", "items": _ref("Township")}},
+    },
+    "Health": {
+        "type": "object",
+        "required": ["loaded", "records", "model", "backend", "index_dir", "built_at"],
+        "properties": {
+            "loaded": {"type": "boolean"},
+            "records": INT,
+            "model": {"type": ["string", "null"]},
+            "backend": STR,
+            "index_dir": STR,
+            "built_at": {"type": ["string", "null"]},
+        },
+    },
+}
+
+
+def _op(op_id: str, summary: str, parameters: list, ok: dict, extra_errors: dict | None = None) -> dict:
+    responses = {"200": ok}
+    responses.update(ERRORS_COMMON)
+    responses.update(extra_errors or {})
+    return {"get": {"operationId": op_id, "summary": summary, "parameters": parameters, "responses": responses}}
+
+
+PATHS = {
+    "/api/search": _op(
+        "search", "Search duties across townships (keyword, semantic or hybrid).",
+        [
+            _text_param("q", "The task or words to look for; FTS/Elasticsearch syntax is searched as text.",
+                        params.Q_MAX, required=True, example="山林着火"),
+            {
+                "name": "mode", "in": "query", "required": False, "description": "Ranking mode.",
+                "schema": {"type": "string", "enum": list(params.MODES), "default": "hybrid"},
+            },
+            *FILTER_PARAMS,
+            _int_param("page", "Page number (1-based).", 1, 1, params.PAGE_MAX),
+            _int_param("size", "Hits per page.", params.SIZE_DEFAULT, 1, params.SIZE_MAX),
+        ],
+        _ok("Hits, facets and timing.", _ref("SearchResponse")),
+    ),
+    "/api/owner": _op(
+        "owner", "Who owns a task, per township: basic, cooperative, recovered or not on the lists.",
+        [
+            _text_param("q", "The task, in plain words.", params.Q_MAX, required=True, example="禁牧区搭圈舍"),
+            {
+                "name": "township", "in": "query", "required": False,
+                "description": f"Townships to answer for (repeatable, at most {params.TOWNSHIPS_MAX}); default all.",
+                "style": "form", "explode": True,
+                "schema": {"type": "array", "maxItems": params.TOWNSHIPS_MAX,
+                           "items": {"type": "string", "maxLength": params.FILTER_MAX}},
+            },
+        ],
+        _ok("One row per township.", _ref("OwnerResponse")),
+        {"404": _error("Unknown township.")},
+    ),
+    "/api/duties/{id}": _op(
+        "getDuty", "One duty record.", [DUTY_ID], _ok("The record.", _ref("Duty")),
+        {"404": _error("Unknown id.")},
+    ),
+    "/api/duties/{id}/similar": _op(
+        "similarDuties", "Equivalent items, by default in other townships only.",
+        [
+            DUTY_ID,
+            _int_param("k", "How many.", params.K_DEFAULT, 1, params.K_MAX),
+            {
+                "name": "other_townships", "in": "query", "required": False,
+                "description": "Only items of other townships (default true).",
+                "schema": {"type": "boolean", "default": True},
+            },
+        ],
+        _ok("Similar items, best first.", _ref("SimilarResponse")),
+        {"404": _error("Unknown id.")},
+    ),
+    "/api/compare": _op(
+        "compare", "Align two townships' lists: matching pairs and items only one side has.",
+        [
+            _text_param("a", "First township.", params.FILTER_MAX, required=True, example="渡口镇"),
+            _text_param("b", "Second township.", params.FILTER_MAX, required=True, example="补隆淖镇"),
+        ],
+        _ok("Pairs and one-sided items.", _ref("CompareResponse")),
+        {"404": _error("Unknown township.")},
+    ),
+    "/api/townships": _op(
+        "townships", "Every township with item counts per list.", [],
+        _ok("Townships.", _ref("TownshipsResponse")),
+    ),
+    "/api/health": _op(
+        "health", "Whether the index is loaded, with record count, model and backend.", [],
+        _ok("Loaded.", _ref("Health")),
+    ),
+}
+
+
+@lru_cache(maxsize=1)
+def _document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Township duty search",
+            "version": "1.0.0",
+            "description": (
+                "Search the three lists of township duties (基本/配合/收回履职事项清单). "
+                "Only GET and HEAD are accepted; unknown or repeated query parameters are rejected "
+                "with 400. Every error body is {\"error\": {\"code\", \"message\"}}."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS},
+    }
+
+
+def openapi_document() -> dict:
+    return copy.deepcopy(_document())

@@ -1,0 +1,179 @@
+"""HTML pages for staff (Chinese UI, server-rendered with Jinja autoescaping).
+
+Each page gets its data from the same `api.*_payload` function as its JSON twin, and links to it.
+Text from the documents is always escaped; the only markup let through is the `<mark>` of
+search highlights, via the `highlight` filter below.
+"""
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from search_app import api, params
+
+bp = Blueprint("pages", __name__)
+
+LIST_LABELS = {"basic": "基本", "cooperative": "配合", "recovered": "收回"}
+LIST_FULL = {"basic": "基本履职事项", "cooperative": "配合履职事项", "recovered": "上级部门收回事项"}
+STATUS_LABELS = dict(LIST_LABELS, not_listed="清单之外")
+MODE_LABELS = {"hybrid": "综合", "keyword": "关键词", "semantic": "语义"}
+FACET_LABELS = {
+    "list_type": "清单",
+    "province": "省（区）",
+    "prefecture": "市（地区）",
+    "county": "县（区）",
+    "township": "乡镇",
+    "category": "类别",
+    "department": "部门",
+}
+FACET_ORDER = ("list_type", "township", "county", "prefecture", "province", "category", "department")
+FACET_SHOWN = 12  # values listed per facet before the rest are folded away
+
+_MARK_SPLIT = re.compile(r"(<mark>|</mark>)")
+
+
+def highlight(value) -> Markup:
+    """Render engine highlight HTML safely: keep only <mark>/</mark>, escape everything else.
+
+    The engine already escapes; this does not trust it. Each text run is unescaped and escaped
+    again, so `&amp;` displays as `&` and any stray tag displays as text.
+    """
+    if value is None:
+        return Markup("")
+    out = []
+    depth = 0
+    for part in _MARK_SPLIT.split(str(value)):
+        if part == "<mark>":
+            if depth == 0:
+                out.append("<mark>")
+            depth += 1
+        elif part == "</mark>":
+            if depth == 1:
+                out.append("</mark>")
+            depth = max(depth - 1, 0)
+        elif part:
+            out.append(str(escape(html.unescape(part))))
+    if depth:
+        out.append("</mark>")
+    return Markup("".join(out))
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query parameters replaced (None removes one)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
+    for key, value in changes.items():
+        if value is None or value == "":
+            continue
+        if isinstance(value, (list, tuple)):
+            args.extend((key, v) for v in value)
+        else:
+            args.append((key, value))
+    query = urlencode(args)
+    return request.path + ("?" + query if query else "")
+
+
+def api_url(endpoint: str, **values) -> str:
+    """The JSON twin: same query string, API endpoint."""
+    base = url_for(endpoint, **values)
+    query = request.query_string.decode("latin-1")
+    return base + ("?" + query if query else "")
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(highlight, "highlight")
+    app.add_template_global(url_with, "url_with")
+    app.jinja_env.globals.update(
+        LIST_LABELS=LIST_LABELS,
+        LIST_FULL=LIST_FULL,
+        STATUS_LABELS=STATUS_LABELS,
+        MODE_LABELS=MODE_LABELS,
+        FACET_LABELS=FACET_LABELS,
+        FACET_ORDER=FACET_ORDER,
+        FACET_SHOWN=FACET_SHOWN,
+        MODES=params.MODES,
+        Q_MAX=params.Q_MAX,
+    )
+
+
+def _townships_or_empty() -> list:
+    return api.townships_payload()["townships"]
+
+
+# -- pages --------------------------------------------------------------------------------------
+
+@bp.get("/")
+def search_page():
+    p = params.parse_search(request.args, require_q=False)
+    result = api.search_payload(p) if p else None
+    active = params.parse_filters(request.args)
+    mode = request.args.get("mode") or "hybrid"
+    pages = None
+    if result:
+        last = min(max((result["total"] + p.size - 1) // p.size, 1), params.PAGE_MAX)
+        pages = {"current": p.page, "last": last}
+    return render_template(
+        "search.html",
+        p=p,
+        q=(p.q if p else ""),
+        mode=mode,
+        active=active,
+        result=result,
+        pages=pages,
+        json_url=api_url("api.search") if p else None,
+        townships=None if p else _townships_or_empty(),
+    )
+
+
+@bp.get("/owner")
+def owner_page():
+    p = params.parse_owner(request.args, require_q=False)
+    result = api.owner_payload(p) if p else None
+    return render_template(
+        "owner.html",
+        p=p,
+        q=(p.q if p else ""),
+        selected=[params.clean_text(t) for t in request.args.getlist("township")],
+        result=result,
+        townships=_townships_or_empty(),
+        json_url=api_url("api.owner") if p else None,
+    )
+
+
+@bp.get("/duties/<duty_id>")
+def duty_page(duty_id: str):
+    sp = params.parse_similar(request.args)
+    duty = api.duty_payload(duty_id)
+    similar = api.similar_payload(duty_id, sp)
+    return render_template(
+        "duty.html",
+        duty=duty,
+        similar=similar,
+        json_url=url_for("api.duty", duty_id=duty_id),
+        similar_json_url=api_url("api.similar", duty_id=duty_id),
+    )
+
+
+@bp.get("/compare")
+def compare_page():
+    p = params.parse_compare(request.args, require=False)
+    result = api.compare_payload(p) if p else None
+    return render_template(
+        "compare.html",
+        p=p,
+        a=request.args.get("a", ""),
+        b=request.args.get("b", ""),
+        result=result,
+        townships=_townships_or_empty(),
+        json_url=api_url("api.compare") if p else None,
+    )
+
+
+@bp.get("/townships")
+def townships_page():
+    params.parse_none(request.args)
+    data = api.townships_payload()
+    return render_template("townships.html", data=data, json_url=url_for("api.townships"))

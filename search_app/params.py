@@ -1,0 +1,222 @@
+"""Query-string validation shared by the JSON API and the HTML pages.
+
+Every public endpoint reads its parameters through one of the `parse_*` functions, so a page
+and its JSON twin accept and reject exactly the same requests. Rules:
+
+- unknown parameters are rejected (a typo such as `lsit_type=basic` would otherwise silently
+  return unfiltered results);
+- a parameter may appear once, except `township` on the owner endpoint;
+- control characters in text are replaced by spaces and text is stripped; length limits apply to
+  the text as sent;
+- the limits below are also what the OpenAPI document states (see `openapi.py`).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+MODES = ("hybrid", "keyword", "semantic")
+LIST_TYPES = ("basic", "cooperative", "recovered")
+FILTER_FIELDS = ("province", "prefecture", "county", "township", "list_type", "category", "department")
+
+Q_MAX = 200          # characters in a query
+FILTER_MAX = 100     # characters in one filter value or township name
+SIZE_DEFAULT = 10
+SIZE_MAX = 100
+PAGE_MAX = 100
+K_DEFAULT = 10
+K_MAX = 50
+TOWNSHIPS_MAX = 50   # township parameters on one owner request
+DUTY_ID_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+
+# JSON-schema pattern equivalent of "contains something after cleaning".
+TEXT_PATTERN = r"[^\s\x00-\x1f\x7f-\x9f]"
+
+_INT_RE = re.compile(r"^-?[0-9]{1,9}$")
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+class ParamError(Exception):
+    """A request parameter is missing, malformed or out of range (HTTP 400)."""
+
+    code = "invalid_parameter"
+
+    def __init__(self, param: str | None, message: str, code: str | None = None):
+        super().__init__(message)
+        self.param = param
+        self.message = message
+        if code:
+            self.code = code
+
+
+@dataclass
+class SearchParams:
+    q: str
+    mode: str = "hybrid"
+    filters: dict = field(default_factory=dict)
+    page: int = 1
+    size: int = SIZE_DEFAULT
+
+
+@dataclass
+class OwnerParams:
+    q: str
+    townships: list = field(default_factory=list)
+
+
+@dataclass
+class SimilarParams:
+    k: int = K_DEFAULT
+    other_townships: bool = True
+
+
+@dataclass
+class CompareParams:
+    a: str
+    b: str
+
+
+def clean_text(value: str) -> str:
+    """Control characters become spaces; surrounding whitespace goes."""
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in value).strip()
+
+
+def _check_known(args, allowed: tuple, repeatable: tuple = ()) -> None:
+    for key in args.keys():
+        if key not in allowed:
+            names = "、".join(allowed) if allowed else "（无）"
+            raise ParamError(key, f"未知参数 {key}；可用参数：{names}", "unknown_parameter")
+        if key not in repeatable and len(args.getlist(key)) > 1:
+            raise ParamError(key, f"参数 {key} 只能出现一次", "repeated_parameter")
+
+
+def _text(args, name: str, limit: int, required: bool = False) -> str | None:
+    raw = args.get(name)
+    if raw is None or (raw == "" and not required):
+        if required:
+            raise ParamError(name, f"缺少参数 {name}", "missing_parameter")
+        return None
+    if len(raw) > limit:
+        raise ParamError(name, f"参数 {name} 不能超过 {limit} 个字符（收到 {len(raw)} 个）", "too_long")
+    value = clean_text(raw)
+    if not value:
+        if required:
+            raise ParamError(name, f"参数 {name} 不能为空", "empty_parameter")
+        return None
+    return value
+
+
+def _int(args, name: str, default: int, low: int, high: int, code: str = "out_of_range") -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    raw = raw.strip()
+    if not _INT_RE.match(raw):
+        raise ParamError(name, f"参数 {name} 须为整数", "invalid_integer")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ParamError(name, f"参数 {name} 须在 {low} 到 {high} 之间（收到 {value}）", code)
+    return value
+
+
+def _choice(args, name: str, choices: tuple, default: str | None) -> str | None:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip()
+    if value not in choices:
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        raise ParamError(name, f"参数 {name} 的值 {shown!r} 无效；可选：{'、'.join(choices)}", "invalid_choice")
+    return value
+
+
+def _bool(args, name: str, default: bool) -> bool:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ParamError(name, f"参数 {name} 须为 true 或 false", "invalid_boolean")
+
+
+SEARCH_PARAMS = ("q", "mode") + FILTER_FIELDS + ("page", "size")
+OWNER_PARAMS = ("q", "township")
+SIMILAR_PARAMS = ("k", "other_townships")
+COMPARE_PARAMS = ("a", "b")
+
+
+def parse_filters(args) -> dict:
+    filters = {}
+    for name in FILTER_FIELDS:
+        if name == "list_type":
+            value = _choice(args, name, LIST_TYPES, None)
+        else:
+            value = _text(args, name, FILTER_MAX)
+        if value:
+            filters[name] = value
+    return filters
+
+
+def parse_search(args, require_q: bool = True) -> SearchParams | None:
+    """Parameters of /api/search and of the search page.
+
+    With `require_q=False` (the page) a request without a query returns None: the page shows
+    its empty form instead of an error.
+    """
+    _check_known(args, SEARCH_PARAMS)
+    q = _text(args, "q", Q_MAX, required=require_q)
+    mode = _choice(args, "mode", MODES, "hybrid")
+    filters = parse_filters(args)
+    size = _int(args, "size", SIZE_DEFAULT, 1, SIZE_MAX)
+    page = _int(args, "page", 1, 1, PAGE_MAX, "page_out_of_range")
+    if q is None:
+        return None
+    return SearchParams(q=q, mode=mode, filters=filters, page=page, size=size)
+
+
+def parse_owner(args, require_q: bool = True) -> OwnerParams | None:
+    _check_known(args, OWNER_PARAMS, repeatable=("township",))
+    q = _text(args, "q", Q_MAX, required=require_q)
+    raw_townships = args.getlist("township")
+    if len(raw_townships) > TOWNSHIPS_MAX:
+        raise ParamError("township", f"最多可指定 {TOWNSHIPS_MAX} 个乡镇", "too_many")
+    townships = []
+    for raw in raw_townships:
+        if len(raw) > FILTER_MAX:
+            raise ParamError("township", f"参数 township 不能超过 {FILTER_MAX} 个字符", "too_long")
+        value = clean_text(raw)
+        if value and value not in townships:
+            townships.append(value)
+    if q is None:
+        return None
+    return OwnerParams(q=q, townships=townships)
+
+
+def parse_similar(args) -> SimilarParams:
+    _check_known(args, SIMILAR_PARAMS)
+    return SimilarParams(
+        k=_int(args, "k", K_DEFAULT, 1, K_MAX),
+        other_townships=_bool(args, "other_townships", True),
+    )
+
+
+def parse_compare(args, require: bool = True) -> CompareParams | None:
+    _check_known(args, COMPARE_PARAMS)
+    a = _text(args, "a", FILTER_MAX, required=require)
+    b = _text(args, "b", FILTER_MAX, required=require)
+    if a is None or b is None:
+        return None
+    return CompareParams(a=a, b=b)
+
+
+def parse_none(args) -> None:
+    _check_known(args, ())
+
+
+def check_duty_id(duty_id: str) -> bool:
+    return bool(DUTY_ID_RE.match(duty_id))
