@@ -19,6 +19,7 @@ _SUBITEM_START = re.compile(r"(?:^|(?<=[\s；;。]))(?:\d{1,2}\s*[.、．](?!\d)
 # A labelled part such as "履职保障：" starting a sentence.
 _LABEL_START = re.compile(r"(?<=[\s；;。])(?=[\u4e00-\u9fff]{2,8}[:：])")
 _LIST_SEPARATORS = re.compile(r"[、，,；;\s/]+")
+_AND_OTHERS = re.compile(r"以及(?=其他|有关|相关)")
 _COLON = "[:：]"
 
 GENERIC_DEPARTMENT = re.compile(r"^(?:有关|相关|其他|各|负有)")
@@ -77,6 +78,7 @@ def _trim_item(item: str) -> str:
 def split_departments(text: str) -> list[str]:
     """Department names from a cell: separated by 、，, spaces or line breaks; parenthetical kept."""
     flat = _SPACES.sub(" ", strip_html(text).replace("\n", "、")).strip().rstrip("。.")
+    flat = _AND_OTHERS.sub("、", flat)
     if flat in ("", "无", "/", "-", "——"):
         return []
     names, depth, current = [], 0, []

@@ -72,10 +72,12 @@ def parse_corpus(raw_dir: str | Path) -> list[Duty]:
 
 def parse_file(path: str | Path) -> ParsedDocument:
     path = Path(path)
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DocumentError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        line = data[: exc.start].count(b"\n") + 1
+        raise DocumentError(f"{path}: line {line}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     return parse_text(text, path.name, _manifest_defaults(path))
 
 
@@ -97,9 +99,21 @@ def parse_text(text: str, name: str, defaults: layout.Region | None = None) -> P
     if not sections:
         problems.append(Problem(1, "no list heading (基本/配合/收回…事项清单) found", "error"))
     for section in sections:
-        if not section.duties:
-            problems.append(Problem(section.line, f"{section.township} {section.list_type} list is empty", "error"))
+        problems += _count_problems(section)
     return ParsedDocument(name, sections, problems)
+
+
+def _count_problems(section: ListSection) -> list[Problem]:
+    """An empty list, or one whose count misses the list's own stated total, is unreadable:
+    the document is truncated or in a layout we don't know. Category-level differences are
+    the document's own and only reported (validate)."""
+    where = f"{section.township} {section.list_type} list"
+    if not section.duties:
+        return [Problem(section.line, f"{where} is empty", "error")]
+    found = len(section.duties)
+    return [Problem(section.line, f"{where}: {found} items found, {label} states {stated}", "error")
+            for label, stated in (("heading", section.heading_total), ("说明", section.stated_total))
+            if stated is not None and stated != found]
 
 
 def _sections(lines, defaults, problems) -> list[ListSection]:
@@ -181,7 +195,10 @@ def _tabular_rows(body, section, problems):
             section.category_totals.append((found[0], found[1], number))
             continue
         first = layout.plain(row[0])
-        if first.isdigit() and fields:
+        if first.isdigit() and fields and len(row) < len(fields):
+            problems.append(Problem(number, f"row has {len(row)} cells, the header has {len(fields)}: "
+                                            f"{line.strip()[:40]}", "error"))
+        elif first.isdigit() and fields:
             values = {f: c for f, c in zip(fields, row) if f}
             values.setdefault("category", category)
             yield flow.FlowRow(int(first), number, values.get("category") or category, values)

@@ -158,3 +158,27 @@ def test_parse_cli_prints_jsonl(tmp_path):
     result = subprocess.run([sys.executable, "-m", "indexer", "parse", str(doc), "--jsonl"],
                             capture_output=True, text=True, check=True, cwd=ROOT)
     assert len(result.stdout.strip().split("\n")) == 7
+
+
+def test_a_truncated_document_is_an_error_naming_the_list():
+    cut = TAB_DOCUMENT[: TAB_DOCUMENT.index("2\t高龄津贴追缴")]
+    doc = parse_text(cut, "cut.txt")
+    assert any("recovered" in p.message and "states 2" in p.message for p in doc.errors)
+
+
+def test_a_row_missing_cells_is_an_error():
+    cut = TAB_DOCUMENT.replace("2\t防汛抗旱\t绿水县水利局，有关行业部门\t负责防汛调度。\t协助转移群众。", "2\t防汛抗旱")
+    errors = parse_text(cut, "cut.txt").errors
+    assert errors and "cells" in errors[0].message
+
+
+def test_bytes_that_are_not_utf8_are_rejected_with_the_line(tmp_path):
+    from indexer.parse import DocumentError, parse_file
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(TAB_DOCUMENT.encode("utf-8")[:200] + b"\xff\xfe")
+    try:
+        parse_file(bad)
+    except DocumentError as exc:
+        assert "bad.txt" in str(exc) and "line" in str(exc)
+    else:
+        raise AssertionError("non-UTF-8 bytes were accepted")
