@@ -59,6 +59,10 @@ def main(argv=None) -> int:
     build = commands.add_parser("build", help="build the search indexes (see: build --help)", add_help=False)
     build.add_argument("rest", nargs=argparse.REMAINDER)
     build.set_defaults(run=_build)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["build"]:  # argparse.REMAINDER drops "--option" arguments after a subcommand
+        from indexer import build as build_module
+        return build_module.main(argv[1:])
     args = parser.parse_args(argv)
     return args.run(args)
 

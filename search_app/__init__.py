@@ -18,7 +18,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from search_app import params
-from search_app.errors import BadRequest, IndexNotReady, NotFound
+from search_app.errors import BackendUnavailable, BadRequest, IndexNotReady, NotFound
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -161,6 +161,13 @@ def _register_error_handlers(app: Flask) -> None:
     def index_not_ready(exc):
         log.warning("index not ready: %s", exc)
         return error_response(503, "index_not_ready", f"索引尚未就绪：{exc}", headers={"Retry-After": "30"})
+
+    @app.errorhandler(BackendUnavailable)
+    def backend_unavailable(exc):
+        log.warning("search backend unavailable: %s", exc)
+        return error_response(503, "backend_unavailable",
+                              f"{exc}；关键词检索暂不可用，语义检索（mode=semantic）仍可使用",
+                              headers={"Retry-After": "10"})
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -50,7 +50,14 @@ ERRORS_COMMON = {
     "400": _error("Invalid parameter: unknown, repeated, malformed, out of range or too long."),
     "405": _error("Only GET and HEAD are allowed."),
     "413": _error("Request body too large."),
-    "503": _error("The index is not loaded yet."),
+    "503": _error("The index is not loaded yet (code index_not_ready), or Elasticsearch is unreachable "
+                  "(code backend_unavailable: keyword and hybrid search; mode=semantic still answers, "
+                  "marked degraded)."),
+    "431": {
+        "description": "Request line and headers together exceed the server's limit (64 KiB); sent by the "
+                       "WSGI server before the app sees the request.",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
 }
 
 DUTY_ID = {
@@ -122,8 +129,10 @@ SCHEMAS = {
     },
     "Highlights": {
         "type": "object",
-        "description": "HTML-escaped text in which matches are wrapped in <mark>…</mark>.",
-        "properties": {"name": STR, "duties": STR_LIST},
+        "description": "HTML-escaped text in which matches are wrapped in <mark>…</mark>. duties: up to 3 "
+                       "duty sentences that match; departments, township_duties: every one, in record order.",
+        "properties": {"name": STR, "category": STR, "duties": STR_LIST, "departments": STR_LIST,
+                       "township_duties": STR_LIST, "handling": STR},
     },
     "Hit": {
         "type": "object",
@@ -152,6 +161,9 @@ SCHEMAS = {
                 "properties": {f: {"type": "array", "items": _ref("FacetValue")} for f in params.FILTER_FIELDS},
             },
             "took_ms": NUM,
+            "browse": {"type": "boolean", "description": "Present and true when q was empty: records in document order."},
+            "degraded": {"type": "boolean", "description": "Present and true when the keyword backend (Elasticsearch) "
+                         "is unreachable and a semantic search answered without it."},
             "filters": {
                 "type": "object", "description": "The filters applied.",
                 "additionalProperties": STR,
@@ -172,7 +184,10 @@ SCHEMAS = {
             },
             "duty": {"oneOf": [_ref("Duty"), {"type": "null"}]},
             "score": {"type": ["number", "null"]},
-            "alternatives": {"type": "array", "items": _ref("ScoredDuty")},
+            "alternatives": {"type": "array", "items": _ref("ScoredDuty"),
+                             "description": "Other items at or above the threshold."},
+            "nearest": {"allOf": [_ref("Duty")],
+                        "description": "When not_listed: the closest item, below the threshold."},
         },
     },
     "OwnerResponse": {
@@ -206,7 +221,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["a", "b", "threshold", "pairs", "only_a", "only_b"],
         "properties": {
-            "a": {}, "b": {},
+            "a": _ref("TownshipTotal"), "b": _ref("TownshipTotal"),
             "threshold": NUM,
             "pairs": {"type": "array", "items": _ref("ComparePair")},
             "only_a": {"type": "array", "items": _ref("Duty")},
@@ -225,6 +240,11 @@ SCHEMAS = {
             "total": INT,
         },
     },
+    "TownshipTotal": {
+        "type": "object",
+        "required": ["province", "prefecture", "county", "township", "total"],
+        "properties": {"province": STR, "prefecture": STR, "county": STR, "township": STR, "total": INT},
+    },
     "TownshipsResponse": {
         "type": "object",
         "required": ["total", "townships"],
@@ -240,6 +260,10 @@ SCHEMAS = {
             "backend": STR,
             "index_dir": STR,
             "built_at": {"type": ["string", "null"]},
+            "es": {"type": "string", "enum": ["up", "down"],
+                   "description": "With the Elasticsearch backend (ES_URL): whether the cluster answers."},
+            "degraded": {"type": "boolean", "description": "With Elasticsearch: true while it is down."},
+            "keyword": {"type": "object", "description": "The keyword backend's own health (backend, up, …)."},
         },
     },
 }
@@ -256,8 +280,9 @@ PATHS = {
     "/api/search": _op(
         "search", "Search duties across townships (keyword, semantic or hybrid).",
         [
-            _text_param("q", "The task or words to look for; FTS/Elasticsearch syntax is searched as text.",
-                        params.Q_MAX, required=True, example="山林着火"),
+            _text_param("q", "The task or words to look for; FTS/Elasticsearch syntax is searched as text. "
+                             "Empty or missing: browse the filtered records in document order.",
+                        params.Q_MAX, example="山林着火"),
             {
                 "name": "mode", "in": "query", "required": False, "description": "Ranking mode.",
                 "schema": {"type": "string", "enum": list(params.MODES), "default": "hybrid"},
@@ -274,7 +299,8 @@ PATHS = {
             _text_param("q", "The task, in plain words.", params.Q_MAX, required=True, example="禁牧区搭圈舍"),
             {
                 "name": "township", "in": "query", "required": False,
-                "description": f"Townships to answer for (repeatable, at most {params.TOWNSHIPS_MAX}); default all.",
+                "description": f"Townships to answer for (repeatable, at most {params.TOWNSHIPS_MAX}; a name, or "
+                               "县/乡镇 to pick one of several namesakes); default all.",
                 "style": "form", "explode": True,
                 "schema": {"type": "array", "maxItems": params.TOWNSHIPS_MAX,
                            "items": {"type": "string", "maxLength": params.FILTER_MAX}},
@@ -304,8 +330,9 @@ PATHS = {
     "/api/compare": _op(
         "compare", "Align two townships' lists: matching pairs and items only one side has.",
         [
-            _text_param("a", "First township.", params.FILTER_MAX, required=True, example="渡口镇"),
-            _text_param("b", "Second township.", params.FILTER_MAX, required=True, example="补隆淖镇"),
+            _text_param("a", "First township: its name, or 县/乡镇 when the name is not unique.",
+                        params.FILTER_MAX, required=True, example="渡口镇"),
+            _text_param("b", "Second township, as a.", params.FILTER_MAX, required=True, example="补隆淖镇"),
         ],
         _ok("Pairs and one-sided items.", _ref("CompareResponse")),
         {"404": _error("Unknown township.")},

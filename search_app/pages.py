@@ -99,18 +99,26 @@ def register_template_helpers(app: Flask) -> None:
     )
 
 
+def with_refs(townships: list[dict]) -> list[dict]:
+    """Add `ref`: the name to send back for a township — the bare name, or "县/乡镇" when another
+    county has a township of the same name (the engine resolves both forms)."""
+    seen: dict[str, int] = {}
+    for t in townships:
+        seen[t["township"]] = seen.get(t["township"], 0) + 1
+    return [dict(t, ref=t["township"] if seen[t["township"]] == 1 else f"{t['county']}/{t['township']}")
+            for t in townships]
+
+
 def _townships_or_empty() -> list:
-    return api.townships_payload()["townships"]
+    return with_refs(api.townships_payload()["townships"])
 
 
 # -- pages --------------------------------------------------------------------------------------
 
 @bp.get("/")
 def search_page():
-    p = params.parse_search(request.args, require_q=False)
-    result = api.search_payload(p) if p else None
-    active = params.parse_filters(request.args)
-    mode = request.args.get("mode") or "hybrid"
+    p = params.parse_search(request.args)
+    result = None if p.is_empty else api.search_payload(p)
     pages = None
     if result:
         last = min(max((result["total"] + p.size - 1) // p.size, 1), params.PAGE_MAX)
@@ -118,13 +126,13 @@ def search_page():
     return render_template(
         "search.html",
         p=p,
-        q=(p.q if p else ""),
-        mode=mode,
-        active=active,
+        q=p.q,
+        mode=p.mode,
+        active=p.filters,
         result=result,
         pages=pages,
-        json_url=api_url("api.search") if p else None,
-        townships=None if p else _townships_or_empty(),
+        json_url=api_url("api.search") if result else None,
+        townships=None if result else with_refs(api.townships_payload()["townships"]),
     )
 
 
@@ -161,6 +169,9 @@ def duty_page(duty_id: str):
 def compare_page():
     p = params.parse_compare(request.args, require=False)
     result = api.compare_payload(p) if p else None
+    if result:  # mark pairs the two townships put on different lists (display only)
+        result = dict(result, pairs=[dict(pr, differs=pr["a"]["list_type"] != pr["b"]["list_type"])
+                                     for pr in result["pairs"]])
     return render_template(
         "compare.html",
         p=p,
@@ -176,4 +187,5 @@ def compare_page():
 def townships_page():
     params.parse_none(request.args)
     data = api.townships_payload()
+    data = dict(data, townships=with_refs(data["townships"]))
     return render_template("townships.html", data=data, json_url=url_for("api.townships"))

@@ -7,7 +7,9 @@ and its JSON twin accept and reject exactly the same requests. Rules:
   return unfiltered results);
 - a parameter may appear once, except `township` on the owner endpoint;
 - control characters in text are replaced by spaces and text is stripped; length limits apply to
-  the text as sent;
+  the text as sent; an empty text parameter counts as absent;
+- numbers, booleans and choices must be well formed when present (an empty `page=` is an error,
+  as the OpenAPI document says);
 - the limits below are also what the OpenAPI document states (see `openapi.py`).
 """
 from __future__ import annotations
@@ -21,21 +23,21 @@ LIST_TYPES = ("basic", "cooperative", "recovered")
 FILTER_FIELDS = ("province", "prefecture", "county", "township", "list_type", "category", "department")
 
 Q_MAX = 200          # characters in a query
-FILTER_MAX = 100     # characters in one filter value or township name
+FILTER_MAX = 80      # characters in one filter value or township name
 SIZE_DEFAULT = 10
 SIZE_MAX = 100
 PAGE_MAX = 100
 K_DEFAULT = 10
 K_MAX = 50
-TOWNSHIPS_MAX = 50   # township parameters on one owner request
-DUTY_ID_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+TOWNSHIPS_MAX = 20   # township parameters on one owner request
+DUTY_ID_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")  # used with fullmatch
 
 # JSON-schema pattern equivalent of "contains something after cleaning".
 TEXT_PATTERN = r"[^\s\x00-\x1f\x7f-\x9f]"
 
-_INT_RE = re.compile(r"^-?[0-9]{1,9}$")
-_TRUE = ("true", "1", "yes", "on")
-_FALSE = ("false", "0", "no", "off")
+_INT_RE = re.compile(r"-?[0-9]{1,9}")
+_TRUE = ("true",)
+_FALSE = ("false",)
 
 
 class ParamError(Exception):
@@ -58,6 +60,10 @@ class SearchParams:
     filters: dict = field(default_factory=dict)
     page: int = 1
     size: int = SIZE_DEFAULT
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.q and not self.filters
 
 
 @dataclass
@@ -110,10 +116,9 @@ def _text(args, name: str, limit: int, required: bool = False) -> str | None:
 
 def _int(args, name: str, default: int, low: int, high: int, code: str = "out_of_range") -> int:
     raw = args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    raw = raw.strip()
-    if not _INT_RE.match(raw):
+    if not _INT_RE.fullmatch(raw):
         raise ParamError(name, f"参数 {name} 须为整数", "invalid_integer")
     value = int(raw)
     if not low <= value <= high:
@@ -123,9 +128,9 @@ def _int(args, name: str, default: int, low: int, high: int, code: str = "out_of
 
 def _choice(args, name: str, choices: tuple, default: str | None) -> str | None:
     raw = args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    value = raw.strip()
+    value = raw
     if value not in choices:
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
         raise ParamError(name, f"参数 {name} 的值 {shown!r} 无效；可选：{'、'.join(choices)}", "invalid_choice")
@@ -134,9 +139,9 @@ def _choice(args, name: str, choices: tuple, default: str | None) -> str | None:
 
 def _bool(args, name: str, default: bool) -> bool:
     raw = args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    value = raw.strip().lower()
+    value = raw
     if value in _TRUE:
         return True
     if value in _FALSE:
@@ -162,20 +167,19 @@ def parse_filters(args) -> dict:
     return filters
 
 
-def parse_search(args, require_q: bool = True) -> SearchParams | None:
+def parse_search(args) -> SearchParams:
     """Parameters of /api/search and of the search page.
 
-    With `require_q=False` (the page) a request without a query returns None: the page shows
-    its empty form instead of an error.
+    `q` may be missing or empty: the engine then browses the (filtered) records in document
+    order, e.g. one township's cooperative list. The page shows its empty form instead when
+    there is neither a query nor a filter (`SearchParams.is_empty`).
     """
     _check_known(args, SEARCH_PARAMS)
-    q = _text(args, "q", Q_MAX, required=require_q)
+    q = _text(args, "q", Q_MAX) or ""
     mode = _choice(args, "mode", MODES, "hybrid")
     filters = parse_filters(args)
     size = _int(args, "size", SIZE_DEFAULT, 1, SIZE_MAX)
     page = _int(args, "page", 1, 1, PAGE_MAX, "page_out_of_range")
-    if q is None:
-        return None
     return SearchParams(q=q, mode=mode, filters=filters, page=page, size=size)
 
 
@@ -219,4 +223,4 @@ def parse_none(args) -> None:
 
 
 def check_duty_id(duty_id: str) -> bool:
-    return bool(DUTY_ID_RE.match(duty_id))
+    return bool(DUTY_ID_RE.fullmatch(duty_id))

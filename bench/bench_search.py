@@ -1,0 +1,426 @@
+"""In-process search latency per mode, warm, at corpus size and on a synthetic corpus of 1,000,000 records.
+
+    python bench/bench_search.py                       # both parts (the 1M part takes ~10–15 min on 2 cores)
+    python bench/bench_search.py --records 200000      # a smaller synthetic corpus
+    python bench/bench_search.py --skip-large          # corpus size only (~1 min)
+    python bench/bench_search.py --skip-corpus --keep  # keep the synthetic index (--work-dir) ...
+    python bench/bench_search.py --skip-corpus --reuse # ... and measure it again without rebuilding
+    python bench/bench_search.py --json out.json       # also write every figure as JSON
+
+Corpus size: the built index (--index-dir, else TDS_INDEX_DIR, else var/index) opened with
+`Engine.open`; queries are the staff-style queries of tests/eval/queries.jsonl (with their
+filters), one warm-up pass, then --rounds passes; every mode runs on every query in turn. On the
+synthetic corpus the warm-up is the first 30 queries and --rounds-large passes (default 1, so 116
+timed searches per mode: p99 is the second slowest); township filters are mapped to a synthetic
+township copying the named one.
+
+Synthetic corpus: records recombined from the real ones — each synthetic township copies a real
+township's list (same items, same list types, in order) under a new name; every record keeps its
+template's name, category and departments and takes one duty sentence group from another real
+record of the same list type, so term frequencies and text lengths are those of real lists. Tokens
+are reused from the real keyword store (no jieba run for a million texts); vectors are the
+template's real embedding plus a quarter of the partner's, plus Gaussian noise, renormalized (no
+model run for a million texts; cosine to the template ≈ 0.9). Written with the core's own
+writers (search_app.keyword_sqlite.write_store, search_app.semantic.build_index with the compressed
+kind, IVF-PQ by default) into a normal build folder, then opened with `Engine.open` like any index.
+
+Each measurement runs in a fresh child process, so its RSS (psutil) is the serving footprint of
+that index alone. The query-embedding cache is off (TDS_QUERY_CACHE=0): every search embeds its
+query, as a new query would. Latencies are wall-clock per `engine.search(..., size=10)` call,
+highlights and facets included. The machine's load average is printed: other processes on these
+2 cores inflate the tails.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+MODES = ("keyword", "semantic", "hybrid")
+TARGETS = {"corpus_hybrid_p50_ms": 15.0, "large_p99_ms": 100.0}
+
+
+# ----- helpers
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-p * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def rss_mb() -> float:
+    import psutil
+    return psutil.Process().memory_info().rss / 2 ** 20
+
+
+def load_queries() -> list[dict]:
+    with open(REPO / "tests" / "eval" / "queries.jsonl", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def dir_size_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 2 ** 20
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ----- measuring (runs in a child process)
+
+def measure(index_dir: str, rounds: int, township_map: dict | None, drop_filters: bool,
+            warmup: int | None = None) -> dict:
+    """Open the index, warm up, time every mode on every query `rounds` times."""
+    os.environ["TDS_QUERY_CACHE"] = "0"
+    from search_app.engine import Engine
+
+    rss_start = rss_mb()
+    started = time.perf_counter()
+    engine = Engine.open(index_dir)
+    open_s = time.perf_counter() - started
+    rss_open = rss_mb()
+
+    queries = []
+    for q in load_queries():
+        filters = dict(q.get("filters") or {})
+        if filters and township_map is not None:
+            if "township" in filters and filters["township"] in township_map:
+                filters["township"] = township_map[filters["township"]]
+            elif drop_filters:
+                filters = {}
+        queries.append((q["query"], filters or None))
+
+    for text, filters in queries[:warmup]:  # warm-up: model, SQLite pages, FAISS lists
+        for mode in MODES:
+            engine.search(text, mode=mode, filters=filters, size=10)
+    samples = {m: [] for m in MODES}
+    embed = []
+    for _ in range(rounds):
+        for text, filters in queries:
+            t = time.perf_counter()
+            engine.query_vector(text)
+            embed.append((time.perf_counter() - t) * 1000)
+            for mode in MODES:
+                t = time.perf_counter()
+                engine.search(text, mode=mode, filters=filters, size=10)
+                samples[mode].append((time.perf_counter() - t) * 1000)
+    out = {
+        "index": str(engine.build_dir), "records": len(engine.records), "faiss": engine.vectors.kind,
+        "open_s": round(open_s, 2), "rss_mb_before_open": round(rss_start, 1), "rss_mb": round(rss_open, 1),
+        "rss_mb_after_queries": round(rss_mb(), 1), "queries": len(queries), "rounds": rounds,
+        "embed_ms": {"p50": percentile(embed, 50), "p99": percentile(embed, 99)},
+        "modes": {m: {"p50": percentile(v, 50), "p90": percentile(v, 90), "p99": percentile(v, 99),
+                      "mean": statistics.fmean(v), "max": max(v), "n": len(v)} for m, v in samples.items()},
+    }
+    engine.close()
+    return out
+
+
+def measure_in_child(index_dir: Path, rounds: int, township_map: dict | None = None,
+                     drop_filters: bool = False, blas_threads: int | None = None, warmup: int | None = None) -> dict:
+    spec = json.dumps({"index_dir": str(index_dir), "rounds": rounds, "township_map": township_map,
+                       "drop_filters": drop_filters, "warmup": warmup}, ensure_ascii=False)
+    env = dict(os.environ, TDS_QUERY_CACHE="0", PYTHONPATH=str(REPO))
+    if blas_threads:
+        env.update(OPENBLAS_NUM_THREADS=str(blas_threads), OMP_NUM_THREADS=str(blas_threads),
+                   MKL_NUM_THREADS=str(blas_threads))
+    proc = subprocess.run([sys.executable, __file__, "--_measure", spec], env=env, cwd=REPO,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"measurement failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ----- the synthetic corpus
+
+def read_real(build_dir: Path):
+    from search_app import keyword_sqlite, semantic
+
+    records = keyword_sqlite.read_records(build_dir / keyword_sqlite.DB_NAME)
+    connection = sqlite3.connect(f"file:{build_dir / keyword_sqlite.DB_NAME}?mode=ro", uri=True)
+    try:
+        tokens = [dict(zip(("name", "category", "duties", "departments"), row[1:])) for row in connection.execute(
+            "SELECT rowid, name, category, duties, departments FROM duties_fts ORDER BY rowid")]
+    finally:
+        connection.close()
+    index = semantic.SemanticIndex.load(build_dir / semantic.INDEX_NAME)
+    vectors = index.vectors(0, index.count).astype("float32")
+    meta = json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))
+    assert len(records) == len(tokens) == len(vectors), "real index is inconsistent"
+    return records, tokens, vectors, meta
+
+
+class Plan:
+    """Which real record each synthetic record copies (template) and borrows from (partner)."""
+
+    def __init__(self, records: list[dict], n: int, seed: int):
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        towns: dict[tuple, list[int]] = {}
+        for pos, r in enumerate(records):
+            towns.setdefault((r["province"], r["prefecture"], r["county"], r["township"]), []).append(pos)
+        by_type: dict[str, np.ndarray] = {}
+        for lt in ("basic", "cooperative", "recovered"):
+            by_type[lt] = np.array([p for p, r in enumerate(records) if r["list_type"] == lt])
+        town_keys = list(towns)
+        template, block, region = [], [], []
+        k = 0
+        while len(template) < n:
+            key = town_keys[k % len(town_keys)]
+            members = towns[key][: n - len(template)]
+            template += members
+            block += [k] * len(members)
+            province, prefecture, county, township = key
+            region.append((province, prefecture, f"{county}{k // 8:05d}", f"{township}{k:05d}"))
+            k += 1
+        self.template = np.array(template, dtype=np.int32)
+        self.block = np.array(block, dtype=np.int32)
+        self.region = region
+        types = [records[t]["list_type"] for t in template]
+        self.partner = np.empty(n, dtype=np.int32)
+        for lt, pool in by_type.items():
+            idx = np.array([i for i, t in enumerate(types) if t == lt], dtype=np.int64)
+            if len(idx):
+                self.partner[idx] = pool[rng.integers(0, len(pool), len(idx))]
+        self.n = n
+        self.township_map = {}  # real township -> first synthetic township copying it
+        for k, (_, _, _, name) in enumerate(region):
+            self.township_map.setdefault(name[:-5], name)
+
+
+def synthetic_records(records, plan: Plan):
+    from models.duty import duty_id
+
+    ordinal = 0
+    last_block = -1
+    for i in range(plan.n):
+        a, b, k = int(plan.template[i]), int(plan.partner[i]), int(plan.block[i])
+        ordinal = ordinal + 1 if k == last_block else 1
+        last_block = k
+        province, prefecture, county, township = plan.region[k]
+        r = dict(records[a])
+        r.update(province=province, prefecture=prefecture, county=county, township=township,
+                 id=duty_id(county, township, r["list_type"], ordinal), source=f"synthetic:{a}:{b}")
+        borrowed = records[b]["township_duties"][:1] or ([records[b]["handling"]] if records[b]["handling"] else [])
+        r["township_duties"] = list(r["township_duties"]) + borrowed
+        yield r
+
+
+def synthetic_tokens(tokens, plan: Plan, borrow_tokens: int = 40):
+    for i in range(plan.n):
+        a, b = int(plan.template[i]), int(plan.partner[i])
+        ta = tokens[a]
+        extra = " ".join(tokens[b]["duties"].split()[:borrow_tokens])
+        yield {"name": ta["name"], "category": ta["category"], "duties": f"{ta['duties']} {extra}".strip(),
+               "departments": ta["departments"]}
+
+
+def synthetic_departments(records, plan: Plan):
+    for i in range(plan.n):
+        r = records[int(plan.template[i])]
+        yield list(r["lead_departments"]) + list(r["receiving_departments"])
+
+
+def synthetic_vectors(vectors, plan: Plan, noise: float, seed: int, chunk: int = 100_000):
+    import numpy as np
+
+    rng = np.random.default_rng(seed + 1)
+    out = np.empty((plan.n, vectors.shape[1]), dtype=np.float32)
+    for start in range(0, plan.n, chunk):
+        end = min(plan.n, start + chunk)
+        v = vectors[plan.template[start:end]] + 0.25 * vectors[plan.partner[start:end]]
+        v += rng.standard_normal(v.shape, dtype=np.float32) * noise
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        out[start:end] = v
+    return out
+
+
+def build_synthetic(real_build: Path, work_dir: Path, n: int, kind: str, noise: float, seed: int) -> dict:
+    import numpy as np
+
+    from search_app import keyword_sqlite, semantic
+
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    build_dir = work_dir / "builds" / f"synthetic-{n}"
+    build_dir.mkdir(parents=True)
+    timings = {}
+    rss = {"start": rss_mb()}
+
+    t = time.perf_counter()
+    records, tokens, vectors, real_meta = read_real(real_build)
+    plan = Plan(records, n, seed)
+    timings["plan_s"] = time.perf_counter() - t
+    log(f"synthetic: {n:,} records in {len(plan.region):,} townships from {len(records):,} real records")
+
+    t = time.perf_counter()
+    keyword_sqlite.write_store(build_dir / keyword_sqlite.DB_NAME, synthetic_records(records, plan),
+                               synthetic_tokens(tokens, plan), synthetic_departments(records, plan),
+                               {"build_id": build_dir.name, "model": real_meta["model"], "synthetic": True})
+    timings["keyword_store_s"] = time.perf_counter() - t
+    rss["after_keyword_store"] = rss_mb()
+    log(f"synthetic: keyword store written in {timings['keyword_store_s']:.1f} s "
+        f"({n / timings['keyword_store_s']:,.0f} records/s)")
+
+    t = time.perf_counter()
+    synth = synthetic_vectors(vectors, plan, noise, seed)
+    timings["vectors_s"] = time.perf_counter() - t
+    cos = float(np.mean(np.sum(synth[:2000] * vectors[plan.template[:2000]], axis=1)))
+    t = time.perf_counter()
+    index = semantic.build_index(synth, kind)
+    timings["faiss_s"] = time.perf_counter() - t
+    semantic.save(index, build_dir / semantic.INDEX_NAME)
+    rss["after_faiss"] = rss_mb()
+    log(f"synthetic: FAISS {kind} over {n:,} vectors in {timings['faiss_s']:.1f} s "
+        f"({n / timings['faiss_s']:,.0f} records/s; mean cosine to template {cos:.3f})")
+    del synth, index
+
+    shutil.copytree(real_build / "dict", build_dir / "dict")
+    meta = dict(real_meta)
+    meta.update(build_id=build_dir.name, records=n, townships=len(plan.region), counts={}, synthetic=True,
+                faiss={"kind": kind, "dim": int(vectors.shape[1]), "ntotal": n},
+                timings={k: round(v, 2) for k, v in timings.items()})
+    (build_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.symlink(os.path.relpath(build_dir, work_dir), work_dir / "current")
+    (work_dir / "township_map.json").write_text(json.dumps(plan.township_map, ensure_ascii=False), encoding="utf-8")
+    return {"records": n, "townships": len(plan.region), "kind": kind, "noise": noise,
+            "mean_cosine_to_template": round(cos, 3), "timings": {k: round(v, 2) for k, v in timings.items()},
+            "build_rss_mb": {k: round(v, 1) for k, v in rss.items()},
+            "disk_mb": {"duties.sqlite": round((build_dir / keyword_sqlite.DB_NAME).stat().st_size / 2 ** 20, 1),
+                        "vectors.faiss": round((build_dir / semantic.INDEX_NAME).stat().st_size / 2 ** 20, 1)},
+            "township_map": plan.township_map}
+
+
+# ----- report
+
+def print_report(report: dict) -> None:
+    print(f"load average at start: {report['loadavg']}  (2 cores; other processes inflate the tails); "
+          f"BLAS threads in the measured process: {report.get('blas_threads') or 'library default'}")
+    print()
+    head = f"{'':<22}{'records':>10}{'RSS MB':>8}{'open s':>8}{'embed p50':>10}"
+    for m in MODES:
+        head += f"{m + ' p50/p99 ms':>22}"
+    print(head)
+    for key, label in (("corpus", "corpus size"), ("large", "synthetic")):
+        r = report.get(key)
+        if not r:
+            continue
+        line = f"{label:<22}{r['records']:>10,}{r['rss_mb']:>8.0f}{r['open_s']:>8.1f}{r['embed_ms']['p50']:>10.1f}"
+        for m in MODES:
+            x = r["modes"][m]
+            line += f"{x['p50']:>13.1f} / {x['p99']:<6.1f}"
+        print(line)
+        print(f"{'':<22}faiss {r['faiss']}, {r['queries']} queries x {r['rounds']} rounds per mode")
+    b = report.get("large_build")
+    if b:
+        t = b["timings"]
+        print()
+        print(f"synthetic build ({b['records']:,} records, {b['townships']:,} townships, FAISS {b['kind']}):")
+        print(f"  keyword store (SQLite FTS5): {t['keyword_store_s']:.1f} s = "
+              f"{b['records'] / t['keyword_store_s']:,.0f} records/s, {b['disk_mb']['duties.sqlite']:,.0f} MB")
+        print(f"  FAISS {b['kind']} train + add: {t['faiss_s']:.1f} s = {b['records'] / t['faiss_s']:,.0f} records/s, "
+              f"{b['disk_mb']['vectors.faiss']:,.0f} MB")
+        print(f"  build process peak RSS seen: {max(b['build_rss_mb'].values()):,.0f} MB")
+        emb = report.get("embedding_rate")
+        if emb:
+            whole = 1 / (1 / emb + t["keyword_store_s"] / b["records"] + t["faiss_s"] / b["records"])
+            print(f"  embedding (real build, {report['embedding_source']}): {emb:,.0f} records/s — with it a full "
+                  f"build runs at ~{whole:,.0f} records/s (embedding dominates)")
+    print()
+    c, l = report.get("corpus"), report.get("large")
+    if c:
+        ok = c["modes"]["hybrid"]["p50"] <= TARGETS["corpus_hybrid_p50_ms"]
+        print(f"target hybrid p50 <= {TARGETS['corpus_hybrid_p50_ms']:.0f} ms at corpus size: "
+              f"{c['modes']['hybrid']['p50']:.1f} ms  {'MET' if ok else 'NOT MET'}")
+    if l:
+        worst = max(l["modes"][m]["p99"] for m in MODES)
+        label = f"{l['records']:,}"
+        print(f"target p99 <= {TARGETS['large_p99_ms']:.0f} ms at {label} records: " + ", ".join(
+            f"{m} {l['modes'][m]['p99']:.1f}" for m in MODES) + f"  {'MET' if worst <= TARGETS['large_p99_ms'] else 'NOT MET'}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-dir", default=None, help="the real index root (default TDS_INDEX_DIR or var/index)")
+    parser.add_argument("--records", type=int, default=1_000_000, help="synthetic corpus size (default 1,000,000)")
+    parser.add_argument("--faiss", default="ivfpq", choices=["ivfpq", "hnsw", "flat"],
+                        help="FAISS kind for the synthetic corpus (default ivfpq, the core's compressed index)")
+    parser.add_argument("--noise", type=float, default=0.02, help="per-dimension noise on synthetic vectors")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=5, help="timed passes over the queries at corpus size")
+    parser.add_argument("--rounds-large", type=int, default=1, help="timed passes on the synthetic corpus")
+    parser.add_argument("--work-dir", default="/tmp/tds-bench-synthetic", help="where the synthetic index goes")
+    parser.add_argument("--keep", action="store_true", help="keep the synthetic index afterwards")
+    parser.add_argument("--reuse", action="store_true", help="measure an existing synthetic index in --work-dir")
+    parser.add_argument("--skip-corpus", action="store_true")
+    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="set OPENBLAS_NUM_THREADS/OMP_NUM_THREADS in the measured process (default: as shipped)")
+    parser.add_argument("--json", default=None, help="also write the report to this file")
+    parser.add_argument("--_measure", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args._measure:
+        spec = json.loads(args._measure)
+        print(json.dumps(measure(spec["index_dir"], spec["rounds"], spec.get("township_map"),
+                                 spec.get("drop_filters", False), spec.get("warmup")), ensure_ascii=False))
+        return 0
+
+    from search_app.config import index_root
+
+    real_root = index_root(args.index_dir)
+    real_build = (real_root / "current").resolve()
+    if not (real_build / "meta.json").exists():
+        print(f"no built index at {real_root / 'current'}; run `python -m indexer build` first", file=sys.stderr)
+        return 1
+    real_meta = json.loads((real_build / "meta.json").read_text(encoding="utf-8"))
+    report = {"loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+              "blas_threads": args.blas_threads}
+    embed_s = (real_meta.get("timings") or {}).get("embed_s")
+    if embed_s:
+        report["embedding_rate"] = real_meta["records"] / embed_s
+        report["embedding_source"] = f"{real_meta['records']:,} records in {embed_s:.0f} s"
+
+    if not args.skip_corpus:
+        log(f"corpus size: measuring {real_build} ...")
+        report["corpus"] = measure_in_child(real_root, args.rounds, blas_threads=args.blas_threads)
+
+    if not args.skip_large:
+        work = Path(args.work_dir)
+        started = time.perf_counter()
+        if args.reuse and (work / "current").exists():
+            township_map = json.loads((work / "township_map.json").read_text(encoding="utf-8"))
+        else:
+            log(f"synthetic: building {args.records:,} records into {work} ...")
+            build = build_synthetic(real_build, work, args.records, args.faiss, args.noise, args.seed)
+            township_map = build.pop("township_map")
+            report["large_build"] = build
+        log("synthetic: measuring ...")
+        report["large"] = measure_in_child(work, args.rounds_large, township_map, drop_filters=True,
+                                           blas_threads=args.blas_threads, warmup=30)
+        report["large"]["total_s"] = round(time.perf_counter() - started, 1)
+        if not args.keep and not args.reuse:
+            shutil.rmtree(work, ignore_errors=True)
+
+    print_report(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

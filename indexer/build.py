@@ -1,0 +1,336 @@
+"""`python -m indexer build`: parse data/raw, write the keyword store and FAISS index, swap them in.
+
+Layout under the index root (--index-dir, else TDS_INDEX_DIR, else <repo>/var/index):
+
+    builds/<YYYYmmddTHHMMSS>-<pid>/
+        duties.sqlite      records (JSON) + FTS5 over jieba tokens (search_app/keyword_sqlite.py)
+        vectors.faiss      one normalized embedding per record, id = position (search_app/semantic.py)
+        dict/              the effective segmentation dictionary (curated data/dict + corpus terms)
+        meta.json          counts, model (name, dim, fingerprint), built_at, timings — written last
+    current -> builds/<id> a symlink, replaced atomically (temporary symlink + os.replace)
+
+Nothing under `current` changes while a build runs: a build writes a new folder, fsyncs it, then
+swaps the symlink. A failed parse or build removes its own folder and leaves `current` alone.
+After a swap, old builds are deleted except the previous one (a serving engine may still read it).
+One build at a time per index root (a lock file); a second one fails at once with a message.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUILDS, CURRENT, META, DICT_DIR = "builds", "current", "meta.json", "dict"
+LIST_ORDER = {"basic": 0, "cooperative": 1, "recovered": 2}
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def default_index_dir() -> Path:
+    from search_app.config import index_root
+    return index_root()
+
+
+def township_key(duty) -> tuple[str, str, str, str]:
+    return (duty.province, duty.prefecture, duty.county, duty.township)
+
+
+def order_records(duties: list) -> list:
+    """Records grouped by township (first-appearance order), lists in basic/cooperative/recovered
+    order, document order within a list — so each township is one contiguous id range."""
+    first_seen: dict[tuple, int] = {}
+    for duty in duties:
+        first_seen.setdefault(township_key(duty), len(first_seen))
+    indexed = list(enumerate(duties))
+    indexed.sort(key=lambda p: (first_seen[township_key(p[1])], LIST_ORDER.get(p[1].list_type, 9), p[0]))
+    return [d for _, d in indexed]
+
+
+def write_dictionary(folder: Path, derived: list[str]) -> None:
+    from models import segment
+
+    folder.mkdir(parents=True)
+    curated = (segment.CURATED_DIR / segment.USERDICT).read_text(encoding="utf-8").rstrip("\n")
+    (folder / segment.USERDICT).write_text(
+        curated + "\n# ---- derived from the corpus by models/segment.py derive_terms() at build time\n"
+        + "\n".join(derived) + "\n", encoding="utf-8")
+    for name in (segment.STOPWORDS, segment.SYNONYMS):
+        shutil.copyfile(segment.CURATED_DIR / name, folder / name)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), key=lambda p: -len(p.parts)):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def swap_current(root: Path, build_dir: Path) -> Path | None:
+    """Point root/current at build_dir atomically; returns the folder it pointed at before."""
+    current = root / CURRENT
+    previous = None
+    if current.is_symlink():
+        previous = (root / os.readlink(current)).resolve()
+    elif current.exists():
+        raise BuildError(f"{current} exists and is not a symlink; move it away")
+    temporary = root / f".{CURRENT}.tmp-{os.getpid()}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    os.symlink(os.path.relpath(build_dir, root), temporary)
+    os.replace(temporary, current)
+    _fsync_dir(root)
+    return previous
+
+
+def prune_builds(root: Path, keep: set[Path], stale_after_s: float = 6 * 3600) -> list[Path]:
+    """Delete finished builds not in `keep`, and unfinished ones (no meta.json) older than a while."""
+    removed = []
+    builds = root / BUILDS
+    if not builds.is_dir():
+        return removed
+    keep = {p.resolve() for p in keep if p}
+    now = time.time()
+    for folder in builds.iterdir():
+        if not folder.is_dir() or folder.resolve() in keep:
+            continue
+        finished = (folder / META).exists()
+        if finished or now - folder.stat().st_mtime > stale_after_s:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+class _Lock:
+    def __init__(self, root: Path):
+        self.path = root / ".build.lock"
+        self.handle = None
+
+    def __enter__(self):
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self.handle.close()
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise BuildError(f"another build is running in {self.path.parent} (lock {self.path})") from exc
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = "auto",
+          batch_size: int = 32, progress: bool = True, log=print, ann_threshold: int | None = None,
+          after_records=None) -> dict:
+    """Build and swap in a new index; returns its meta. Raises on any failure (current untouched).
+
+    `after_records(records, build_dir)` is a hook run after the local files are written and
+    before the swap (for a second keyword backend such as Elasticsearch); raising aborts the build.
+    """
+    from indexer.parse import parse_corpus
+
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    raw_dir, index_dir = Path(raw_dir), Path(index_dir)
+    if not raw_dir.is_dir():
+        raise BuildError(f"no source folder {raw_dir}")
+    sources = sorted(raw_dir.glob("*.txt"))
+    if not sources:
+        raise BuildError(f"no *.txt documents in {raw_dir}")
+
+    t = time.perf_counter()
+    duties = order_records(parse_corpus(raw_dir))
+    timings["parse_s"] = time.perf_counter() - t
+    if not duties:
+        raise BuildError(f"the documents in {raw_dir} hold no duty records")
+    duplicates = [i for i, n in Counter(d.id for d in duties).items() if n > 1]
+    if duplicates:
+        raise BuildError(f"duplicate record ids: {', '.join(duplicates[:5])}")
+    log(f"parsed {len(duties)} records from {len(sources)} documents in {timings['parse_s']:.2f} s")
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    (index_dir / BUILDS).mkdir(exist_ok=True)
+    with _Lock(index_dir):
+        build_id = datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+        build_dir = index_dir / BUILDS / build_id
+        build_dir.mkdir()
+        try:
+            meta = _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log,
+                                ann_threshold, timings, started)
+            if after_records is not None:
+                t = time.perf_counter()
+                after_records(duties, build_dir)
+                timings["after_records_s"] = time.perf_counter() - t
+            meta["timings"] = {k: round(v, 3) for k, v in timings.items()}
+            meta["timings"]["total_s"] = round(time.perf_counter() - started, 3)
+            (build_dir / META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+            _fsync_tree(build_dir)
+            previous = swap_current(index_dir, build_dir)
+        except BaseException:
+            shutil.rmtree(build_dir, ignore_errors=True)
+            raise
+        removed = prune_builds(index_dir, keep={build_dir, previous})
+    meta["build_dir"] = str(build_dir)
+    meta["removed_builds"] = [str(p) for p in removed]
+    return meta
+
+
+def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log, ann_threshold,
+                 timings, started) -> dict:
+    import numpy as np
+    from tqdm import tqdm
+
+    from models.embedding import get_embedder
+    from models.fields import KEYWORD_FIELDS, embedding_text, keyword_texts
+    from models.segment import VOCABULARY, Segmenter, derive_terms
+    from search_app import keyword_sqlite, semantic
+    from search_app.config import SearchConfig
+
+    t = time.perf_counter()
+    derived = derive_terms(duties)
+    write_dictionary(build_dir / DICT_DIR, derived)
+    segmenter = Segmenter.from_dir(build_dir / DICT_DIR)
+    tokens = []
+    for duty in duties:
+        texts = keyword_texts(duty)
+        tokens.append({f: segmenter.joined(texts[f]) for f in KEYWORD_FIELDS})
+    vocabulary = Counter(token for fields in tokens for token in set(" ".join(fields.values()).split()))
+    (build_dir / DICT_DIR / VOCABULARY).write_text(
+        "".join(f"{w}\t{n}\n" for w, n in sorted(vocabulary.items(), key=lambda x: (-x[1], x[0]))),
+        encoding="utf-8")
+    timings["segment_s"] = time.perf_counter() - t
+    log(f"segmented with jieba ({len(segmenter.words)} dictionary terms, {len(derived)} from the corpus) "
+        f"in {timings['segment_s']:.2f} s")
+
+    t = time.perf_counter()
+    embedder = get_embedder(model)
+    timings["model_load_s"] = time.perf_counter() - t
+    texts = [embedding_text(d) for d in duties]
+    t = time.perf_counter()
+    chunks = []
+    step = max(batch_size * 4, 64)
+    with tqdm(total=len(texts), desc="embedding", unit="rec", disable=not progress, file=sys.stderr) as bar:
+        for start in range(0, len(texts), step):
+            chunk = texts[start:start + step]
+            chunks.append(embedder.encode(chunk, batch_size=batch_size))
+            bar.update(len(chunk))
+    vectors = np.concatenate(chunks) if chunks else np.zeros((0, embedder.dim), dtype=np.float32)
+    timings["embed_s"] = time.perf_counter() - t
+    log(f"embedded {len(texts)} records with {embedder.name} in {timings['embed_s']:.1f} s "
+        f"({len(texts) / max(timings['embed_s'], 1e-9):.0f} records/s)")
+
+    t = time.perf_counter()
+    config = SearchConfig.from_env()
+    threshold = config.ann_threshold if ann_threshold is None else ann_threshold
+    chosen = semantic.choose_kind(len(duties), threshold, config.ann_kind) if kind == "auto" else kind
+    index = semantic.build_index(vectors, chosen)
+    semantic.save(index, build_dir / semantic.INDEX_NAME)
+    timings["faiss_s"] = time.perf_counter() - t
+    log(f"FAISS {chosen} index of {index.ntotal} vectors in {timings['faiss_s']:.2f} s")
+
+    t = time.perf_counter()
+    counts: dict[str, dict[str, int]] = {}
+    for duty in duties:
+        counts.setdefault(duty.township, Counter())[duty.list_type] += 1
+    meta = {
+        "format": 1,
+        "build_id": build_dir.name,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "records": len(duties),
+        "townships": len(counts),
+        "counts": {k: dict(v) for k, v in counts.items()},
+        "list_types": dict(Counter(d.list_type for d in duties)),
+        "model": embedder.info(),
+        "faiss": {"kind": chosen, "dim": int(vectors.shape[1]), "ntotal": int(index.ntotal)},
+        "keyword": {"backend": "sqlite", "fields": list(KEYWORD_FIELDS), "sqlite_version": sqlite3.sqlite_version},
+        "dictionary": {"terms": len(segmenter.words), "derived": len(derived), "vocabulary": len(vocabulary),
+                       "sha256": _sha256(build_dir / DICT_DIR / "userdict.txt")[:16]},
+        "sources": {p.name: _sha256(p)[:16] for p in sources},
+        "python": platform.python_version(),
+    }
+    keyword_sqlite.write_store(build_dir / keyword_sqlite.DB_NAME, [d.to_dict() for d in duties], tokens,
+                               [list(d.lead_departments) + list(d.receiving_departments) for d in duties],
+                               {"build_id": build_dir.name, "model": meta["model"]})
+    timings["sqlite_s"] = time.perf_counter() - t
+    log(f"keyword store (SQLite {sqlite3.sqlite_version} FTS5) in {timings['sqlite_s']:.2f} s")
+    return meta
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m indexer build",
+                                     description="Build the keyword store and FAISS index and swap them in.")
+    parser.add_argument("--raw", default=str(REPO / "data" / "raw"), help="source documents (default data/raw)")
+    parser.add_argument("--index-dir", default=None, help="index root (default TDS_INDEX_DIR or var/index)")
+    parser.add_argument("--model", default=None, help="embedding model name or folder (default TDS_MODEL or m3e-small)")
+    parser.add_argument("--faiss", default="auto", choices=["auto", "flat", "ivfpq", "hnsw"],
+                        help="FAISS index kind (auto: flat up to TDS_ANN_THRESHOLD records)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--es-url", default=os.environ.get("ES_URL") or None,
+                        help="also index into Elasticsearch at this URL (default ES_URL; see indexer/es_index.py)")
+    parser.add_argument("--es-index", default=None, help="Elasticsearch alias (default ES_INDEX or 'duties')")
+    parser.add_argument("--es-shards", type=int, default=None, help="primary shards of the new index")
+    parser.add_argument("--es-replicas", type=int, default=None, help="replicas of the new index")
+    args = parser.parse_args(argv)
+    index_dir = Path(args.index_dir) if args.index_dir else default_index_dir()
+    hook = None
+    if args.es_url:
+        from indexer.es_index import EsIndexError, build_hook
+        try:
+            hook = build_hook(args.es_url, alias=args.es_index, shards=args.es_shards, replicas=args.es_replicas)
+        except EsIndexError as exc:
+            print(f"build failed: {exc}", file=sys.stderr)
+            return 1
+    try:
+        meta = build(Path(args.raw), index_dir, model=args.model, kind=args.faiss, batch_size=args.batch_size,
+                     progress=not args.no_progress, after_records=hook)
+    except Exception as exc:  # DocumentError, BuildError, OSError …: say what and where, leave current alone
+        print(f"build failed: {exc}", file=sys.stderr)
+        print(f"{index_dir / CURRENT} is unchanged", file=sys.stderr)
+        return 1
+    print(f"records: {meta['records']} in {meta['townships']} townships "
+          f"({', '.join(f'{k} {v}' for k, v in meta['list_types'].items())})")
+    for township, counts in meta["counts"].items():
+        print(f"  {township}: " + ", ".join(f"{k} {counts.get(k, 0)}" for k in LIST_ORDER))
+    print("timings: " + ", ".join(f"{k[:-2]} {v:.2f} s" for k, v in meta["timings"].items()))
+    print(f"index: {meta['build_dir']} (now {index_dir / CURRENT})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

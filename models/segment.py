@@ -1,0 +1,343 @@
+"""Chinese segmentation shared by index and query time: jieba + domain dictionary + stop words + synonyms.
+
+One `Segmenter` is built from a dictionary folder holding `userdict.txt`, `stopwords.txt` and
+`synonyms.txt`. The curated folder is `data/dict/`; an index build writes the *effective* folder
+(curated terms plus terms derived from the corpus, see `derive_terms`) into the index, and the
+search engine segments queries with that copy — so queries are always cut exactly as the indexed
+text was, even after `data/dict/` changes.
+
+`tokens(text)` is the one cut used on both sides: jieba's precise mode (no HMM, so unseen words
+never depend on their neighbours), stop words removed, and for every word longer than two
+characters also each dictionary word inside it (like jieba's search mode, but every length), so
+"索县应急管理局" also yields 应急管理局, 应急管理, 管理局, 应急, 管理 and a query for "应急管理局"
+meets it. Synonyms are applied at query time only (`query_terms`).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+
+REPO = Path(__file__).resolve().parent.parent
+CURATED_DIR = REPO / "data" / "dict"
+USERDICT, STOPWORDS, SYNONYMS = "userdict.txt", "stopwords.txt", "synonyms.txt"
+VOCABULARY = "vocabulary.tsv"  # written by the index build: every indexed token and its document count
+
+_WORDISH = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』，,。；;：:、\s]{2,10})[”\"」』]")
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+_MAX_SUBWORD_SOURCE = 24  # longer "words" (numbers, latin runs) are not searched for sub-words
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width (NFKC), lower case, single spaces."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass
+class SynonymRule:
+    left: tuple[str, ...]
+    right: tuple[str, ...]  # for an equivalence group, right == left
+
+
+@dataclass
+class Synonyms:
+    rules: list[SynonymRule] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> "Synonyms":
+        rules = []
+        for number, raw in enumerate(text.splitlines(), 1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if "=>" in line:
+                left, right = line.split("=>", 1)
+                left_terms, right_terms = _terms(left), _terms(right)
+            else:
+                left_terms = right_terms = _terms(line)
+            if not left_terms or not right_terms:
+                raise ValueError(f"synonyms line {number}: {raw!r} needs terms on both sides")
+            rules.append(SynonymRule(left_terms, right_terms))
+        return cls(rules)
+
+    def terms(self) -> set[str]:
+        return {t for rule in self.rules for t in rule.left + rule.right}
+
+    def expand(self, text: str, tokens: Iterable[str]) -> list[str]:
+        """Terms to add for a query: right sides of rules whose left side is a token or in the text."""
+        present = set(tokens)
+        added: list[str] = []
+        for rule in self.rules:
+            if any(term in present or term in text for term in rule.left):
+                added += [t for t in rule.right if t not in present and t not in added]
+        return added
+
+
+def _terms(part: str) -> tuple[str, ...]:
+    return tuple(normalize(t) for t in re.split(r"[,，]", part) if t.strip())
+
+
+def read_word_list(path: Path) -> list[str]:
+    words = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            words.append(line)
+    return words
+
+
+@dataclass
+class QueryTerms:
+    """A query as the keyword side sees it."""
+
+    text: str                 # normalized query text
+    tokens: list[str]         # the query's own tokens (deduplicated, order kept)
+    expansions: list[str]     # synonym terms added (their jieba words)
+
+    @property
+    def all(self) -> list[str]:
+        return self.tokens + [t for t in self.expansions if t not in self.tokens]
+
+    def highlight_terms(self) -> list[str]:
+        """Terms to mark in original text: longest first so the regex prefers whole words."""
+        terms = {t for t in self.all if len(t) >= 2 or not t.isascii()}
+        return sorted(terms, key=lambda t: (-len(t), t))
+
+
+class Segmenter:
+    def __init__(self, words: Iterable[str] = (), stopwords: Iterable[str] = (),
+                 synonyms: Synonyms | None = None, vocabulary: dict[str, int] | None = None):
+        self.stopwords = frozenset(normalize(w) for w in stopwords)
+        self.synonyms = synonyms or Synonyms()
+        self.corrector = Corrector(vocabulary) if vocabulary else None
+        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer.initialize()
+        self._lock = threading.Lock()
+        self.words: list[str] = []
+        for entry in words:
+            self._add(entry)
+        # Synonym terms must be single tokens on both sides, so an expansion is one exact token.
+        for term in sorted(self.synonyms.terms()):
+            self._add(term)
+        self._subwords = functools.lru_cache(maxsize=200_000)(self._subwords_uncached)
+        self._query_terms = functools.lru_cache(maxsize=4096)(self._query_terms_uncached)
+
+    def _add(self, entry: str) -> None:
+        parts = normalize(entry).split()
+        if not parts:
+            return
+        word = parts[0]
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        tag = parts[2] if len(parts) > 2 else None
+        if freq is None:
+            # Force the whole word: suggest_freq(tune=True) raises its frequency until jieba keeps it.
+            self._tokenizer.add_word(word, None, tag)
+            self._tokenizer.suggest_freq(word, tune=True)
+        else:
+            self._tokenizer.add_word(word, freq, tag)
+        self.words.append(word)
+
+    @classmethod
+    def from_dir(cls, folder: str | Path | None = None, extra_words: Iterable[str] = ()) -> "Segmenter":
+        folder = Path(folder) if folder else CURATED_DIR
+        words = read_word_list(folder / USERDICT) + list(extra_words)
+        stopwords = read_word_list(folder / STOPWORDS)
+        synonyms = Synonyms.parse((folder / SYNONYMS).read_text(encoding="utf-8"))
+        vocabulary = read_vocabulary(folder / VOCABULARY) if (folder / VOCABULARY).exists() else None
+        return cls(words, stopwords, synonyms, vocabulary)
+
+    # ----- cutting
+
+    def words_of(self, text: str) -> list[str]:
+        """jieba's precise cut of normalized text: wordish pieces only, stop words kept."""
+        text = _CJK_SPACE.sub("", normalize(text))
+        with self._lock:  # jieba's Tokenizer is not documented as thread-safe
+            pieces = self._tokenizer.lcut(text, HMM=False)
+        return [p.strip() for p in pieces if p.strip() and _WORDISH.search(p)]
+
+    def tokens(self, text: str) -> list[str]:
+        """Index/query tokens: words minus stop words, plus dictionary words inside long words."""
+        out: list[str] = []
+        for word in self.words_of(text):
+            if word in self.stopwords:
+                continue
+            out.append(word)
+            if 2 < len(word) <= _MAX_SUBWORD_SOURCE:
+                out.extend(self._subwords(word))
+        return out
+
+    def _subwords_uncached(self, word: str) -> tuple[str, ...]:
+        freq = self._tokenizer.FREQ
+        found = []
+        n = len(word)
+        for length in range(n - 1, 1, -1):
+            for start in range(0, n - length + 1):
+                piece = word[start:start + length]
+                if freq.get(piece) and piece not in self.stopwords:
+                    found.append(piece)
+        return tuple(found)
+
+    def query_terms(self, query: str) -> QueryTerms:
+        """Tokens and synonym expansions of a query (cached; treat the result as read-only)."""
+        return self._query_terms(query)
+
+    def _query_terms_uncached(self, query: str) -> QueryTerms:
+        text = normalize(query)
+        tokens = list(dict.fromkeys(self.tokens(text)))
+        expansions: list[str] = []
+        corrections = self.corrector.corrections(text, self) if self.corrector else []
+        for term in self.synonyms.expand(text + " " + " ".join(corrections), tokens + self.words_of(text) + corrections):
+            for word in self.words_of(term):
+                if word not in self.stopwords and word not in tokens and word not in expansions:
+                    expansions.append(word)
+        for word in corrections:
+            if word not in tokens and word not in expansions:
+                expansions.insert(0, word)
+        return QueryTerms(text, tokens, expansions)
+
+    def query_groups(self, query: str) -> list[tuple[str, frozenset[str]]]:
+        """The query's content words, each with every term that counts as finding it: the word,
+        the dictionary words inside it, its synonym expansions, and typo repairs that cover it.
+        Used to measure how much of a task an item's text covers (`Engine` owner score)."""
+        text = normalize(query)
+        terms = self.query_terms(query)
+        corrections = self.corrector.corrections(text, self) if self.corrector else []
+        groups = []
+        for word in dict.fromkeys(self.words_of(text)):
+            if word in self.stopwords:
+                continue
+            alternatives = {word, *(self._subwords(word) if 2 < len(word) <= _MAX_SUBWORD_SOURCE else ())}
+            for term in self.synonyms.expand(word, [word]):
+                alternatives.update(w for w in self.words_of(term) if w not in self.stopwords)
+            alternatives.update(c for c in corrections if set(word) <= set(c))
+            groups.append((word, frozenset(alternatives & (set(terms.all) | set(corrections) | {word}))))
+        return groups
+
+    def joined(self, text: str) -> str:
+        """Tokens space-joined, as stored in the keyword index."""
+        return " ".join(self.tokens(text))
+
+
+def read_vocabulary(path: Path) -> dict[str, int]:
+    vocabulary = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, _, count = line.partition("\t")
+        if word and count.isdigit():
+            vocabulary[word] = int(count)
+    return vocabulary
+
+
+def edit_distance_one(a: str, b: str) -> bool:
+    """True when b is a with exactly one character replaced, inserted or deleted."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1:]
+
+
+class Corrector:
+    """Typo repair against the index's own vocabulary ("宅基低" → 宅基地, "人设局" → 人社局,
+    "卫建委" → 卫健委, "应急管理里局" → 应急管理局).
+
+    Only where jieba found no word: a stretch of the query containing a single-character piece
+    or a piece the index never saw is compared with indexed words of 3–10 characters at edit
+    distance one (one character replaced, added or dropped; symmetric-deletion lookup). The most
+    frequent such word is added to the query as an extra term, never replacing what was typed.
+    """
+
+    MIN_LEN, MAX_LEN, MAX_PIECES = 3, 10, 4
+
+    def __init__(self, vocabulary: dict[str, int]):
+        self.vocabulary = vocabulary
+        self._by_deletion: dict[str, list[str]] = {}
+        for word in vocabulary:
+            if self.MIN_LEN <= len(word) <= self.MAX_LEN and _CJK_ONLY.match(word):
+                for key in {word} | {word[:i] + word[i + 1:] for i in range(len(word))}:
+                    self._by_deletion.setdefault(key, []).append(word)
+
+    def candidates(self, span: str) -> list[str]:
+        keys = {span} | {span[:i] + span[i + 1:] for i in range(len(span))}
+        found = {w for k in keys for w in self._by_deletion.get(k, ()) if edit_distance_one(span, w)}
+        # Typos rarely hit the first character: prefer words that keep it, then frequent words.
+        return sorted(found, key=lambda w: (w[0] != span[0], -self.vocabulary[w], w))
+
+    def corrections(self, text: str, segmenter: "Segmenter") -> list[str]:
+        out: list[str] = []
+        for chunk in _CHUNK.findall(text):
+            pieces = segmenter.words_of(chunk)
+            weak = [len(p) == 1 or p not in self.vocabulary for p in pieces]
+            for i in range(len(pieces)):
+                for j in range(i + 1, min(len(pieces), i + self.MAX_PIECES) + 1):
+                    if not any(weak[i:j]):
+                        continue
+                    span = "".join(pieces[i:j])
+                    if not (self.MIN_LEN <= len(span) <= self.MAX_LEN + 1) or span in self.vocabulary:
+                        continue
+                    found = self.candidates(span)
+                    if found and found[0] not in out and found[0] not in chunk:
+                        out.append(found[0])
+        return out
+
+
+_CJK_ONLY = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
+_CHUNK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
+# ----- terms derived from the corpus
+
+_COUNTY_PREFIX = re.compile(r"^(?:.{1,8}?(?:地区|市|州|盟))?.{1,6}?(?:县|旗|区)(?!委|政府|人民|级)")
+_NAME_NOISE = re.compile(r"[★☆*\s]")
+
+
+def department_variants(name: str) -> list[str]:
+    """A department name as written, and without the county in front ("伽师县水利局" → "水利局")."""
+    name = normalize(name)
+    variants = [name]
+    stripped = _COUNTY_PREFIX.sub("", name, count=1)
+    if stripped != name and len(stripped) >= 2:
+        variants.append(stripped)
+    # "县水利局" → "水利局"; keep "县委组织部" (the 县 belongs to 县委)
+    if name.startswith("县") and not name.startswith(("县委", "县政府", "县人民", "县级")) and len(name) > 3:
+        variants.append(name[1:])
+    base = re.sub(r"[（(][^）)]*[）)]", "", name)
+    if base != name and len(base) >= 3:
+        variants += department_variants(base)
+    return list(dict.fromkeys(v for v in variants if 2 <= len(v) <= 24))
+
+
+def derive_terms(duties: Iterable) -> list[str]:
+    """Domain words the corpus itself defines: departments, categories, quoted terms, short item names."""
+    terms: set[str] = set()
+    for duty in duties:
+        if duty.category:
+            terms.add(normalize(duty.category))
+        departments = list(duty.lead_departments) + list(duty.receiving_departments)
+        departments += [dd.department for dd in duty.department_duties]
+        for department in departments:
+            if department and not re.search(r"[，,。；;：:]", department):
+                terms.update(department_variants(department))
+        for text in [duty.name, *duty.duty_texts()]:
+            for quoted in _QUOTED.findall(text or ""):
+                if _WORDISH.search(quoted) and not quoted.isdigit():
+                    terms.add(normalize(quoted))
+        name = _NAME_NOISE.sub("", normalize(duty.name)).rstrip("。.")
+        if duty.list_type != "basic" and 4 <= len(name) <= 8 and not re.search(r"[，,。；;：:、()（）]", name):
+            terms.add(name)
+    return sorted(t for t in terms if 2 <= len(t) <= 24 and " " not in t)

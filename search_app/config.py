@@ -1,0 +1,81 @@
+"""Search settings: where the index is, and every tunable of ranking, in one place.
+
+Each field can be set from the environment (`TDS_<FIELD NAME IN CAPITALS>`, e.g.
+TDS_RRF_K=40, TDS_FIELD_WEIGHTS=name:10,category:3,duties:2,departments:1) or passed to
+`SearchConfig(...)` / `Engine.open(config=...)` by the evaluation and benchmark scripts.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def index_root(index_dir: str | os.PathLike | None = None) -> Path:
+    """The index root: the argument, else TDS_INDEX_DIR, else <repo>/var/index."""
+    return Path(index_dir or os.environ.get("TDS_INDEX_DIR") or REPO / "var" / "index")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    # Keyword side: BM25 weight per FTS column (see models/fields.py for what each holds).
+    field_weights: dict = field(default_factory=lambda: {
+        "name": 6.0, "category": 1.0, "duties": 0.75, "departments": 1.5})
+    # Candidates taken from each side before fusion (hybrid), and for semantic-only totals.
+    depth: int = 100
+    # Reciprocal rank fusion: score = w_kw / (k + rank_kw) + w_sem / (k + rank_sem).
+    rrf_k: float = 20.0
+    weight_keyword: float = 1.0
+    weight_semantic: float = 0.5
+    # Fusion method: "rrf" (ranks only) or "blend" (normalized scores, then the same weights).
+    fusion: str = "blend"
+    # Synonym terms appended to the query text that is embedded (0 = the query alone).
+    semantic_expansions: int = 5
+    # Semantic candidates below this cosine are not matches (they count for nothing, not in `total`).
+    semantic_floor: float = 0.65
+    # Owner: best match below this score means "not on this township's lists" (see owner docs).
+    owner_threshold: float = 0.845
+    # Owner score = cosine + this × share of the query's words the item's text covers.
+    owner_coverage_weight: float = 0.15
+    # How query words are weighted in that share: "length" (longer words count more, single characters half) or "idf" (rare words count more; measured worse: calibrated accuracy 0.869 against 0.886).
+    owner_word_weight: str = "length"
+    # Compare: mutual best matches at or above this cosine are the same duty.
+    compare_threshold: float = 0.88
+    # Similar: neighbours below this cosine are dropped.
+    similar_floor: float = 0.0
+    # FAISS: exact search up to this many records, then an ANN index (kind below).
+    ann_threshold: int = 200_000
+    ann_kind: str = "ivfpq"      # "ivfpq" | "hnsw" — used above ann_threshold
+    nprobe: int = 32
+    hnsw_ef_search: int = 96
+    # Limits.
+    max_query_chars: int = 200
+    max_size: int = 100
+    max_page: int = 1000
+    facet_size: int = 50
+    sqlite_connections: int = 4
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides) -> "SearchConfig":
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(f"TDS_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            if f.name == "field_weights":
+                values[f.name] = {k.strip(): float(v) for k, v in
+                                  (item.split(":", 1) for item in raw.split(",") if ":" in item)}
+            elif f.type in ("int", int):
+                values[f.name] = int(raw.replace("_", ""))
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        return cls(**values)
+
+    def with_(self, **changes) -> "SearchConfig":
+        return replace(self, **changes)

@@ -1,0 +1,200 @@
+"""The Elasticsearch keyword backend: the same KeywordBackend as search_app/keyword_sqlite.py, on a
+cluster (selected by ES_URL; alias ES_INDEX, default `duties`, written by indexer/es_index.py).
+
+- search: `combined_fields` over tokens.name/category/duties/departments with the field weights of
+  SearchConfig.field_weights. combined_fields is BM25F — term frequencies summed across the fields
+  with the field weights, one IDF per term — which is what SQLite FTS5's bm25(col weights) computes
+  (weighted term frequency, one row length); `most_fields` (a sum of per-field BM25 scores) agrees
+  less (tests/test_elasticsearch.py prints the overlap; TDS_ES_QUERY_TYPE=most_fields to compare).
+  Query terms are the segmenter's tokens and synonym expansions, OR-ed as in the SQLite store;
+  ties are broken by record position as there.
+- filters: bool filter of `terms` clauses on keyword fields (AND across fields, OR within one).
+- facets: a `terms` aggregation per facet field over all matches.
+- highlights: not from Elasticsearch — the engine marks the original text of the records it holds,
+  exactly as with the embedded store.
+
+Faults: connection errors and timeouts raise BackendUnavailable ("Elasticsearch unreachable at
+URL"), which the app answers with 503; a missing alias raises it too, naming the alias. The
+backend opens without contacting the cluster, so an engine (and semantic search) starts while
+Elasticsearch is down; `available()` is a ping cached for a second or two.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Sequence
+
+from models.fields import KEYWORD_FIELDS
+from search_app.errors import BackendUnavailable
+from search_app.keyword_sqlite import FACET_FIELDS, FILTER_FIELDS
+
+DEFAULT_ALIAS = "duties"
+PAGE = 5000
+
+
+def open_backend(url: str, build_dir=None, meta: dict | None = None, config=None) -> "EsKeywordBackend":
+    weights = getattr(config, "field_weights", None) or {}
+    return EsKeywordBackend(url, os.environ.get("ES_INDEX") or DEFAULT_ALIAS, weights,
+                            build_id=(meta or {}).get("build_id"),
+                            query_type=os.environ.get("TDS_ES_QUERY_TYPE") or "combined_fields")
+
+
+class EsKeywordBackend:
+    name = "elasticsearch"
+
+    def __init__(self, url: str, alias: str = DEFAULT_ALIAS, field_weights: dict | None = None,
+                 build_id: str | None = None, query_type: str = "combined_fields", timeout: float = 10.0,
+                 client=None):
+        from elasticsearch import Elasticsearch
+
+        self.url = url.rstrip("/")
+        self.alias = alias
+        self.build_id = build_id
+        self.query_type = query_type
+        weights = {f: float((field_weights or {}).get(f, 1.0)) for f in KEYWORD_FIELDS}
+        if query_type == "combined_fields":
+            # combined_fields takes boosts ≥ 1; scaling all weights keeps their ratios.
+            low = min(w for w in weights.values() if w > 0)
+            weights = {f: w / low for f, w in weights.items()}
+        self.fields = [f"tokens.{f}^{w:g}" for f, w in weights.items() if w > 0]
+        self.es = client or Elasticsearch(self.url, request_timeout=timeout, max_retries=1,
+                                          retry_on_timeout=False)
+        self._ping_lock = threading.Lock()
+        self._ping_at = 0.0
+        self._ping_ok = False
+
+    # ----- requests
+
+    def _call(self, fn, **kwargs):
+        from elasticsearch import ApiError, NotFoundError, TransportError
+
+        try:
+            return fn(**kwargs)
+        except NotFoundError as exc:
+            raise BackendUnavailable(self.url, f"Elasticsearch index {self.alias!r} not found at {self.url} — "
+                                               f"run `python -m indexer build --es-url {self.url}`") from exc
+        except TransportError as exc:  # ConnectionError, ConnectionTimeout, TLS errors
+            self._ping_ok, self._ping_at = False, time.monotonic()
+            raise BackendUnavailable(self.url, f"Elasticsearch unreachable at {self.url}") from exc
+        except ApiError as exc:
+            if getattr(exc, "status_code", 0) in (429, 502, 503, 504) or "no_shard_available" in str(exc):
+                raise BackendUnavailable(self.url, f"Elasticsearch at {self.url} cannot answer: "
+                                                   f"{exc.status_code} {exc.error}") from exc
+            raise
+
+    def _query(self, terms: Sequence[str] | None, filters: dict[str, list[str]]) -> dict:
+        clauses = []
+        for key, values in (filters or {}).items():
+            if not values:
+                continue
+            if key not in FILTER_FIELDS:
+                raise ValueError(f"unknown filter {key!r}")
+            clauses.append({"terms": {key: list(values)}})
+        query: dict = {"bool": {"filter": clauses}}
+        if terms is not None:
+            text = " ".join(t for t in dict.fromkeys(t.strip() for t in terms) if t)
+            if self.query_type == "combined_fields":
+                match = {"combined_fields": {"query": text, "fields": self.fields, "operator": "or"}}
+            else:
+                match = {"multi_match": {"query": text, "fields": self.fields, "type": self.query_type,
+                                         "operator": "or"}}
+            query["bool"]["must"] = [match]
+        return query
+
+    @staticmethod
+    def _has_terms(terms) -> bool:
+        return any(t.strip() for t in terms)
+
+    # ----- KeywordBackend
+
+    def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None
+               ) -> tuple[list[tuple[str, float]], int]:
+        if not self._has_terms(terms):
+            return [], 0
+        query = self._query(terms, filters)
+        sort = [{"_score": "desc"}, {"pos": "asc"}]
+        want = limit
+        hits: list[tuple[str, float]] = []
+        after = None
+        total = 0
+        while True:
+            size = PAGE if want is None else min(PAGE, max(want - len(hits), 0))
+            body = dict(index=self.alias, query=query, sort=sort, size=size, track_total_hits=after is None,
+                        _source=False, docvalue_fields=["id"])
+            if after is not None:
+                body["search_after"] = after
+            response = self._call(self.es.search, **body)
+            if after is None:
+                total = response["hits"]["total"]["value"]
+            page = response["hits"]["hits"]
+            hits.extend((hit["fields"]["id"][0], float(hit["_score"])) for hit in page)
+            if not page or len(page) < size or (want is not None and len(hits) >= want):
+                break
+            after = page[-1]["sort"]
+        return hits, total
+
+    def facets(self, terms, filters, size):
+        if terms is not None and not self._has_terms(terms):
+            return {f: [] for f in FACET_FIELDS}
+        aggs = {f: {"terms": {"field": f, "size": size, "shard_size": max(size * 10, 1000)}} for f in FACET_FIELDS}
+        response = self._call(self.es.search, index=self.alias, query=self._query(terms, filters), size=0,
+                              aggs=aggs, track_total_hits=False)
+        out = {}
+        for f in FACET_FIELDS:
+            buckets = [{"value": b["key"], "count": b["doc_count"]}
+                       for b in response["aggregations"][f]["buckets"] if b["key"]]
+            out[f] = sorted(buckets, key=lambda v: (-v["count"], v["value"]))[:size]
+        return out
+
+    def browse(self, filters, offset, limit):
+        response = self._call(self.es.search, index=self.alias, query=self._query(None, filters),
+                              sort=[{"pos": "asc"}], from_=offset, size=limit, track_total_hits=True,
+                              _source=False, docvalue_fields=["id"])
+        return ([h["fields"]["id"][0] for h in response["hits"]["hits"]],
+                response["hits"]["total"]["value"])
+
+    # ----- state
+
+    def available(self, max_age: float = 2.0) -> bool:
+        """Is the cluster reachable? (a ping, cached for `max_age` seconds)"""
+        now = time.monotonic()
+        if now - self._ping_at < max_age:
+            return self._ping_ok
+        with self._ping_lock:
+            if now - self._ping_at < max_age:
+                return self._ping_ok
+            try:
+                self._ping_ok = bool(self.es.ping())
+            except Exception:
+                self._ping_ok = False
+            self._ping_at = time.monotonic()
+            return self._ping_ok
+
+    def health(self) -> dict:
+        out = {"backend": self.name, "url": self.url, "alias": self.alias, "query": self.query_type}
+        try:
+            cluster = self.es.options(request_timeout=5).cluster.health()
+            out.update(up=True, es="up", cluster=cluster.get("cluster_name"), status=cluster.get("status"),
+                       nodes=cluster.get("number_of_nodes"))
+        except Exception as exc:
+            out.update(up=False, es="down", error=f"Elasticsearch unreachable at {self.url}: {type(exc).__name__}")
+            self._ping_ok, self._ping_at = False, time.monotonic()
+            return out
+        try:
+            indexes = list(self.es.options(request_timeout=5).indices.get_alias(name=self.alias))
+            out["index"] = indexes[0] if len(indexes) == 1 else indexes
+            out["records"] = self.es.options(request_timeout=5).count(index=self.alias)["count"]
+            hit = self.es.options(request_timeout=5).search(index=self.alias, size=1, _source=False, docvalue_fields=["build_id"])["hits"]["hits"]
+            out["build_id"] = hit[0]["fields"]["build_id"][0] if hit else None
+            out["same_build"] = out["build_id"] == self.build_id if self.build_id else None
+        except Exception as exc:
+            out.update(up=False, error=f"alias {self.alias!r} unusable at {self.url}: {type(exc).__name__}")
+        self._ping_ok, self._ping_at = out["up"], time.monotonic()
+        return out
+
+    def close(self) -> None:
+        try:
+            self.es.close()
+        except Exception:
+            pass

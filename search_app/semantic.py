@@ -1,0 +1,152 @@
+"""The semantic index: FAISS over normalized embeddings (inner product = cosine).
+
+Ids are record positions; records are stored township by township, so one township's records
+are a contiguous id range and per-township searches use `IDSelectorRange`.
+
+Index kinds (`make_index`):
+- "flat"  — IndexFlatIP, exact. The default up to `ann_threshold` records (SearchConfig, env
+            TDS_ANN_THRESHOLD, default 200,000): at 2,000 records a query costs ~0.1 ms.
+- "ivfpq" — IndexIVFPQ, 64-byte codes (512 dims → 64 sub-quantizers × 8 bits), nlist ≈ 4·√n;
+            10M records ≈ 0.7 GB. Searched with `nprobe` lists.
+- "hnsw"  — IndexHNSWFlat (M=32): faster and more exact than IVF-PQ, but keeps full vectors.
+The benchmark can force any kind: `build_index(vectors, kind="hnsw")`.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+KINDS = ("flat", "ivfpq", "hnsw")
+INDEX_NAME = "vectors.faiss"
+
+
+def choose_kind(n: int, ann_threshold: int, ann_kind: str = "ivfpq") -> str:
+    return "flat" if n <= ann_threshold else ann_kind
+
+
+def build_index(vectors: np.ndarray, kind: str = "flat", *, pq_bytes: int = 64, nlist: int | None = None,
+                hnsw_m: int = 32, train_size: int = 200_000, seed: int = 1234) -> faiss.Index:
+    """An index holding `vectors` with ids 0..n-1 (vectors must already be L2-normalized)."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, dim = vectors.shape
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+    elif kind == "ivfpq":
+        nlist = nlist or max(16, min(65536, int(4 * math.sqrt(max(n, 1)))))
+        nlist = min(nlist, max(1, n // 39))
+        m = pq_bytes if dim % pq_bytes == 0 else _divisor_near(dim, pq_bytes)
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(seed)
+        sample = vectors if n <= train_size else vectors[rng.choice(n, train_size, replace=False)]
+        index.train(sample)
+    else:
+        raise ValueError(f"unknown index kind {kind!r} (one of {', '.join(KINDS)})")
+    if n:
+        index.add(vectors)
+    if kind == "ivfpq":
+        index.make_direct_map()
+    return index
+
+
+def _divisor_near(dim: int, target: int) -> int:
+    return min((d for d in range(1, dim + 1) if dim % d == 0), key=lambda d: abs(d - target))
+
+
+def kind_of(index: faiss.Index) -> str:
+    if isinstance(index, faiss.IndexFlat):
+        return "flat"
+    if isinstance(index, faiss.IndexHNSW):
+        return "hnsw"
+    if isinstance(index, faiss.IndexIVF):
+        return "ivfpq"
+    return type(index).__name__
+
+
+def save(index: faiss.Index, path: Path) -> None:
+    faiss.write_index(index, str(path))
+
+
+class SemanticIndex:
+    """Read side. Thread-safe: FAISS searches are read-only; search parameters are per call."""
+
+    def __init__(self, index: faiss.Index, nprobe: int = 32, ef_search: int = 96):
+        self._owner = index  # downcast_index returns a non-owning wrapper: keep the owning one alive
+        self.index = faiss.downcast_index(index)
+        self.kind = kind_of(self.index)
+        self.dim = self.index.d
+        self.count = self.index.ntotal
+        self.nprobe = nprobe
+        self.ef_search = ef_search
+        self._flat: np.ndarray | None = None
+        if self.kind == "flat":
+            # The stored vectors as one numpy array: exact scores for any subset by one matmul.
+            self._flat = faiss.vector_to_array(self.index.codes).view(np.float32).reshape(self.count, self.dim)
+        elif self.kind == "ivfpq":
+            faiss.extract_index_ivf(self.index).make_direct_map()
+
+    @classmethod
+    def load(cls, path: Path, **kwargs) -> "SemanticIndex":
+        return cls(faiss.read_index(str(path)), **kwargs)
+
+    def _params(self, selector=None, k: int = 10):
+        if self.kind == "ivfpq":
+            return faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
+        if self.kind == "hnsw":
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
+        return faiss.SearchParameters(sel=selector) if selector is not None else None
+
+    def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (positions, cosines), best first; `allowed` an optional boolean mask over positions."""
+        k = min(k, self.count)
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if self._flat is not None:
+            scores = self._flat @ vector
+            if allowed is not None:
+                scores = np.where(allowed, scores, -np.inf)
+                k = min(k, int(allowed.sum()))
+                if k == 0:
+                    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+            top = top[np.lexsort((top, -scores[top]))]
+            return top.astype(np.int64), scores[top].astype(np.float32)
+        selector = None
+        if allowed is not None:
+            bits = np.packbits(allowed.astype(np.uint8), bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+        params = self._params(selector, k)
+        scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
+        keep = ids[0] >= 0
+        return ids[0][keep].astype(np.int64), scores[0][keep]
+
+    def search_range(self, vector: np.ndarray, k: int, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k among positions [start, end) — one township's records."""
+        if end <= start:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if self._flat is not None:
+            scores = self._flat[start:end] @ vector
+            k = min(k, end - start)
+            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+            top = top[np.lexsort((top, -scores[top]))]
+            return (top + start).astype(np.int64), scores[top].astype(np.float32)
+        params = self._params(faiss.IDSelectorRange(start, end), k)
+        scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
+        keep = ids[0] >= 0
+        return ids[0][keep].astype(np.int64), scores[0][keep]
+
+    def vectors(self, start: int, end: int) -> np.ndarray:
+        """Stored vectors for positions [start, end) (reconstructed approximations for IVF-PQ)."""
+        if self._flat is not None:
+            return self._flat[start:end]
+        return self.index.reconstruct_n(start, end - start)
+
+    def vector(self, pos: int) -> np.ndarray:
+        return self.vectors(pos, pos + 1)[0]

@@ -1,0 +1,96 @@
+"""Production server: `python -m search_app.serve`.
+
+- serves with waitress (no debug mode, no reloader) on 127.0.0.1;
+- port from TDS_PORT (default 8000), index from TDS_INDEX_DIR (default <repo>/var/index),
+  worker threads from TDS_THREADS (default 8);
+- builds the index first if there is none (`indexer.build.main`), then loads it before accepting
+  requests, so the first request is not the one that pays for loading the model;
+- exits with a message naming the path when the index or the model cannot be loaded.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from search_app import create_app, default_config
+
+log = logging.getLogger("search_app.serve")
+
+HOST = "127.0.0.1"
+# Request line + headers: the longest valid URL (an owner query naming 20 townships, every character
+# percent-encoded) stays well below this. Bodies: the app refuses anything over MAX_CONTENT_LENGTH
+# with a JSON 413; waitress cuts off what is far beyond that.
+MAX_HEADER_BYTES = 64 * 1024
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def index_present(index_dir: str) -> bool:
+    """An index exists when its `current` pointer does (the layout `indexer.build` writes)."""
+    return (Path(index_dir) / "current").exists()
+
+
+def build_index(index_dir: str) -> int:
+    from indexer import build
+
+    log.info("no index in %s: building it now (this takes a minute or two)", index_dir)
+    return build.main(["--index-dir", index_dir]) or 0
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m search_app.serve", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("TDS_PORT") or 8000),
+                        help="port on 127.0.0.1 (env TDS_PORT, default 8000)")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("TDS_THREADS") or 8),
+                        help="waitress worker threads (env TDS_THREADS, default 8)")
+    parser.add_argument("--no-build", action="store_true", help="fail instead of building a missing index")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    config = default_config()
+    index_dir = config["INDEX_DIR"]
+
+    if not index_present(index_dir):
+        if args.no_build:
+            print(f"error: no index in {index_dir} (run: python -m indexer build --index-dir {index_dir})",
+                  file=sys.stderr)
+            return 2
+        rc = build_index(index_dir)
+        if rc:
+            print(f"error: building the index in {index_dir} failed (exit code {rc})", file=sys.stderr)
+            return rc
+
+    app = create_app()
+    try:
+        health = app.extensions["tds.holder"].get().health()
+    except Exception as exc:  # IndexNotReady, a missing model file, …: say what and where, then stop
+        print(f"error: cannot load the index from {index_dir}: {exc}", file=sys.stderr)
+        return 2
+    log.info("index loaded: %s records, backend %s, model %s, built %s",
+             health.get("records"), health.get("backend"), health.get("model"), health.get("built_at"))
+
+    import waitress
+
+    log.info("serving on http://%s:%d/ with %d threads", HOST, args.port, args.threads)
+    waitress.serve(
+        app,
+        host=HOST,
+        port=args.port,
+        threads=args.threads,
+        ident="township-duty-search",
+        max_request_header_size=MAX_HEADER_BYTES,
+        max_request_body_size=MAX_BODY_BYTES,
+        expose_tracebacks=False,
+        channel_timeout=30,
+        connection_limit=256,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,612 @@
+"""The JSON API against the real engine on an index built from data/raw: every endpoint, every
+error case of issue 4, response shapes checked against the served OpenAPI document, and pages
+giving the same answers as their JSON twins."""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import jsonschema_rs
+import pytest
+
+from search_app import create_app, params
+from search_app.openapi import openapi_document
+from search_app.pages import highlight
+
+QUERY = "流动人口管理"
+FTS_SYNTAX = ['"', "*", ":", "(", ")", "-", "+", "~", "^", "AND", "OR", "NEAR", "NOT",
+              '"流动人口', "流动 OR 人口", "NEAR(流动 人口)", "-流动", "流动*", "name:流动", "(((", "^~*",
+              "AND OR NOT", "\\", "'", "%", "_", ";", "--", "/*", "{}", "[]", "a AND (b OR"]
+HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "\x00\x01\x1f流动人口",
+           "流动人口\u202e", "🔥山林着火🔥", "ＳＥＬＥＣＴ * FROM duties", "' OR 1=1 --", "森林\t火灾\n"]
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def schema_validator(name: str):
+    doc = openapi_document()
+    return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{name}", "components": doc["components"]})
+
+
+def assert_matches(name: str, body) -> None:
+    errors = [e.message for e in schema_validator(name).iter_errors(body)]
+    assert not errors, f"{name}: {errors[:5]}"
+
+
+def assert_error(response, status: int, code: str | None = None, param: str | None = None) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert_matches("Error", body)
+    assert set(body) == {"error"}
+    if code:
+        assert body["error"]["code"] == code
+    if param:
+        assert body["error"]["param"] == param
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and 'File "' not in text
+    return body["error"]
+
+
+@pytest.fixture(scope="module")
+def townships(client):
+    return client.get("/api/townships").get_json()["townships"]
+
+
+@pytest.fixture(scope="module")
+def client(app):  # module-scoped so module fixtures can use it
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def cooperative_hit(client):
+    body = client.get("/api/search", query_string={"q": QUERY, "list_type": "cooperative"}).get_json()
+    assert body["hits"], "the corpus has cooperative items about 流动人口管理"
+    return body["hits"][0]["duty"]
+
+
+# -- /api/search --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", params.MODES)
+def test_search_each_mode(client, mode):
+    r = client.get("/api/search", query_string={"q": QUERY, "mode": mode})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert_matches("SearchResponse", body)
+    assert body["mode"] == mode and body["query"] == QUERY
+    assert body["page"] == 1 and body["size"] == params.SIZE_DEFAULT
+    assert 0 < len(body["hits"]) <= params.SIZE_DEFAULT
+    assert body["total"] >= len(body["hits"])
+    assert any("流动人口" in h["duty"]["name"] for h in body["hits"][:3])
+    for field in ("list_type", "township", "county", "province"):
+        assert body["facets"][field], field
+    assert body["took_ms"] >= 0
+
+
+def test_search_default_mode_is_hybrid(client):
+    assert client.get("/api/search?q=" + QUERY).get_json()["mode"] == "hybrid"
+
+
+def test_search_highlights_are_escaped_html_with_marks(client):
+    body = client.get("/api/search", query_string={"q": QUERY, "mode": "keyword"}).get_json()
+    names = [h["highlights"].get("name", "") for h in body["hits"]]
+    assert any("<mark>" in n for n in names)
+    for n in names:
+        assert re.sub(r"</?mark>", "", n).count("<") == 0
+
+
+@pytest.mark.parametrize("field", ["township", "list_type", "county", "category", "department"])
+def test_search_filters_restrict_hits_and_facets(client, field):
+    query = {"q": QUERY, "mode": "keyword", "size": 100}
+    base = client.get("/api/search", query_string=query).get_json()
+    value = base["facets"][field][0]["value"]
+    count = base["facets"][field][0]["count"]
+    r = client.get("/api/search", query_string={**query, field: value})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["filters"] == {field: value}
+    assert body["total"] == count
+    for hit in body["hits"]:
+        d = hit["duty"]
+        if field == "department":
+            assert value in d["lead_departments"] + d["receiving_departments"] + \
+                [dd["department"] for dd in d["department_duties"]]
+        else:
+            assert d[field] == value
+
+
+def test_search_combined_filters(client, townships):
+    t = townships[0]["township"]
+    body = client.get("/api/search", query_string={"q": "工作", "township": t, "list_type": "basic"}).get_json()
+    assert all(h["duty"]["township"] == t and h["duty"]["list_type"] == "basic" for h in body["hits"])
+
+
+@pytest.mark.parametrize("query", ["", "q=", "q=%20%20%09", "q=%00%01"])
+def test_search_without_query_browses(client, query):
+    body = client.get("/api/search?" + query).get_json()
+    assert_matches("SearchResponse", body)
+    assert body["browse"] is True and body["query"] == ""
+    assert body["total"] == client.get("/api/health").get_json()["records"]
+
+
+def test_browse_one_townships_list_in_document_order(client):
+    r = client.get("/api/search", query_string={"township": "渡口镇", "list_type": "cooperative", "size": 100})
+    body = r.get_json()
+    assert body["browse"] is True and body["total"] == 73
+    assert all(h["duty"]["township"] == "渡口镇" and h["duty"]["list_type"] == "cooperative" for h in body["hits"])
+    assert_matches("SearchResponse", body)
+
+
+def test_search_unknown_filter_value_is_empty_not_error(client):
+    body = client.get("/api/search", query_string={"q": QUERY, "township": "不存在乡"}).get_json()
+    assert body["total"] == 0 and body["hits"] == []
+
+
+def test_search_paging(client):
+    one = client.get("/api/search", query_string={"q": "管理", "size": 5, "page": 1}).get_json()
+    two = client.get("/api/search", query_string={"q": "管理", "size": 5, "page": 2}).get_json()
+    assert one["total"] > 10
+    assert two["page"] == 2 and len(two["hits"]) == 5
+    ids_one = [h["duty"]["id"] for h in one["hits"]]
+    ids_two = [h["duty"]["id"] for h in two["hits"]]
+    assert not set(ids_one) & set(ids_two)
+    assert ids_one + ids_two == [h["duty"]["id"] for h in
+                                 client.get("/api/search", query_string={"q": "管理", "size": 10}).get_json()["hits"]]
+
+
+def test_search_page_past_the_end_is_empty(client):
+    body = client.get("/api/search", query_string={"q": QUERY, "page": params.PAGE_MAX, "size": 100}).get_json()
+    assert body["hits"] == [] and body["total"] > 0
+
+
+def test_search_size_limits(client):
+    assert len(client.get("/api/search", query_string={"q": "管理", "size": 100}).get_json()["hits"]) == 100
+    assert len(client.get("/api/search", query_string={"q": "管理", "size": 1}).get_json()["hits"]) == 1
+
+
+def test_search_query_of_exactly_200_chars(client):
+    assert client.get("/api/search", query_string={"q": "流" * 200}).status_code == 200
+
+
+@pytest.mark.parametrize("q", FTS_SYNTAX)
+@pytest.mark.parametrize("mode", params.MODES)
+def test_search_syntax_characters_are_text(client, q, mode):
+    r = client.get("/api/search", query_string={"q": q, "mode": mode})
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    assert_matches("SearchResponse", r.get_json())
+
+
+@pytest.mark.parametrize("q", HOSTILE)
+def test_search_hostile_text(client, q):
+    r = client.get("/api/search", query_string={"q": q})
+    assert r.status_code == 200
+    body = r.get_json()
+    for hit in body["hits"]:
+        assert "<script" not in hit["highlights"].get("name", "")
+
+
+@pytest.mark.parametrize("query, code, param", [
+    ("q=" + "a" * 201, "too_long", "q"),
+    ("q=" + "流" * 201, "too_long", "q"),
+    ("q=x&mode=fuzzy", "invalid_choice", "mode"),
+    ("q=x&mode=HYBRID", "invalid_choice", "mode"),
+    ("q=x&list_type=other", "invalid_choice", "list_type"),
+    ("q=x&size=0", "out_of_range", "size"),
+    ("q=x&size=101", "out_of_range", "size"),
+    ("q=x&size=-5", "out_of_range", "size"),
+    ("q=x&size=abc", "invalid_integer", "size"),
+    ("q=x&size=1.5", "invalid_integer", "size"),
+    ("q=x&size=99999999999999999999", "invalid_integer", "size"),
+    ("q=x&page=0", "page_out_of_range", "page"),
+    ("q=x&page=-1", "page_out_of_range", "page"),
+    (f"q=x&page={params.PAGE_MAX + 1}", "page_out_of_range", "page"),
+    ("q=x&page=two", "invalid_integer", "page"),
+    ("q=x&page=", "invalid_integer", "page"),
+    ("q=x&page=%201", "invalid_integer", "page"),
+    ("q=x&page=1%0A", "invalid_integer", "page"),
+    ("q=x&mode=", "invalid_choice", "mode"),
+    ("q=x&list_type=", "invalid_choice", "list_type"),
+    ("q=x&township=" + "乡" * (params.FILTER_MAX + 1), "too_long", "township"),
+    ("q=x&foo=1", "unknown_parameter", "foo"),
+    ("q=x&Q=y", "unknown_parameter", "Q"),
+    ("q=x&q=y", "repeated_parameter", "q"),
+    ("q=x&township=a&township=b", "repeated_parameter", "township"),
+])
+def test_search_bad_parameters(client, query, code, param):
+    assert_error(client.get("/api/search?" + query), 400, code, param)
+
+
+# -- /api/owner ---------------------------------------------------------------------------------
+
+def test_owner_one_row_per_township(client, townships):
+    r = client.get("/api/owner", query_string={"q": QUERY})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert_matches("OwnerResponse", body)
+    assert body["query"] == QUERY
+    assert sorted(x["township"] for x in body["results"]) == sorted(t["township"] for t in townships)
+    listed = [x for x in body["results"] if x["status"] != "not_listed"]
+    assert listed, "流动人口管理 is on several townships' lists"
+    for row in body["results"]:
+        if row["status"] == "not_listed":
+            assert row["duty"] is None
+        else:
+            assert row["duty"]["list_type"] == row["status"]
+            assert row["duty"]["township"] == row["township"]
+
+
+def test_owner_not_listed_answer(client):
+    body = client.get("/api/owner", query_string={"q": "火星探测器发射与深空通信"}).get_json()
+    assert any(row["status"] == "not_listed" and row["duty"] is None for row in body["results"])
+
+
+def test_owner_selected_townships(client, townships):
+    names = [townships[0]["township"], townships[-1]["township"]]
+    r = client.get("/api/owner", query_string=[("q", QUERY)] + [("township", n) for n in names])
+    assert r.status_code == 200
+    assert sorted(x["township"] for x in r.get_json()["results"]) == sorted(names)
+
+
+def test_owner_hostile_and_syntax_queries(client):
+    for q in HOSTILE + FTS_SYNTAX:
+        r = client.get("/api/owner", query_string={"q": q})
+        assert r.status_code in (200, 400), q
+        if r.status_code == 400:
+            assert not params.clean_text(q)
+
+
+@pytest.mark.parametrize("query, status, code, param", [
+    ("", 400, "missing_parameter", "q"),
+    ("q=", 400, "empty_parameter", "q"),
+    ("q=" + "a" * 201, 400, "too_long", "q"),
+    ("q=x&mode=keyword", 400, "unknown_parameter", "mode"),
+    ("q=x&q=y", 400, "repeated_parameter", "q"),
+    ("q=x&township=" + "乡" * (params.FILTER_MAX + 1), 400, "too_long", "township"),
+    ("q=x" + "".join(f"&township=t{i}" for i in range(params.TOWNSHIPS_MAX + 1)), 400, "too_many", "township"),
+    ("q=x&township=不存在乡", 404, "not_found", None),
+    ("q=x&township=/", 404, "not_found", None),
+    ("q=x&township=||", 404, "not_found", None),
+    ("q=x&township=不存在县/渡口镇", 404, "not_found", None),
+])
+def test_owner_errors(client, query, status, code, param):
+    assert_error(client.get("/api/owner?" + query), status, code, param)
+
+
+# -- /api/duties/<id> and /similar ---------------------------------------------------------------
+
+def test_duty_by_id(client, cooperative_hit):
+    r = client.get(f"/api/duties/{cooperative_hit['id']}")
+    assert r.status_code == 200
+    duty = r.get_json()
+    assert_matches("Duty", duty)
+    assert duty == cooperative_hit
+    assert duty["lead_departments"] and duty["township_duties"]
+
+
+@pytest.mark.parametrize("duty_id", ["000000000000", "nope", "a" * 64, "a" * 65, "%3Cscript%3E", "..%2F..%2Fetc",
+                                     "' OR 1=1", "%00"])
+def test_duty_unknown_id(client, duty_id):
+    assert_error(client.get(f"/api/duties/{duty_id}"), 404, "not_found")
+
+
+def test_duty_rejects_parameters(client, cooperative_hit):
+    assert_error(client.get(f"/api/duties/{cooperative_hit['id']}?x=1"), 400, "unknown_parameter", "x")
+
+
+def test_similar_other_townships_by_default(client, cooperative_hit):
+    r = client.get(f"/api/duties/{cooperative_hit['id']}/similar")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert_matches("SimilarResponse", body)
+    assert body["id"] == cooperative_hit["id"] and body["k"] == params.K_DEFAULT and body["other_townships"]
+    assert 0 < len(body["results"]) <= params.K_DEFAULT
+    assert all(s["duty"]["township"] != cooperative_hit["township"] for s in body["results"])
+    assert all(s["duty"]["id"] != cooperative_hit["id"] for s in body["results"])
+    scores = [s["score"] for s in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_similar_k_and_same_township(client, cooperative_hit):
+    body = client.get(f"/api/duties/{cooperative_hit['id']}/similar?k=3").get_json()
+    assert len(body["results"]) <= 3
+    body = client.get(f"/api/duties/{cooperative_hit['id']}/similar?k=50&other_townships=false").get_json()
+    assert body["other_townships"] is False
+    assert all(s["duty"]["id"] != cooperative_hit["id"] for s in body["results"])
+    assert any(s["duty"]["township"] == cooperative_hit["township"] for s in body["results"])
+
+
+@pytest.mark.parametrize("query, code, param", [
+    ("k=0", "out_of_range", "k"),
+    (f"k={params.K_MAX + 1}", "out_of_range", "k"),
+    ("k=ten", "invalid_integer", "k"),
+    ("other_townships=maybe", "invalid_boolean", "other_townships"),
+    ("other_townships=", "invalid_boolean", "other_townships"),
+    ("other_townships=1", "invalid_boolean", "other_townships"),
+    ("size=3", "unknown_parameter", "size"),
+    ("k=1&k=2", "repeated_parameter", "k"),
+])
+def test_similar_bad_parameters(client, cooperative_hit, query, code, param):
+    assert_error(client.get(f"/api/duties/{cooperative_hit['id']}/similar?{query}"), 400, code, param)
+
+
+def test_similar_unknown_id(client):
+    assert_error(client.get("/api/duties/000000000000/similar"), 404, "not_found")
+
+
+# -- /api/compare -------------------------------------------------------------------------------
+
+def test_compare_accepts_county_qualified_names(client):
+    body = client.get("/api/compare", query_string={"a": "磴口县/渡口镇", "b": "补隆淖镇"}).get_json()
+    assert body["a"]["township"] == "渡口镇" and body["a"]["county"] == "磴口县"
+
+
+def test_compare_two_townships(client, townships):
+    by_name = {t["township"]: t for t in townships}
+    a, b = "渡口镇", "补隆淖镇"
+    r = client.get("/api/compare", query_string={"a": a, "b": b})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert_matches("CompareResponse", body)
+    assert body["pairs"], "two townships of one county share many items"
+    assert all(p["a"]["township"] == a and p["b"]["township"] == b for p in body["pairs"])
+    assert all(d["township"] == a for d in body["only_a"])
+    assert all(d["township"] == b for d in body["only_b"])
+    a_ids = [p["a"]["id"] for p in body["pairs"]] + [d["id"] for d in body["only_a"]]
+    b_ids = [p["b"]["id"] for p in body["pairs"]] + [d["id"] for d in body["only_b"]]
+    assert len(set(a_ids)) == len(a_ids) == by_name[a]["total"]
+    assert len(set(b_ids)) == len(b_ids) == by_name[b]["total"]
+
+
+@pytest.mark.parametrize("query, status, code, param", [
+    ("", 400, "missing_parameter", "a"),
+    ("a=渡口镇", 400, "missing_parameter", "b"),
+    ("a=渡口镇&b=", 400, "empty_parameter", "b"),
+    ("a=渡口镇&b=" + "乡" * (params.FILTER_MAX + 1), 400, "too_long", "b"),
+    ("a=渡口镇&b=补隆淖镇&c=x", 400, "unknown_parameter", "c"),
+    ("a=渡口镇&a=补隆淖镇&b=x", 400, "repeated_parameter", "a"),
+    ("a=渡口镇&b=不存在乡", 404, "not_found", None),
+    ("a=不存在乡&b=渡口镇", 404, "not_found", None),
+    ("a=/&b=渡口镇", 404, "not_found", None),
+    ("a=渡口镇&b=／", 404, "not_found", None),
+])
+def test_compare_errors(client, query, status, code, param):
+    assert_error(client.get("/api/compare?" + query), status, code, param)
+
+
+# -- /api/townships, /api/health, /api/openapi.json, /api -----------------------------------------
+
+def test_townships(client):
+    r = client.get("/api/townships")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert_matches("TownshipsResponse", body)
+    assert body["total"] == len(body["townships"]) >= 8
+    for t in body["townships"]:
+        assert sum(t["counts"].values()) == t["total"] > 0
+    by_name = {t["township"]: t for t in body["townships"]}
+    assert by_name["渡口镇"]["counts"] == {"basic": 83, "cooperative": 73, "recovered": 46}
+
+
+def test_health(client):
+    r = client.get("/api/health")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert_matches("Health", body)
+    assert body["loaded"] is True
+    total = sum(t["total"] for t in client.get("/api/townships").get_json()["townships"])
+    assert body["records"] == total
+
+
+def test_openapi_document(client):
+    r = client.get("/api/openapi.json")
+    assert r.status_code == 200
+    doc = r.get_json()
+    assert doc["openapi"].startswith("3.")
+    assert set(doc["paths"]) == {"/api/search", "/api/owner", "/api/duties/{id}", "/api/duties/{id}/similar",
+                                 "/api/compare", "/api/townships", "/api/health"}
+    for path, item in doc["paths"].items():
+        for status in ("200", "400", "405", "503"):
+            assert status in item["get"]["responses"], (path, status)
+    search_params = {p["name"]: p for p in doc["paths"]["/api/search"]["get"]["parameters"]}
+    assert search_params["q"]["schema"]["maxLength"] == params.Q_MAX
+    assert search_params["size"]["schema"]["maximum"] == params.SIZE_MAX
+    assert search_params["page"]["schema"]["maximum"] == params.PAGE_MAX
+    assert search_params["mode"]["schema"]["enum"] == list(params.MODES)
+    # every schema compiles
+    for name in doc["components"]["schemas"]:
+        schema_validator(name)
+
+
+def test_api_index(client):
+    body = client.get("/api").get_json()
+    assert body["openapi"] == "/api/openapi.json"
+
+
+def test_api_unknown_path_is_json_404(client):
+    assert_error(client.get("/api/nothing-here"), 404, "not_found")
+    assert_error(client.get("/api/duties"), 404, "not_found")
+
+
+# -- methods, limits, headers ------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/search?q=x", "/api/health", "/api/duties/abc", "/", "/owner",
+                                  "/compare", "/static/style.css", "/api/nothing-here"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
+def test_only_get_and_head(client, path, method):
+    r = client.open(path, method=method)
+    error = assert_error(r, 405, "method_not_allowed")
+    assert error["message"]
+    assert r.headers["Allow"] == "GET, HEAD"
+
+
+def test_head_is_allowed(client):
+    r = client.head("/api/search?q=" + QUERY)
+    assert r.status_code == 200 and r.data == b""
+    assert client.head("/").status_code == 200
+
+
+def test_request_body_too_large(client):
+    r = client.get("/api/health", data=b"x" * (64 * 1024), content_type="application/octet-stream")
+    assert_error(r, 413, "payload_too_large")
+
+
+SECURITY = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@pytest.mark.parametrize("path", ["/", "/?q=" + QUERY, "/owner?q=" + QUERY, "/compare", "/townships",
+                                  "/api/search?q=x", "/api/health", "/api/openapi.json", "/static/style.css",
+                                  "/api/search", "/nothing-here", "/api/nothing-here"])
+def test_security_headers_everywhere(client, path):
+    r = client.get(path)
+    for key, value in SECURITY.items():
+        assert r.headers.get(key) == value, (path, key)
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "Server" not in r.headers or "Werkzeug" not in r.headers.get("Server", "")
+
+
+def test_no_debug(app):
+    assert app.debug is False
+    assert app.config["PROPAGATE_EXCEPTIONS"] is False
+
+
+def test_static_has_no_directory_listing(client):
+    assert client.get("/static/").status_code == 404
+    assert client.get("/static/../search_app/__init__.py").status_code == 404
+
+
+# -- 503 and 500 ----------------------------------------------------------------------------------
+
+def test_index_not_ready_is_503(tmp_path):
+    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "no-index-here")})
+    c = app.test_client()
+    for path in ["/api/search?q=x", "/api/health", "/api/townships", "/api/duties/abc",
+                 "/api/owner?q=x", "/api/compare?a=x&b=y", "/api/duties/abc/similar"]:
+        r = c.get(path)
+        error = assert_error(r, 503, "index_not_ready")
+        assert "no-index-here" in error["message"]
+        assert r.headers["Retry-After"]
+    # parameters are still checked first
+    assert_error(c.get("/api/search?q=x&size=0"), 400)
+    # pages say so in Chinese, as HTML
+    r = c.get("/?q=x")
+    assert r.status_code == 503 and r.mimetype == "text/html"
+    assert "索引尚未就绪" in r.get_data(as_text=True)
+
+
+class _BrokenHolder:
+    def get(self):
+        raise RuntimeError("secret internal detail /etc/passwd")
+
+
+def test_unexpected_error_is_json_500_without_trace():
+    app = create_app({"TESTING": True, "ENGINE_HOLDER": _BrokenHolder()})
+    c = app.test_client()
+    error = assert_error(c.get("/api/search?q=x"), 500, "internal_error")
+    assert "secret" not in error["message"]
+    r = c.get("/?q=x")
+    assert r.status_code == 500 and "secret" not in r.get_data(as_text=True)
+
+
+# -- pages give the same answers as the API -------------------------------------------------------
+
+class _Collect(HTMLParser):
+    def __init__(self, attr: str):
+        super().__init__()
+        self.attr, self.values = attr, []
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k == self.attr:
+                self.values.append(v)
+
+
+def _attr_values(html: str, attr: str) -> list[str]:
+    p = _Collect(attr)
+    p.feed(html)
+    return p.values
+
+
+@pytest.mark.parametrize("mode", params.MODES)
+def test_search_page_matches_api(client, mode):
+    query = {"q": QUERY, "mode": mode, "list_type": "cooperative"}
+    api = client.get("/api/search", query_string=query).get_json()
+    page = client.get("/", query_string=query)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert _attr_values(html, "data-id") == [h["duty"]["id"] for h in api["hits"]]
+    assert f'<b id="total">{api["total"]}</b>' in html
+    assert "/api/search?" in html  # the JSON twin link
+
+
+def test_owner_page_matches_api(client):
+    api = client.get("/api/owner", query_string={"q": QUERY}).get_json()
+    html = client.get("/owner", query_string={"q": QUERY}).get_data(as_text=True)
+    assert _attr_values(html, "data-status") == [r["status"] for r in api["results"]]
+    assert _attr_values(html, "data-township") == [r["township"] for r in api["results"]]
+
+
+def test_duty_page_matches_api(client, cooperative_hit):
+    html = client.get(f"/duties/{cooperative_hit['id']}").get_data(as_text=True)
+    similar = client.get(f"/api/duties/{cooperative_hit['id']}/similar").get_json()
+    assert _attr_values(html, "data-id") == [cooperative_hit["id"]] + [s["duty"]["id"] for s in similar["results"]]
+    for dep in cooperative_hit["lead_departments"]:
+        assert dep in html
+    assert "其他乡镇的同类事项" in html
+    assert f'/api/duties/{cooperative_hit["id"]}"' in html
+
+
+def test_compare_page_matches_api(client):
+    api = client.get("/api/compare", query_string={"a": "渡口镇", "b": "补隆淖镇"}).get_json()
+    html = client.get("/compare", query_string={"a": "渡口镇", "b": "补隆淖镇"}).get_data(as_text=True)
+    assert f'<b id="pair-count">{len(api["pairs"])}</b>' in html
+
+
+def test_townships_page_links_browse_each_list(client):
+    html = client.get("/townships").get_data(as_text=True)
+    links = [h for h in _attr_values(html, "href") if "list_type=cooperative" in h and "township=" in h]
+    assert len(links) == client.get("/api/townships").get_json()["total"]
+    page = client.get("/", query_string={"county": "磴口县", "township": "渡口镇", "list_type": "cooperative"})
+    assert page.status_code == 200
+    page_html = page.get_data(as_text=True)
+    assert '<b id="total">73</b>' in page_html and "浏览清单" in page_html
+
+
+@pytest.mark.parametrize("path", ["/", "/owner", "/compare", "/townships"])
+def test_pages_without_query(client, path):
+    r = client.get(path)
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    assert "乡镇履职事项查询" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/?q=x&size=1000", 400), ("/?q=x&bogus=1", 400), ("/owner?q=x&township=不存在乡", 404),
+    ("/compare?a=渡口镇&b=不存在乡", 404), ("/duties/000000000000", 404), ("/no-such-page", 404),
+])
+def test_page_errors_are_html(client, path, status):
+    r = client.get(path)
+    assert r.status_code == status and r.mimetype == "text/html"
+    assert "<!doctype html>" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("q", HOSTILE)
+@pytest.mark.parametrize("path", ["/", "/owner"])
+def test_pages_escape_hostile_queries(client, path, q):
+    r = client.get(path, query_string={"q": q})
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "<script" not in html.lower()
+
+
+def test_highlight_filter_keeps_only_marks():
+    out = str(highlight('a<mark>b</mark>&lt;c&gt;<script>x</script><mark onclick="y">z</mark>&amp;'))
+    assert out == 'a<mark>b</mark>&lt;c&gt;&lt;script&gt;x&lt;/script&gt;&lt;mark onclick=&#34;y&#34;&gt;z&amp;'
+    assert str(highlight("<mark><mark>x</mark>")) == "<mark>x</mark>"
+    assert str(highlight("<mark>open")) == "<mark>open</mark>"
+    assert str(highlight(None)) == ""

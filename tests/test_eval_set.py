@@ -1,0 +1,99 @@
+"""The relevance set itself (tests/eval/): well-formed, large enough, and every judged id is a
+record the parser produces today. Fast; needs no index and no model."""
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer.parse import parse_corpus
+from models.duty import LIST_TYPES
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "tests" / "eval"
+FILTER_KEYS = {"province", "prefecture", "county", "township", "list_type", "category", "department"}
+OWNER_STATUSES = set(LIST_TYPES) | {"not_listed"}
+
+
+def _jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return {d.id: d for d in parse_corpus(str(ROOT / "data" / "raw"))}
+
+
+@pytest.fixture(scope="module")
+def queries():
+    return _jsonl(EVAL / "queries.jsonl")
+
+
+@pytest.fixture(scope="module")
+def owner_cases():
+    return _jsonl(EVAL / "owner.jsonl")
+
+
+def test_enough_queries(queries):
+    listed = [q for q in queries if not q.get("not_listed")]
+    assert len(queries) >= 60
+    assert len(listed) >= 60
+    assert sum(1 for q in queries if q.get("not_listed")) >= 8
+
+
+def test_query_records_are_well_formed(queries):
+    qids = [q["qid"] for q in queries]
+    assert len(qids) == len(set(qids)), "duplicate qid"
+    texts = [(q["query"], json.dumps(q.get("filters") or {}, sort_keys=True)) for q in queries]
+    assert len(texts) == len(set(texts)), "duplicate query text with the same filters"
+    for q in queries:
+        assert q["query"].strip(), q["qid"]
+        assert isinstance(q.get("note", ""), str)
+        assert set(q.get("filters") or {}) <= FILTER_KEYS, q["qid"]
+        assert all(g in (1, 2, 3) for g in q["relevant"].values()), q["qid"]
+
+
+def test_listed_queries_have_an_answer_and_unlisted_none(queries):
+    for q in queries:
+        if q.get("not_listed"):
+            assert q["relevant"] == {}, q["qid"]
+        else:
+            assert max(q["relevant"].values()) >= 2, f"{q['qid']} has no record that answers it"
+
+
+def test_every_judged_id_exists(queries, corpus):
+    missing = {(q["qid"], i) for q in queries for i in q["relevant"] if i not in corpus}
+    assert not missing, f"ids not produced by the parser: {sorted(missing)[:10]}"
+
+
+def test_judged_records_satisfy_the_query_filters(queries, corpus):
+    for q in queries:
+        for key, value in (q.get("filters") or {}).items():
+            if key == "department":
+                continue
+            for i in q["relevant"]:
+                assert getattr(corpus[i], key) == value, (q["qid"], i, key)
+
+
+def test_judgments_span_townships_and_list_types(queries, corpus):
+    judged = {i for q in queries for i in q["relevant"]}
+    assert {corpus[i].township for i in judged} == {d.township for d in corpus.values()}
+    assert {corpus[i].list_type for i in judged} == set(LIST_TYPES)
+
+
+def test_owner_cases(owner_cases, corpus):
+    assert len(owner_cases) >= 30
+    townships = {d.township for d in corpus.values()}
+    oids = [c["oid"] for c in owner_cases]
+    assert len(oids) == len(set(oids))
+    assert sum(c["status"] == "not_listed" for c in owner_cases) >= 5
+    for c in owner_cases:
+        assert c["township"] in townships, c["oid"]
+        assert c["status"] in OWNER_STATUSES, c["oid"]
+        if c["status"] == "not_listed":
+            assert c["duty_ids"] == [], c["oid"]
+            continue
+        assert c["duty_ids"], c["oid"]
+        for i in c["duty_ids"]:
+            d = corpus[i]
+            assert d.township == c["township"] and d.list_type == c["status"], (c["oid"], i)

@@ -1,0 +1,212 @@
+"""The pages in a real headless browser (Debian's chromium via Selenium and /usr/bin/chromedriver;
+nothing is downloaded): type a task, see badges and departments, open a duty, follow a similar
+item, compare two townships, and check a hostile query does not run. Screenshots go to
+artifacts/screenshots/.
+
+Skips when chromium or chromedriver is missing, except with CI=true, where it fails instead.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHOTS = REPO / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("TDS_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("TDS_CHROMEDRIVER", "/usr/bin/chromedriver")
+CHROME_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=zh-CN",
+]
+BADGES = {"基本", "配合", "收回"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
+    if missing:
+        message = f"browser tests need {', '.join(missing)} (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch anything
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="tds-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS + [f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def shot(driver, name: str) -> None:
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def wait_for(driver, css: str, timeout: float = 30):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def css(driver, selector: str):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def no_alert(driver) -> bool:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    try:
+        driver.switch_to.alert
+    except NoAlertPresentException:
+        return True
+    return False
+
+
+def type_and_submit(driver, text: str, button: str = "#search-button") -> None:
+    box = css(driver, "#q")[0]
+    box.clear()
+    box.send_keys(text)
+    css(driver, button)[0].click()
+
+
+def search(driver, live_server, text: str) -> None:
+    driver.get(live_server + "/")
+    type_and_submit(driver, text)
+    wait_for(driver, "#total")
+
+
+def test_type_a_task_see_badges_and_departments(browser, live_server):
+    search(browser, live_server, "流动人口管理")
+    hits = css(browser, "article.hit")
+    assert hits, "results listed"
+    assert {b.text for b in css(browser, "article.hit .badge")} <= BADGES
+    assert "配合" in {b.text for b in css(browser, "article.hit .badge")}
+    depts = [d.text for d in css(browser, "article.hit .depts .dept")]
+    assert depts and all(depts), "lead or receiving departments shown"
+    assert css(browser, "article.hit .part"), "the township's part shown"
+    assert css(browser, "article.hit mark"), "highlights rendered as marks"
+    assert parse_qs(urlsplit(browser.current_url).query)["q"] == ["流动人口管理"]
+    shot(browser, "01-search")
+
+    # the mode switch and a facet keep the query in the URL
+    css(browser, 'nav.modes a[data-mode="keyword"]')[0].click()
+    wait_for(browser, 'nav.modes a.on[data-mode="keyword"]')
+    assert parse_qs(urlsplit(browser.current_url).query)["mode"] == ["keyword"]
+    facet = css(browser, '.facet[data-facet="list_type"] a')[0]
+    label = facet.text
+    facet.click()
+    wait_for(browser, ".active-filters")
+    assert {b.text for b in css(browser, "article.hit .badge")} == {label}
+    query = parse_qs(urlsplit(browser.current_url).query)
+    assert query["mode"] == ["keyword"] and "list_type" in query
+    shot(browser, "02-search-filtered")
+
+    # the JSON twin of what is on screen
+    total = int(css(browser, "#total")[0].text)
+    browser.get(css(browser, "a.json-twin")[0].get_attribute("href"))
+    body = json.loads(css(browser, "body")[0].text)
+    assert body["total"] == total and body["mode"] == "keyword"
+
+
+def test_open_a_duty_and_follow_a_similar_item(browser, live_server):
+    search(browser, live_server, "流动人口管理")
+    first = css(browser, "article.hit h2 a.duty-name")[0]
+    first.click()
+    wait_for(browser, "article.duty h1")
+    township = css(browser, "nav.crumbs a")[0].text
+    assert css(browser, "article.duty h1 .badge")[0].text in BADGES
+    headings = [h.text for h in css(browser, "h2")]
+    assert "其他乡镇的同类事项" in headings
+    shot(browser, "03-duty")
+
+    similar = css(browser, ".similar-list li a.duty-name")
+    assert similar, "similar items in other townships"
+    first_place = css(browser, ".similar-list li .place")[0].text
+    assert township not in first_place.split(" · ")[0]
+    similar[0].click()
+    wait_for(browser, "article.duty h1")
+    assert css(browser, "nav.crumbs a")[0].text != township
+    shot(browser, "04-similar-duty")
+
+
+def test_owner_view_row_per_township(browser, live_server):
+    browser.get(live_server + "/owner")
+    type_and_submit(browser, "流动人口管理", "#owner-button")
+    wait_for(browser, "table.owner")
+    shot(browser, "05-owner")
+    rows = css(browser, "tr.owner-row")
+    with urllib.request.urlopen(live_server + "/api/townships") as r:
+        townships = json.loads(r.read())["townships"]
+    assert len(rows) == len(townships)
+    statuses = {r.get_attribute("data-status") for r in rows}
+    assert statuses <= {"basic", "cooperative", "recovered", "not_listed"}
+    assert statuses & {"basic", "cooperative", "recovered"}, "流动人口管理 is on some township's lists"
+    for row in rows:
+        if row.get_attribute("data-status") != "not_listed":
+            assert row.find_elements("css selector", "a.duty-name"), "the item is linked"
+
+
+def test_owner_view_not_listed(browser, live_server):
+    browser.get(live_server + "/owner?q=" + "火星探测器发射与深空通信")
+    wait_for(browser, "table.owner")
+    shot(browser, "06-owner-not-listed")
+    assert "清单之外无事项" in css(browser, "table.owner")[0].text
+    assert {b.text for b in css(browser, "tr.status-not_listed .badge-not_listed")} == {"清单之外"}
+
+
+def test_compare_two_townships(browser, live_server):
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(live_server + "/compare")
+    Select(css(browser, "#a")[0]).select_by_value("渡口镇")
+    Select(css(browser, "#b")[0]).select_by_value("沙金套海苏木")
+    css(browser, "#compare-button")[0].click()
+    wait_for(browser, "#pair-count")
+    assert int(css(browser, "#pair-count")[0].text) > 0
+    assert css(browser, "table.compare tr.pair")
+    assert "仅渡口镇有" in css(browser, ".only-a h2")[0].text
+    assert "仅沙金套海苏木有" in css(browser, ".only-b h2")[0].text
+    query = parse_qs(urlsplit(browser.current_url).query)
+    assert query == {"a": ["渡口镇"], "b": ["沙金套海苏木"]}
+    shot(browser, "07-compare")
+
+
+HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "'><svg onload=alert(1)>"]
+
+
+@pytest.mark.parametrize("i, text", list(enumerate(HOSTILE)))
+def test_hostile_query_does_not_execute(browser, live_server, i, text):
+    search(browser, live_server, text)
+    assert no_alert(browser)
+    assert css(browser, "#q")[0].get_attribute("value") == text
+    assert not css(browser, "script"), "no script element made it into the page"
+    assert not css(browser, "main img, main svg")
+    assert text in browser.title
+    shot(browser, f"08-hostile-{i}")
+
+    browser.get(live_server + "/owner")
+    type_and_submit(browser, text, "#owner-button")
+    wait_for(browser, "table.owner")
+    assert no_alert(browser)
+    assert not css(browser, "script") and not css(browser, "main img, main svg")
+    assert text in css(browser, "p.summary")[0].text

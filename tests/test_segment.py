@@ -1,0 +1,156 @@
+"""Segmentation, FTS query building, highlighting, fusion and calibration — no model, no index."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from models.segment import Corrector, Segmenter, Synonyms, department_variants, derive_terms, edit_distance_one
+from search_app import keyword_sqlite, ranking
+
+
+@pytest.fixture(scope="module")
+def seg() -> Segmenter:
+    # The curated dictionary plus a few corpus-derived terms, as an index build would add them.
+    return Segmenter.from_dir(extra_words=["索县应急管理局", "应急管理局", "索县自然资源和林草局"])
+
+
+def test_user_dictionary_terms_stay_whole(seg):
+    assert "森林草原防火" in seg.words_of("负责森林草原防火、林草湿地资源的宣传工作")
+    assert "河湖长制" in seg.words_of("落实河湖长制责任")
+    assert "禁牧区" in seg.words_of("有人在禁牧区搭圈舍")
+    assert "索县应急管理局" in seg.words_of("索县应急管理局:综合指导")
+
+
+def test_index_tokens_include_words_inside_long_words(seg):
+    tokens = seg.tokens("索县应急管理局")
+    assert tokens[0] == "索县应急管理局"
+    assert {"应急管理局", "管理局", "应急"} <= set(tokens)
+    # so a query for the short name meets the long one
+    assert "应急管理局" in seg.query_terms("应急管理局").tokens
+
+
+def test_stop_words_and_question_words_dropped(seg):
+    terms = seg.query_terms("山林着火了谁负责")
+    assert "谁" not in terms.tokens and "负责" not in terms.tokens and "了" not in terms.tokens
+    assert "山林" in terms.tokens
+
+
+def test_same_cut_at_index_and_query_time(seg):
+    text = "做好森林、草原火灾的预防、扑救和处置工作"
+    assert seg.tokens(text) == seg.tokens(text)
+    assert set(seg.query_terms(text).tokens) == set(seg.tokens(text))
+
+
+def test_synonyms_expand_staff_words_to_list_words(seg):
+    assert "森林草原防火" in seg.query_terms("山林着火了谁负责").expansions
+    assert "流动人口" in seg.query_terms("外来人口登记").expansions
+    assert "烟花爆竹" in seg.query_terms("卖鞭炮的店谁管").expansions
+
+
+def test_synonym_groups_two_way_and_rules_one_way(seg):
+    assert "应急管理局" in seg.query_terms("应急局").expansions
+    assert "应急局" in seg.query_terms("应急管理局").expansions
+    # one-way: the official term does not expand back to colloquial words
+    assert "山火" not in seg.query_terms("森林草原防火").expansions
+
+
+def test_synonym_file_format():
+    synonyms = Synonyms.parse("a, b\nc, d => e\n# comment\n")
+    assert synonyms.expand("a", ["a"]) == ["b"]
+    assert synonyms.expand("d", ["d"]) == ["e"]
+    assert synonyms.expand("e", ["e"]) == []
+    with pytest.raises(ValueError):
+        Synonyms.parse("x =>\n")
+
+
+def test_full_width_and_half_width_cut_alike(seg):
+    assert seg.tokens("（县应急管理局）：ABC") == seg.tokens("(县应急管理局):abc")
+
+
+def test_typo_repair_against_the_index_vocabulary():
+    vocabulary = {"宅基地": 18, "人社局": 30, "建设局": 60, "卫健委": 16, "应急管理局": 44}
+    seg = Segmenter.from_dir()
+    seg.corrector = Corrector(vocabulary)
+    assert "宅基地" in seg.query_terms("宅基低审批").expansions
+    assert "人社局" in seg.query_terms("人设局 公益岗").expansions      # keeps the first character
+    assert "应急管理局" in seg.query_terms("应急管理里局").expansions   # one character too many
+    assert seg.corrector.corrections("村民盖房子批宅基地", seg) == []   # spelled right: nothing added
+    assert edit_distance_one("卫建委", "卫健委") and not edit_distance_one("卫健委", "卫健委")
+
+
+def test_department_variants_drop_the_county():
+    assert department_variants("伽师县住房和城乡建设局") == ["伽师县住房和城乡建设局", "住房和城乡建设局"]
+    assert "住建局" in department_variants("县住建局")
+    assert department_variants("县委组织部") == ["县委组织部"]
+
+
+def test_derived_terms_from_records():
+    from models.duty import Duty
+
+    duty = Duty(id="x", province="p", prefecture="f", county="索县", township="t", list_type="cooperative",
+                category="平安法治", seq=1, name="森林草原防火", lead_departments=["索县应急管理局"],
+                township_duties=["落实“林长制”责任"])
+    terms = derive_terms([duty])
+    assert {"平安法治", "森林草原防火", "索县应急管理局", "应急管理局", "林长制"} <= set(terms)
+
+
+# ----- FTS5
+
+
+def test_fts5_unicode61_keeps_cjk_tokens_whole_and_syntax_is_text(seg):
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE t USING fts5(a, tokenize = 'unicode61 remove_diacritics 0')")
+    connection.execute("INSERT INTO t(rowid, a) VALUES (1, ?)", (seg.joined("负责森林草原防火工作"),))
+    connection.execute("INSERT INTO t(rowid, a) VALUES (2, ?)", (seg.joined("草原生态保护"),))
+
+    def match(terms):
+        expression = keyword_sqlite.match_expression(terms)
+        return [r[0] for r in connection.execute("SELECT rowid FROM t WHERE t MATCH ? ORDER BY rowid", (expression,))]
+
+    assert match(["森林草原防火"]) == [1]           # one token, not split into characters
+    assert match(["草原"]) == [1, 2]                 # the sub-word is indexed too
+    assert match(["森林草"]) == []                   # no partial-token matches
+    for hostile in ['"', "*", ":", "(", ")", "-", "+", "~", "^", "AND", "OR", "NEAR", 'NEAR("a" "b")', "a:b", '""']:
+        assert match([hostile]) == []  # searched as text (and found nowhere), never an FTS syntax error
+    assert keyword_sqlite.match_expression(['a"b', "c"]) == '"a""b" OR "c"'
+    assert keyword_sqlite.match_expression([]) == ""
+
+
+def test_check_sqlite_has_fts5_bm25():
+    keyword_sqlite.check_sqlite()
+
+
+# ----- highlighting, fusion, calibration
+
+
+def test_highlight_escapes_first_then_marks():
+    mark = ranking.Highlighter(["防火", "amp", "script"])
+    out = mark('<script>alert("防火")</script> & 防火')
+    assert "<script>" not in out
+    assert out.count("<mark>防火</mark>") == 2
+    assert "&amp;" in out and "<mark>amp</mark>" not in out   # never inside an entity
+    assert "&lt;<mark>script</mark>&gt;" in out
+    assert ranking.Highlighter([])("<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;"
+
+
+def test_fusion_rrf_and_blend():
+    keyword = [(1, 10.0), (2, 5.0), (3, 1.0)]
+    semantic = [(3, 0.9), (1, 0.8), (4, 0.7)]
+    rrf = ranking.fuse(keyword, semantic, method="rrf", k=60)
+    assert rrf[0].pos == 1 and {f.pos for f in rrf} == {1, 2, 3, 4}
+    assert rrf[0].keyword_rank == 1 and rrf[0].semantic_rank == 2
+    blend = ranking.fuse(keyword, semantic, method="blend", weight_keyword=1.0, weight_semantic=1.0)
+    assert blend[0].pos == 1
+    only_semantic = ranking.fuse([], semantic, method="blend")
+    assert [f.pos for f in only_semantic] == [3, 1, 4]
+    with pytest.raises(ValueError):
+        ranking.fuse(keyword, semantic, method="nope")
+
+
+def test_calibrate_threshold_picks_the_most_accurate_cut():
+    samples = [(0.9, True), (0.88, True), (0.86, True), (0.8, False), (0.78, False), (0.84, True)]
+    result = ranking.calibrate_threshold(samples, default=0.5)
+    assert result["accuracy"] == 1.0
+    assert 0.8 < result["threshold"] < 0.84
+    assert ranking.calibrate_threshold([], default=0.7)["threshold"] == 0.7
