@@ -242,14 +242,15 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     timings["model_load_s"] = time.perf_counter() - t
     texts = [embedding_text(d) for d in duties]
     t = time.perf_counter()
-    chunks = []
+    # Shortest first across the whole corpus, so every batch pads to about the same length.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     step = max(batch_size * 4, 64)
     with tqdm(total=len(texts), desc="embedding", unit="rec", disable=not progress, file=sys.stderr) as bar:
-        for start in range(0, len(texts), step):
-            chunk = texts[start:start + step]
-            chunks.append(embedder.encode(chunk, batch_size=batch_size))
+        for start in range(0, len(order), step):
+            chunk = order[start:start + step]
+            vectors[chunk] = embedder.encode([texts[i] for i in chunk], batch_size=batch_size)
             bar.update(len(chunk))
-    vectors = np.concatenate(chunks) if chunks else np.zeros((0, embedder.dim), dtype=np.float32)
     timings["embed_s"] = time.perf_counter() - t
     log(f"embedded {len(texts)} records with {embedder.name} in {timings['embed_s']:.1f} s "
         f"({len(texts) / max(timings['embed_s'], 1e-9):.0f} records/s)")

@@ -34,7 +34,8 @@ def strip_html(cell: str) -> str:
     """Plain text with the cell's block structure kept as newlines."""
     text = _BLOCK_TAG.sub("\n", cell)
     text = _ANY_TAG.sub("", text)
-    text = html.unescape(text)
+    # Entity-encoded tags ('&lt;script&gt;') are markup too once decoded: drop them as well.
+    text = _ANY_TAG.sub("", html.unescape(text))
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 

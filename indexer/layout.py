@@ -152,6 +152,12 @@ def _in_header_words(token: str) -> bool:
     return len(token) >= 2 and token in HEADER_WORDS
 
 
+def toc_lists(preamble: list[str]) -> set[str]:
+    """The lists a table of contents promises ('3. 上级部门收回事项清单 ·····40')."""
+    return {kind for line in preamble if is_toc_line(line)
+            for kind, pattern in LIST_KINDS if pattern.search(plain(line))}
+
+
 def stated_totals(preamble: str) -> dict[str, int]:
     """Totals a 说明 states, e.g. '共有基本履职事项 116 项', from text joined across line wraps."""
     joined = re.sub(r"\s+", "", preamble)

@@ -34,6 +34,7 @@ class ListSection:
     line: int
     heading_total: int | None = None
     stated_total: int | None = None  # from the 说明
+    promised_lists: set[str] = field(default_factory=set)  # from the table of contents
     category_totals: list[tuple[str, int | None, int]] = field(default_factory=list)
     duties: list[Duty] = field(default_factory=list)
     body: list[tuple[int, str]] = field(default_factory=list)
@@ -100,7 +101,20 @@ def parse_text(text: str, name: str, defaults: layout.Region | None = None) -> P
         problems.append(Problem(1, "no list heading (基本/配合/收回…事项清单) found", "error"))
     for section in sections:
         problems += _count_problems(section)
+    problems += _missing_lists(sections)
     return ParsedDocument(name, sections, problems)
+
+
+def _missing_lists(sections: list[ListSection]) -> list[Problem]:
+    """A list the table of contents promises but the document never reaches: it was cut off."""
+    found: dict[str, set[str]] = {}
+    for section in sections:
+        found.setdefault(section.township, set()).add(section.list_type)
+    firsts = {}
+    for section in sections:
+        firsts.setdefault(section.township, section)
+    return [Problem(first.line, f"{township}: the table of contents lists the {kind} list, the document has none", "error")
+            for township, first in firsts.items() for kind in sorted(first.promised_lists - found[township])]
 
 
 def _count_problems(section: ListSection) -> list[Problem]:
@@ -122,6 +136,7 @@ def _sections(lines, defaults, problems) -> list[ListSection]:
     sections: list[ListSection] = []
     preamble: list[str] = []
     totals: dict[str, int] = {}
+    promised: set[str] = set()
     for number, line in enumerate(lines, start=1):
         title = layout.region_title(line)
         heading = layout.list_heading(line)
@@ -138,9 +153,11 @@ def _sections(lines, defaults, problems) -> list[ListSection]:
                 township = sections[-1].township if sections else ""
             if not sections or sections[-1].township != township:
                 totals = layout.stated_totals("\n".join(preamble))
+                promised = layout.toc_lists(preamble)
             preamble = []
             section = ListSection(township, layout.Region(region.province, region.prefecture, region.county),
-                                  heading.list_type, number, heading.stated_total, totals.get(heading.list_type))
+                                  heading.list_type, number, heading.stated_total, totals.get(heading.list_type),
+                                  promised)
             sections.append(section)
             continue
         if sections:

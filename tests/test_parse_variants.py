@@ -182,3 +182,9 @@ def test_bytes_that_are_not_utf8_are_rejected_with_the_line(tmp_path):
         assert "bad.txt" in str(exc) and "line" in str(exc)
     else:
         raise AssertionError("non-UTF-8 bytes were accepted")
+
+
+def test_a_list_the_contents_promise_but_the_document_lacks_is_an_error():
+    cut = TAB_DOCUMENT[: TAB_DOCUMENT.index("绿水县白云镇收回履职事项清单")]
+    errors = parse_text(cut, "cut.txt").errors
+    assert any("recovered" in p.message and "contents" in p.message for p in errors)
