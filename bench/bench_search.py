@@ -129,6 +129,15 @@ def measure(index_dir: str, rounds: int, township_map: dict | None, drop_filters
     return out
 
 
+def wait_quiet(limit: float, timeout_s: float) -> str:
+    """Wait (at most timeout_s) until the 1-minute load average is below `limit`."""
+    started = time.perf_counter()
+    while os.getloadavg()[0] >= limit and time.perf_counter() - started < timeout_s:
+        time.sleep(5)
+    load = os.getloadavg()[0]
+    return f"{load:.2f} after waiting {time.perf_counter() - started:.0f} s"
+
+
 def measure_in_child(index_dir: Path, rounds: int, township_map: dict | None = None,
                      drop_filters: bool = False, blas_threads: int | None = None, warmup: int | None = None) -> dict:
     spec = json.dumps({"index_dir": str(index_dir), "rounds": rounds, "township_map": township_map,
@@ -310,6 +319,9 @@ def build_synthetic(real_build: Path, work_dir: Path, n: int, kind: str, noise: 
 def print_report(report: dict) -> None:
     print(f"load average at start: {report['loadavg']}  (2 cores; other processes inflate the tails); "
           f"BLAS threads in the measured process: {report.get('blas_threads') or 'library default'}")
+    for key in ("corpus_load", "large_load"):
+        if key in report:
+            print(f"load average when the {key.split('_')[0]} measurement started: {report[key]}")
     print()
     head = f"{'':<22}{'records':>10}{'RSS MB':>8}{'open s':>8}{'embed p50':>10}"
     for m in MODES:
@@ -370,6 +382,8 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="set OPENBLAS_NUM_THREADS/OMP_NUM_THREADS in the measured process (default: as shipped)")
+    parser.add_argument("--wait-quiet", type=float, default=None, metavar="LOAD",
+                        help="before each measurement wait (up to 10 min) until the 1-min load average < LOAD")
     parser.add_argument("--json", default=None, help="also write the report to this file")
     parser.add_argument("--_measure", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -397,6 +411,8 @@ def main(argv=None) -> int:
 
     if not args.skip_corpus:
         log(f"corpus size: measuring {real_build} ...")
+        if args.wait_quiet:
+            report["corpus_load"] = wait_quiet(args.wait_quiet, 600)
         report["corpus"] = measure_in_child(real_root, args.rounds, blas_threads=args.blas_threads)
 
     if not args.skip_large:
@@ -410,6 +426,8 @@ def main(argv=None) -> int:
             township_map = build.pop("township_map")
             report["large_build"] = build
         log("synthetic: measuring ...")
+        if args.wait_quiet:
+            report["large_load"] = wait_quiet(args.wait_quiet, 600)
         report["large"] = measure_in_child(work, args.rounds_large, township_map, drop_filters=True,
                                            blas_threads=args.blas_threads, warmup=30)
         report["large"]["total_s"] = round(time.perf_counter() - started, 1)

@@ -1,8 +1,7 @@
 """Which text of a duty record feeds each side of the search — shared by every index writer.
 
 Keyword side: four weighted fields (name > category > duties > departments; weights live in
-search_app/config.py). Semantic side: one text per record, built to read like the way staff
-describe the task, see `embedding_text`.
+search_app/config.py). Semantic side: the item name, see `embedding_text` for why.
 """
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from models.duty import Duty
 KEYWORD_FIELDS = ("name", "category", "duties", "departments")
 
 _NOISE = re.compile(r"[★☆]")
-_COUNTY_IN_DEPT = re.compile(r"^.{1,6}?[县旗](?!委|政府|人民|级)")
 
 
 def departments_of(duty: Duty) -> list[str]:
@@ -31,10 +29,6 @@ def keyword_texts(duty: Duty) -> dict[str, str]:
         "duties": "\n".join(duty.duty_texts() + ([duty.remarks] if duty.remarks else [])),
         "departments": "\n".join(departments_of(duty)),
     }
-
-
-def _short_department(name: str) -> str:
-    return _COUNTY_IN_DEPT.sub("", name, count=1)
 
 
 def embedding_text(duty: Duty, max_chars: int = 128) -> str:

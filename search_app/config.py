@@ -35,16 +35,26 @@ class SearchConfig:
     semantic_expansions: int = 5
     # Semantic candidates below this cosine are not matches (they count for nothing, not in `total`).
     semantic_floor: float = 0.65
-    # Owner: best match below this score means "not on this township's lists" (see owner docs).
-    owner_threshold: float = 0.845
+    # Owner: best match below this score means "not on this township's lists" (see Engine.owner).
+    # Calibrated with ranking.calibrate_threshold (balanced accuracy) on the 758 (query, township,
+    # listed?) pairs tests/eval/evaluate.py derives from queries.jsonl: 0.849 for m3e-small int8
+    # (the default). The threshold belongs to the model: recalibrate when the model changes.
+    owner_threshold: float = 0.849
     # Owner score = cosine + this × share of the query's words the item's text covers.
     owner_coverage_weight: float = 0.15
     # How query words are weighted in that share: "length" (longer words count more, single characters half) or "idf" (rare words count more; measured worse: calibrated accuracy 0.869 against 0.886).
     owner_word_weight: str = "length"
-    # Compare: mutual best matches at or above this cosine are the same duty.
-    compare_threshold: float = 0.88
-    # Similar: neighbours below this cosine are dropped.
+    # With "length": a word found in more than this share of all records counts this much less.
+    owner_common_share: float = 1.0
+    owner_common_factor: float = 0.25
+    # Compare: mutual best matches at or above this cosine are the same duty (read off the pairs of
+    # 渡口镇/嘎木乡 and 克孜勒苏乡/策勒乡: above 0.83 nearly all are the same duty, below 0.80 few are).
+    compare_threshold: float = 0.83
+    # Similar: neighbours below this cosine are dropped; the "more like this" keyword side
+    # (the record's `similar_terms` most distinctive tokens) weighs this much against the names' cosine.
     similar_floor: float = 0.0
+    similar_weight_keyword: float = 1.0
+    similar_terms: int = 15
     # FAISS: exact search up to this many records, then an ANN index (kind below).
     ann_threshold: int = 200_000
     ann_kind: str = "ivfpq"      # "ivfpq" | "hnsw" — used above ann_threshold

@@ -87,14 +87,22 @@ class Engine:
         self.config = config
         self.pos_of = {r["id"]: i for i, r in enumerate(records)}
         n = len(records)
-        self._columns = {f: np.array([r[f] for r in records], dtype=object) for f in REGION_FIELDS + ("list_type", "category")}
-        self._departments: dict[str, np.ndarray] = {}
+        # Filter columns as integer codes (value → code per field), departments as position lists:
+        # masks for any filter are one vectorized comparison, memory stays small at millions of records.
+        self._codes: dict[str, dict[str, int]] = {}
+        self._columns: dict[str, np.ndarray] = {}
+        for f in REGION_FIELDS + ("list_type", "category"):
+            codes = self._codes[f] = {}
+            self._columns[f] = np.fromiter((codes.setdefault(r[f], len(codes)) for r in records),
+                                           dtype=np.int32, count=n)
+        department_positions: dict[str, list[int]] = {}
         for i, r in enumerate(records):
             for d in dict.fromkeys(_departments(r)):
-                self._departments.setdefault(d, np.zeros(n, dtype=bool))[i] = True
+                department_positions.setdefault(d, []).append(i)
+        self._departments = {d: np.array(p, dtype=np.int64) for d, p in department_positions.items()}
         self.ranges = _township_ranges(records)
         self._token_cache: dict[int, frozenset[str]] = {}
-        self._range_of = {(t.county, t.township): t for t in self.ranges}
+        self._range_of = {(t.province, t.prefecture, t.county, t.township): t for t in self.ranges}
 
     # ----- opening
 
@@ -104,6 +112,7 @@ class Engine:
         """Open `<index_dir>/current`. Raises IndexNotReady naming the path when it is missing,
         incomplete, corrupt, or built with a different embedding model."""
         config = config or SearchConfig.from_env()
+        _limit_blas_threads()
         root = index_root(index_dir)
         current = root / "current"
         if not current.exists():
@@ -117,11 +126,14 @@ class Engine:
         except (OSError, ValueError) as exc:
             raise IndexNotReady(build_dir, f"unreadable meta.json: {exc}") from exc
         from models.embedding import ModelNotFound, get_embedder
+        built_with = meta.get("model", {})
+        # Quantization is how the model runs, not which model: unless TDS_QUANTIZE says otherwise,
+        # run it the way the index was built (the fingerprint check below still applies).
+        quantize = None if os.environ.get("TDS_QUANTIZE") else built_with.get("quantize")
         try:
-            embedder = get_embedder(model)
+            embedder = get_embedder(model, quantize=quantize)
         except (ModelNotFound, OSError, ValueError) as exc:
             raise IndexNotReady(build_dir, f"embedding model unavailable: {exc}") from exc
-        built_with = meta.get("model", {})
         if (built_with.get("fingerprint"), built_with.get("dim")) != (embedder.fingerprint, embedder.dim):
             raise IndexNotReady(
                 build_dir,
@@ -181,13 +193,15 @@ class Engine:
             return None
         mask = np.ones(len(self.records), dtype=bool)
         for key, values in filters.items():
+            part = np.zeros(len(self.records), dtype=bool)
             if key == "department":
-                part = np.zeros(len(self.records), dtype=bool)
                 for v in values:
                     if v in self._departments:
-                        part |= self._departments[v]
+                        part[self._departments[v]] = True
             else:
-                part = np.isin(self._columns[key], values)
+                codes = [self._codes[key][v] for v in values if v in self._codes[key]]
+                if codes:
+                    part = np.isin(self._columns[key], codes)
             mask &= part
         return mask
 
@@ -240,7 +254,7 @@ class Engine:
                 if mode == "semantic":
                     ranked = [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)]
                 else:
-                    kw, _ = self._keyword(terms.all, filters, depth)
+                    kw, _ = self._keyword(terms.all, filters, depth, count=False)
                     ranked = ranking.fuse(kw, sem, method=self.config.fusion, k=self.config.rrf_k,
                                           weight_keyword=self.config.weight_keyword,
                                           weight_semantic=self.config.weight_semantic)
@@ -280,9 +294,9 @@ class Engine:
             raise BadRequest(f"size must be between 1 and {self.config.max_size}")
         return page, size
 
-    def _keyword(self, terms, filters, limit) -> tuple[list[tuple[int, float]], int]:
+    def _keyword(self, terms, filters, limit, count: bool = True) -> tuple[list[tuple[int, float]], int]:
         if hasattr(self.keyword, "search_positions"):
-            return self.keyword.search_positions(terms, filters, limit)
+            return self.keyword.search_positions(terms, filters, limit, count=count)
         hits, total = self.keyword.search(terms, filters, limit)
         return [(self.pos_of[i], s) for i, s in hits if i in self.pos_of], total
 
@@ -361,7 +375,8 @@ class Engine:
         groups = self.segmenter.query_groups(q)
         degraded = False
         try:
-            keyword_hits, _ = self._keyword(terms.all, {"township": sorted({t.township for t in chosen})}, None)
+            keyword_hits, _ = self._keyword(terms.all, {"township": sorted({t.township for t in chosen})}, None,
+                                        count=False)
         except BackendUnavailable:  # answer from the embeddings alone
             keyword_hits, degraded = [], True
         threshold = self.config.owner_threshold
@@ -416,14 +431,18 @@ class Engine:
         return score
 
     def _word_weight(self, word: str, alternatives: frozenset[str]) -> float:
-        """How much a query word says: its inverse document frequency (the most common of its
-        alternatives counts, so a word the lists phrase differently is not mistaken for a rare one),
-        times a half for single characters."""
+        """How much a query word counts in the coverage share. "length": its length up to 3, a
+        single character 0.5. "idf": its inverse document frequency (the most common of its
+        alternatives counts), a single character half."""
         scheme = self.config.owner_word_weight
-        if scheme == "length":
-            return 0.5 if len(word) == 1 else min(len(word), 3)
         vocabulary = self.segmenter.corrector.vocabulary if self.segmenter.corrector else {}
         df = max((vocabulary.get(a, 0) for a in alternatives), default=0)
+        if scheme == "length":
+            weight = 0.5 if len(word) == 1 else min(len(word), 3)
+            # words most items share (办理, 工作, 管理) say little about which task is meant
+            if df > self.config.owner_common_share * len(self.records):
+                weight *= self.config.owner_common_factor
+            return weight
         weight = float(np.log((len(self.records) + 1) / (df + 1)))
         return weight * (0.5 if len(word) == 1 else 1.0)
 
@@ -471,7 +490,13 @@ class Engine:
         return None if pos is None else self.records[pos]
 
     def similar(self, duty_id: str, k: int = 10, other_townships: bool = True) -> list[dict]:
-        """The record's nearest records by embedding: other townships only unless told otherwise."""
+        """Equivalent records: other townships only unless told otherwise.
+
+        Ranked like hybrid search with the record itself as the query: its name embedding against
+        every name (semantic), and its most distinctive tokens — name, duties, departments — as
+        a keyword query ("more like this"), fused by `blend`. Only semantic neighbours are
+        returned; the keyword side reorders them. `score` is the fused score, `similarity` the
+        cosine of the two names."""
         pos = self.pos_of.get(duty_id) if isinstance(duty_id, str) else None
         if pos is None:
             raise NotFound(f"未找到事项：{duty_id}")
@@ -485,11 +510,36 @@ class Engine:
         allowed = np.ones(len(self.records), dtype=bool)
         allowed[pos] = False
         if other_townships:
-            allowed &= ~((self._columns["township"] == own["township"]) & (self._columns["county"] == own["county"]))
-        positions, scores = self.vectors.search(self.vectors.vector(pos), k, allowed)
+            town = self._range_of[_region(own)]
+            allowed[town.start:town.end] = False
+        depth = max(self.config.depth, k)
+        positions, scores = self.vectors.search(self.vectors.vector(pos), depth, allowed)
         floor = self.config.similar_floor
-        return [{"duty": self.records[int(p)], "score": round(float(s), 4)}
-                for p, s in zip(positions, scores) if s >= floor]
+        sem = [(int(p), float(s)) for p, s in zip(positions, scores) if s >= floor]
+        cosine = dict(sem)
+        if self.config.similar_weight_keyword > 0:
+            # "More like this": the record's most distinctive tokens (tf·idf) as a keyword query.
+            terms = self._distinctive_terms(pos, self.config.similar_terms)
+            found, _ = self._keyword(terms, {}, depth + int((~allowed).sum()), count=False)
+            kw = [(p, sc) for p, sc in found if allowed[p]][:depth]
+            ranked = ranking.fuse(kw, sem, method="blend", weight_keyword=self.config.similar_weight_keyword,
+                                  weight_semantic=1.0)
+            ranked = [f for f in ranked if f.pos in cosine]
+        else:
+            ranked = [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)]
+        return [{"duty": self.records[f.pos], "score": round(float(f.score), 4),
+                 "similarity": round(cosine[f.pos], 4)} for f in ranked[:k]]
+
+    def _distinctive_terms(self, pos: int, n: int) -> list[str]:
+        from models.duty import Duty
+        from models.fields import keyword_texts
+
+        vocabulary = self.segmenter.corrector.vocabulary if self.segmenter.corrector else {}
+        texts = keyword_texts(Duty.from_dict(self.records[pos]))
+        counts = Counter(t for t in self.segmenter.tokens(" ".join(texts.values())) if len(t) >= 2)
+        total = len(self.records) + 1
+        weight = {t: c * float(np.log(total / (vocabulary.get(t, 0) + 1))) for t, c in counts.items()}
+        return sorted(weight, key=lambda t: (-weight[t], t))[:n]
 
     def compare(self, a_township: str, b_township: str, threshold: float | None = None) -> dict:
         """Aligned items of two townships: mutual best matches (by cosine) at or above `threshold`,
@@ -532,6 +582,25 @@ class Engine:
                 "faiss": self.vectors.kind, "keyword": keyword,
                 **({"es": keyword.get("es", "down"), "degraded": not keyword.get("up", False)}
                    if getattr(self.keyword, "name", "") == "elasticsearch" else {})}
+
+
+_BLAS_LIMITED = False
+
+
+def _limit_blas_threads() -> None:
+    """One BLAS thread for the process that serves searches (TDS_BLAS_THREADS to change).
+
+    A query's matrix-vector products are tiny; multi-threaded BLAS only adds waiting, and on a
+    busy machine spinning threads turn a 0.1 ms product into a scheduler time slice (~10 ms)."""
+    global _BLAS_LIMITED
+    if _BLAS_LIMITED:
+        return
+    _BLAS_LIMITED = True
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(int(os.environ.get("TDS_BLAS_THREADS", "1")), user_api="blas")
+    except Exception as exc:  # threadpoolctl missing or an unknown BLAS: keep the defaults
+        log.info("BLAS thread limit not applied: %s", exc)
 
 
 def _departments(record: dict) -> list[str]:

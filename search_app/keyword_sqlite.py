@@ -211,25 +211,34 @@ class SqliteKeywordBackend:
             args += list(values)
         return (" AND ".join(clauses), args)
 
-    def search_positions(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None
-                         ) -> tuple[list[tuple[int, float]], int]:
-        """Like `search`, with record positions instead of ids (what the embedded engine uses)."""
+    def search_positions(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None,
+                         count: bool = True) -> tuple[list[tuple[int, float]], int]:
+        """Like `search`, with record positions instead of ids (what the embedded engine uses).
+        With count=False the total is not computed (returned as -1): hybrid search needs only
+        the top `limit`, and SQLite then keeps a top-N heap instead of sorting every match."""
         expression = match_expression(terms)
         if not expression:
             return [], 0
         where, args = self._where(filters)
-        sql = (f"SELECT d.pos, -bm25(duties_fts, {self._weights}) AS score "
-               f"FROM duties_fts JOIN duties d ON d.pos = duties_fts.rowid "
-               f"WHERE duties_fts MATCH ?{' AND ' + where if where else ''} ORDER BY score DESC, d.pos")
-        with self._connection() as connection:
-            rows = connection.execute(sql, [expression, *args]).fetchall()
-        total = len(rows)
+        matched = (f"FROM duties_fts JOIN duties d ON d.pos = duties_fts.rowid "
+                   f"WHERE duties_fts MATCH ?{' AND ' + where if where else ''}")
+        sql = f"SELECT d.pos, -bm25(duties_fts, {self._weights}) AS score {matched} ORDER BY score DESC, d.pos"
+        params = [expression, *args]
         if limit is not None:
-            rows = rows[:limit]
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        with self._connection() as connection:
+            rows = connection.execute(sql, params).fetchall()
+            if not count:
+                total = -1
+            elif limit is None or len(rows) < limit:
+                total = len(rows)
+            else:
+                total = connection.execute(f"SELECT count(*) {matched}", [expression, *args]).fetchone()[0]
         return [(int(pos), float(score)) for pos, score in rows], total
 
     def search(self, terms, filters, limit):
-        hits, total = self.search_positions(terms, filters, limit)
+        hits, total = self.search_positions(terms, filters, limit, count=True)
         ids = self.ids()
         return [(ids[pos], score) for pos, score in hits], total
 

@@ -94,24 +94,40 @@ class Highlighter:
 
 # ----- owner threshold calibration
 
-def calibrate_threshold(samples: Sequence[tuple[float, bool]], default: float) -> dict:
+def calibrate_threshold(samples: Sequence[tuple[float, bool]], default: float, objective: str = "balanced") -> dict:
     """Best cut between "listed" and "not listed" from labelled best-match scores.
 
     `samples` holds, for each labelled (query, township) pair, the owner score of the township's
     best item and whether the township really lists the task. Every midpoint between adjacent
-    distinct scores is tried; the threshold with the highest accuracy wins, ties broken toward the
-    middle of the widest winning interval (so it does not sit on a sample). Returns
-    {"threshold", "accuracy", "n", "listed", "not_listed"}.
+    distinct scores is tried; the threshold with the best objective wins, ties broken toward the
+    middle of the widest winning interval (so it does not sit on a sample).
+
+    objective "balanced" (default): the mean of the share of listed pairs answered listed and the
+    share of not-listed pairs answered not listed — "清单之外" counts as much as a listed answer
+    however few such pairs the labelled set holds. "accuracy": the share of all pairs right.
+    Returns {"threshold", "accuracy", "balanced_accuracy", "objective", "n", "listed", "not_listed"}.
     """
     if not samples:
-        return {"threshold": default, "accuracy": None, "n": 0, "listed": 0, "not_listed": 0}
+        return {"threshold": default, "accuracy": None, "balanced_accuracy": None, "objective": objective,
+                "n": 0, "listed": 0, "not_listed": 0}
     scores = sorted({s for s, _ in samples})
     cuts = [scores[0] - 1e-6] + [(a + b) / 2 for a, b in zip(scores, scores[1:])] + [scores[-1] + 1e-6]
 
     def accuracy(cut: float) -> float:
         return sum((s >= cut) == listed for s, listed in samples) / len(samples)
 
-    results = [(accuracy(c), c) for c in cuts]
+    def balanced(cut: float) -> float:
+        shares = []
+        for label in (True, False):
+            group = [s for s, listed in samples if listed == label]
+            if group:
+                shares.append(sum((s >= cut) == label for s in group) / len(group))
+        return sum(shares) / len(shares)
+
+    if objective not in ("balanced", "accuracy"):
+        raise ValueError(f"unknown objective {objective!r}")
+    measure = balanced if objective == "balanced" else accuracy
+    results = [(round(measure(c), 12), c) for c in cuts]
     best = max(a for a, _ in results)
     winners = [c for a, c in results if a == best]
     # The winners form runs of adjacent cuts; take the middle of the longest-spanning run.
@@ -125,6 +141,7 @@ def calibrate_threshold(samples: Sequence[tuple[float, bool]], default: float) -
     runs.append(run)
     widest = max(runs, key=lambda r: (r[-1] - r[0], -abs((r[0] + r[-1]) / 2 - default)))
     threshold = (widest[0] + widest[-1]) / 2
-    return {"threshold": round(threshold, 4), "accuracy": round(best, 4), "n": len(samples),
+    return {"threshold": round(threshold, 4), "accuracy": round(accuracy(threshold), 4),
+            "balanced_accuracy": round(balanced(threshold), 4), "objective": objective, "n": len(samples),
             "listed": sum(1 for _, listed in samples if listed),
             "not_listed": sum(1 for _, listed in samples if not listed)}
