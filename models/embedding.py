@@ -69,6 +69,9 @@ def resolve_model(name: str | None = None) -> tuple[str, str]:
     path = Path(name).expanduser()
     if path.is_dir():
         return path.name, str(path.resolve())
+    if name.startswith(("/", "./", "../", "~")):
+        # Clearly a path, not a hub name: say so instead of the loader's repo-id complaint.
+        raise ModelNotFound(f"model {name!r}: no model folder at {path}")
     return name, name
 
 
