@@ -6,12 +6,11 @@ heading; its rows are either tab-separated (one row a line) or PDF text flow (se
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer import cells, flow, layout
-from models.duty import DepartmentDuties, Duty, duty_id
+from models.duty import Duty, duty_id
 
 MANIFEST = "manifest.json"
 
@@ -226,7 +225,7 @@ def _tabular_rows(body, section, problems):
 
 
 def _flow_rows(body, section, problems):
-    lines, header, category = [], [], ""
+    lines, header = [], []
     in_header = False
     for number, line in body:
         text = line.strip()
@@ -286,6 +285,3 @@ def _fill_cooperative(duty: Duty, values: dict, where: str, line: int, problems)
     if not duty.department_duties:
         problems.append(Problem(line, f"{where}: no department duties"))
 
-
-def department_of(duties: list[DepartmentDuties]) -> list[str]:
-    return [d.department for d in duties]

@@ -256,8 +256,8 @@ class SqliteKeywordBackend:
         parts = []
         for key in FACET_FIELDS:
             if key == "department":
-                parts.append(f"SELECT 'department', department, count(*) FROM duty_departments "
-                             f"WHERE pos IN m GROUP BY department")
+                parts.append("SELECT 'department', department, count(*) FROM duty_departments "
+                             "WHERE pos IN m GROUP BY department")
             else:
                 parts.append(f"SELECT '{key}', {key}, count(*) FROM duties WHERE pos IN m GROUP BY {key}")
         sql = f"WITH m AS ({matched}) " + " UNION ALL ".join(parts)
