@@ -21,7 +21,7 @@ record of the same list type, so term frequencies and text lengths are those of 
 are reused from the real keyword store (no jieba run for a million texts); vectors are the
 template's real embedding plus a quarter of the partner's, plus Gaussian noise, renormalized (no
 model run for a million texts; cosine to the template ≈ 0.9). Written with the core's own
-writers (search_app.keyword_sqlite.write_store, search_app.semantic.build_index with the compressed
+writers (search_app.store.write_store, search_app.keyword_bm25.write_index, search_app.semantic.build_index with the compressed
 kind, IVF-PQ by default) into a normal build folder, then opened with `Engine.open` like any index.
 
 Each measurement runs in a fresh child process, so its RSS (psutil) is the serving footprint of
@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -156,15 +155,10 @@ def measure_in_child(index_dir: Path, rounds: int, township_map: dict | None = N
 # ----- the synthetic corpus
 
 def read_real(build_dir: Path):
-    from search_app import keyword_sqlite, semantic
+    from search_app import semantic, store
 
-    records = keyword_sqlite.read_records(build_dir / keyword_sqlite.DB_NAME)
-    connection = sqlite3.connect(f"file:{build_dir / keyword_sqlite.DB_NAME}?mode=ro", uri=True)
-    try:
-        tokens = [dict(zip(("name", "category", "duties", "departments"), row[1:])) for row in connection.execute(
-            "SELECT rowid, name, category, duties, departments FROM duties_fts ORDER BY rowid")]
-    finally:
-        connection.close()
+    records = store.read_records(build_dir / store.DB_NAME)
+    tokens = store.read_tokens(build_dir / store.DB_NAME)
     index = semantic.SemanticIndex.load(build_dir / semantic.INDEX_NAME)
     vectors = index.vectors(0, index.count).astype("float32")
     meta = json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))
@@ -261,7 +255,7 @@ def synthetic_vectors(vectors, plan: Plan, noise: float, seed: int, chunk: int =
 def build_synthetic(real_build: Path, work_dir: Path, n: int, kind: str, noise: float, seed: int) -> dict:
     import numpy as np
 
-    from search_app import keyword_sqlite, semantic
+    from search_app import keyword_bm25, semantic, store
 
     if work_dir.exists():
         shutil.rmtree(work_dir)
@@ -277,13 +271,19 @@ def build_synthetic(real_build: Path, work_dir: Path, n: int, kind: str, noise: 
     log(f"synthetic: {n:,} records in {len(plan.region):,} townships from {len(records):,} real records")
 
     t = time.perf_counter()
-    keyword_sqlite.write_store(build_dir / keyword_sqlite.DB_NAME, synthetic_records(records, plan),
-                               synthetic_tokens(tokens, plan), synthetic_departments(records, plan),
-                               {"build_id": build_dir.name, "model": real_meta["model"], "synthetic": True})
-    timings["keyword_store_s"] = time.perf_counter() - t
-    rss["after_keyword_store"] = rss_mb()
-    log(f"synthetic: keyword store written in {timings['keyword_store_s']:.1f} s "
-        f"({n / timings['keyword_store_s']:,.0f} records/s)")
+    store.write_store(build_dir / store.DB_NAME, synthetic_records(records, plan),
+                      synthetic_tokens(tokens, plan), synthetic_departments(records, plan),
+                      {"build_id": build_dir.name, "model": real_meta["model"], "synthetic": True})
+    timings["record_store_s"] = time.perf_counter() - t
+    rss["after_record_store"] = rss_mb()
+    log(f"synthetic: record store written in {timings['record_store_s']:.1f} s "
+        f"({n / timings['record_store_s']:,.0f} records/s)")
+    t = time.perf_counter()
+    postings = keyword_bm25.write_index(build_dir / keyword_bm25.FOLDER, synthetic_tokens(tokens, plan))
+    timings["keyword_index_s"] = time.perf_counter() - t
+    rss["after_keyword_index"] = rss_mb()
+    log(f"synthetic: BM25 postings ({postings['terms']:,} terms, {postings['postings']:,} postings) in "
+        f"{timings['keyword_index_s']:.1f} s ({n / timings['keyword_index_s']:,.0f} records/s)")
 
     t = time.perf_counter()
     synth = synthetic_vectors(vectors, plan, noise, seed)
@@ -309,7 +309,8 @@ def build_synthetic(real_build: Path, work_dir: Path, n: int, kind: str, noise: 
     return {"records": n, "townships": len(plan.region), "kind": kind, "noise": noise,
             "mean_cosine_to_template": round(cos, 3), "timings": {k: round(v, 2) for k, v in timings.items()},
             "build_rss_mb": {k: round(v, 1) for k, v in rss.items()},
-            "disk_mb": {"duties.sqlite": round((build_dir / keyword_sqlite.DB_NAME).stat().st_size / 2 ** 20, 1),
+            "disk_mb": {"duties.sqlite": round((build_dir / store.DB_NAME).stat().st_size / 2 ** 20, 1),
+                        "bm25": round(dir_size_mb(build_dir / keyword_bm25.FOLDER), 1),
                         "vectors.faiss": round((build_dir / semantic.INDEX_NAME).stat().st_size / 2 ** 20, 1)},
             "township_map": plan.township_map}
 
@@ -342,14 +343,16 @@ def print_report(report: dict) -> None:
         t = b["timings"]
         print()
         print(f"synthetic build ({b['records']:,} records, {b['townships']:,} townships, FAISS {b['kind']}):")
-        print(f"  keyword store (SQLite FTS5): {t['keyword_store_s']:.1f} s = "
-              f"{b['records'] / t['keyword_store_s']:,.0f} records/s, {b['disk_mb']['duties.sqlite']:,.0f} MB")
+        print(f"  record store (SQLite): {t['record_store_s']:.1f} s = "
+              f"{b['records'] / t['record_store_s']:,.0f} records/s, {b['disk_mb']['duties.sqlite']:,.0f} MB")
+        print(f"  BM25 postings: {t['keyword_index_s']:.1f} s = "
+              f"{b['records'] / t['keyword_index_s']:,.0f} records/s, {b['disk_mb']['bm25']:,.0f} MB")
         print(f"  FAISS {b['kind']} train + add: {t['faiss_s']:.1f} s = {b['records'] / t['faiss_s']:,.0f} records/s, "
               f"{b['disk_mb']['vectors.faiss']:,.0f} MB")
         print(f"  build process peak RSS seen: {max(b['build_rss_mb'].values()):,.0f} MB")
         emb = report.get("embedding_rate")
         if emb:
-            whole = 1 / (1 / emb + t["keyword_store_s"] / b["records"] + t["faiss_s"] / b["records"])
+            whole = 1 / (1 / emb + (t["record_store_s"] + t["keyword_index_s"] + t["faiss_s"]) / b["records"])
             print(f"  embedding (real build, {report['embedding_source']}): {emb:,.0f} records/s — with it a full "
                   f"build runs at ~{whole:,.0f} records/s (embedding dominates)")
     print()

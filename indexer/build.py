@@ -3,7 +3,8 @@
 Layout under the index root (--index-dir, else TDS_INDEX_DIR, else <repo>/var/index):
 
     builds/<YYYYmmddTHHMMSS>-<pid>/
-        duties.sqlite      records (JSON) + FTS5 over jieba tokens (search_app/keyword_sqlite.py)
+        duties.sqlite      records (JSON), filter columns, jieba tokens (search_app/store.py)
+        bm25/              keyword postings over those tokens (search_app/keyword_bm25.py)
         vectors.faiss      one normalized embedding per record, id = position (search_app/semantic.py)
         dict/              the effective segmentation dictionary (curated data/dict + corpus terms)
         meta.json          counts, model (name, dim, fingerprint), built_at, timings — written last
@@ -218,7 +219,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     from models.embedding import get_embedder
     from models.fields import KEYWORD_FIELDS, embedding_text, keyword_texts
     from models.segment import VOCABULARY, Segmenter, derive_terms
-    from search_app import keyword_sqlite, semantic
+    from search_app import keyword_bm25, semantic, store
     from search_app.config import SearchConfig
 
     t = time.perf_counter()
@@ -278,17 +279,22 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         "list_types": dict(Counter(d.list_type for d in duties)),
         "model": embedder.info(),
         "faiss": {"kind": chosen, "dim": int(vectors.shape[1]), "ntotal": int(index.ntotal)},
-        "keyword": {"backend": "sqlite", "fields": list(KEYWORD_FIELDS), "sqlite_version": sqlite3.sqlite_version},
+        "keyword": {"backend": "bm25", "fields": list(KEYWORD_FIELDS), "sqlite_version": sqlite3.sqlite_version},
         "dictionary": {"terms": len(segmenter.words), "derived": len(derived), "vocabulary": len(vocabulary),
                        "sha256": _sha256(build_dir / DICT_DIR / "userdict.txt")[:16]},
         "sources": {p.name: _sha256(p)[:16] for p in sources},
         "python": platform.python_version(),
     }
-    keyword_sqlite.write_store(build_dir / keyword_sqlite.DB_NAME, [d.to_dict() for d in duties], tokens,
-                               [list(d.lead_departments) + list(d.receiving_departments) for d in duties],
-                               {"build_id": build_dir.name, "model": meta["model"]})
+    store.write_store(build_dir / store.DB_NAME, [d.to_dict() for d in duties], tokens,
+                      [list(d.lead_departments) + list(d.receiving_departments) for d in duties],
+                      {"build_id": build_dir.name, "model": meta["model"]})
     timings["sqlite_s"] = time.perf_counter() - t
-    log(f"keyword store (SQLite {sqlite3.sqlite_version} FTS5) in {timings['sqlite_s']:.2f} s")
+    log(f"record store (SQLite {sqlite3.sqlite_version}) in {timings['sqlite_s']:.2f} s")
+    t = time.perf_counter()
+    meta["keyword"].update(keyword_bm25.write_index(build_dir / keyword_bm25.FOLDER, tokens))
+    timings["bm25_s"] = time.perf_counter() - t
+    log(f"BM25 postings ({meta['keyword']['terms']} terms, {meta['keyword']['postings']} postings) "
+        f"in {timings['bm25_s']:.2f} s")
     return meta
 
 

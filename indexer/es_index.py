@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
-
-from models.fields import KEYWORD_FIELDS
 
 REPO = Path(__file__).resolve().parent.parent
 MAPPING_FILE = REPO / "mappings" / "duties.json"
@@ -65,17 +62,7 @@ def client(url: str, timeout: float = 30.0):
     return Elasticsearch(url, request_timeout=timeout, retry_on_timeout=True, max_retries=2)
 
 
-def read_tokens(sqlite_path: Path) -> dict[int, dict[str, str]]:
-    """The space-joined tokens per field exactly as the SQLite store holds them, by position."""
-    connection = sqlite3.connect(Path(sqlite_path).resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        rows = connection.execute(f"SELECT rowid, {', '.join(KEYWORD_FIELDS)} FROM duties_fts").fetchall()
-    finally:
-        connection.close()
-    return {int(r[0]): dict(zip(KEYWORD_FIELDS, r[1:])) for r in rows}
-
-
-def documents(records: list[dict], tokens: dict[int, dict[str, str]], build_id: str):
+def documents(records: list[dict], tokens: list[dict[str, str]], build_id: str):
     for pos, record in enumerate(records):
         doc = {"id": record["id"], "pos": pos, "build_id": build_id, "tokens": tokens[pos]}
         for key in FILTER_KEYWORDS:
@@ -89,7 +76,7 @@ def documents(records: list[dict], tokens: dict[int, dict[str, str]], build_id: 
         yield {"_index": None, "_id": record["id"], "_source": doc}
 
 
-def write_index(url: str, records: list[dict], tokens: dict[int, dict[str, str]], build_id: str,
+def write_index(url: str, records: list[dict], tokens: list[dict[str, str]], build_id: str,
                 alias: str | None = None, shards: int | None = None, replicas: int | None = None,
                 log=print, es=None, chunk_size: int = 500) -> dict:
     """Index the records into a new versioned index, then point `alias` at it and drop the old one.
@@ -162,7 +149,7 @@ def swap_alias(es, alias: str, index: str) -> list[str]:
 def build_hook(url: str, alias: str | None = None, shards: int | None = None, replicas: int | None = None,
                log=print):
     """An `after_records` hook for indexer.build.build: index the build's records into Elasticsearch."""
-    from search_app import keyword_sqlite
+    from search_app import store
 
     es = client(url, timeout=10)
     try:
@@ -174,7 +161,7 @@ def build_hook(url: str, alias: str | None = None, shards: int | None = None, re
 
     def hook(duties, build_dir: Path) -> None:
         build_dir = Path(build_dir)
-        tokens = read_tokens(build_dir / keyword_sqlite.DB_NAME)
+        tokens = store.read_tokens(build_dir / store.DB_NAME)
         write_index(url, [d.to_dict() for d in duties], tokens, build_dir.name, alias=alias,
                     shards=shards, replicas=replicas, log=log, es=es)
 

@@ -66,6 +66,8 @@ class SearchConfig:
     max_page: int = 1000
     facet_size: int = 50
     sqlite_connections: int = 4
+    # Records kept decoded in memory (most recently used); the rest are read from the store.
+    record_cache: int = 50_000
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "SearchConfig":

@@ -9,10 +9,11 @@ Everything returned is JSON-serialisable; a duty is `Duty.to_dict()`. Errors: Ba
 NotFound (404), IndexNotReady (503) from search_app/errors.py.
 
 Data flow: query → segmenter (same jieba cut and dictionary as the index, synonyms added) →
-keyword backend (SQLite FTS5 by default, Elasticsearch when ES_URL is set) and query embedding →
-FAISS → fusion (search_app/ranking.py) → records held in memory → highlights.
+keyword index (BM25 over numpy postings by default, Elasticsearch when ES_URL is set) and query
+embedding → FAISS → fusion (search_app/ranking.py) → filters and facets from integer columns
+(search_app/columns.py) → the page's records read from the store (search_app/store.py) → highlights.
 
-Thread safety: an Engine is immutable after `open`; the keyword backend pools its connections,
+Thread safety: an Engine is immutable after `open`; the record store pools its connections,
 FAISS searches are read-only, the embedder serializes model calls. `EngineHolder` swaps in a
 new Engine when `current` is re-pointed by a build, while the old one keeps answering.
 """
@@ -25,23 +26,20 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from models.duty import LIST_TYPES
 from models.segment import Segmenter
-from search_app import keyword_sqlite, ranking, semantic
+from search_app import keyword_bm25, ranking, semantic, store
+from search_app.columns import FILTER_FIELDS, REGION_FIELDS, Columns, TownshipRange
 from search_app.config import SearchConfig, index_root
 from search_app.errors import BackendUnavailable, BadRequest, IndexNotReady, NotFound
 
 log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "keyword", "semantic")
-FILTER_FIELDS = keyword_sqlite.FILTER_FIELDS
-FACET_FIELDS = keyword_sqlite.FACET_FIELDS
-REGION_FIELDS = ("province", "prefecture", "county", "township")
 STATUS_NOT_LISTED = "not_listed"
 
 # Words around a task that say who/how, not what: dropped from the text that is embedded.
@@ -59,50 +57,25 @@ def semantic_text(query: str) -> str:
     return text or query.strip()
 
 
-@dataclass(frozen=True)
-class TownshipRange:
-    province: str
-    prefecture: str
-    county: str
-    township: str
-    start: int
-    end: int
-    counts: dict
-
-    def region(self) -> dict:
-        return {"province": self.province, "prefecture": self.prefecture, "county": self.county,
-                "township": self.township}
-
-
 class Engine:
-    def __init__(self, build_dir: Path, meta: dict, records: list[dict], segmenter: Segmenter,
-                 keyword, vectors: semantic.SemanticIndex, embedder, config: SearchConfig):
+    def __init__(self, build_dir: Path, meta: dict, records: store.RecordStore, columns: Columns,
+                 segmenter: Segmenter, keyword, vectors: semantic.SemanticIndex, embedder, config: SearchConfig):
         self.build_dir = build_dir
         self.meta = meta
         self.records = records
+        self.columns = columns
         self.segmenter = segmenter
         self.keyword = keyword
+        # The embedded index ranks positions and leaves filters and facets to the columns; a remote
+        # one (Elasticsearch) filters, counts and facets by itself and answers with duty ids.
+        self._embedded = isinstance(keyword, keyword_bm25.Bm25Index)
         self.vectors = vectors
         self.embedder = embedder
         self.config = config
-        self.pos_of = {r["id"]: i for i, r in enumerate(records)}
-        n = len(records)
-        # Filter columns as integer codes (value → code per field), departments as position lists:
-        # masks for any filter are one vectorized comparison, memory stays small at millions of records.
-        self._codes: dict[str, dict[str, int]] = {}
-        self._columns: dict[str, np.ndarray] = {}
-        for f in REGION_FIELDS + ("list_type", "category"):
-            codes = self._codes[f] = {}
-            self._columns[f] = np.fromiter((codes.setdefault(r[f], len(codes)) for r in records),
-                                           dtype=np.int32, count=n)
-        department_positions: dict[str, list[int]] = {}
-        for i, r in enumerate(records):
-            for d in dict.fromkeys(_departments(r)):
-                department_positions.setdefault(d, []).append(i)
-        self._departments = {d: np.array(p, dtype=np.int64) for d, p in department_positions.items()}
-        self.ranges = _township_ranges(records)
+        self.ranges = columns.township_ranges()
+        self._range_starts = np.array([t.start for t in self.ranges], dtype=np.int64)
         self._token_cache: dict[int, frozenset[str]] = {}
-        self._range_of = {(t.province, t.prefecture, t.county, t.township): t for t in self.ranges}
+        self._range_of = {t.key(): t for t in self.ranges}
 
     # ----- opening
 
@@ -142,7 +115,8 @@ class Engine:
                 f"{embedder.name!r} (dim {embedder.dim}, fingerprint {embedder.fingerprint}, quantize "
                 f"{embedder.quantize}); rebuild the index or set TDS_MODEL/TDS_QUANTIZE to match")
         try:
-            records = keyword_sqlite.read_records(build_dir / keyword_sqlite.DB_NAME)
+            records = store.RecordStore(build_dir / store.DB_NAME, config.sqlite_connections, config.record_cache)
+            columns = Columns.from_store(records)
             vectors = semantic.SemanticIndex.load(build_dir / semantic.INDEX_NAME, nprobe=config.nprobe,
                                                   ef_search=config.hnsw_ef_search)
             segmenter = Segmenter.from_dir(build_dir / "dict")
@@ -151,13 +125,18 @@ class Engine:
             raise
         except Exception as exc:  # sqlite3.DatabaseError, RuntimeError from FAISS, OSError …
             raise IndexNotReady(build_dir, f"corrupt or unreadable index: {type(exc).__name__}: {exc}") from exc
-        if len(records) != vectors.count or len(records) != meta.get("records"):
+        counts = {len(records), vectors.count, meta.get("records")}
+        if isinstance(keyword, keyword_bm25.Bm25Index):
+            counts.add(keyword.count)
+        if len(counts) != 1:
             raise IndexNotReady(build_dir, f"inconsistent index: {len(records)} records, {vectors.count} vectors, "
+                                           f"{getattr(keyword, 'count', '?')} keyword documents, "
                                            f"meta says {meta.get('records')}")
-        return cls(build_dir, meta, records, segmenter, keyword, vectors, embedder, config)
+        return cls(build_dir, meta, records, columns, segmenter, keyword, vectors, embedder, config)
 
     def close(self) -> None:
         self.keyword.close()
+        self.records.close()
 
     # ----- parameters
 
@@ -189,21 +168,7 @@ class Engine:
         return q
 
     def _mask(self, filters: dict[str, list[str]]) -> np.ndarray | None:
-        if not filters:
-            return None
-        mask = np.ones(len(self.records), dtype=bool)
-        for key, values in filters.items():
-            part = np.zeros(len(self.records), dtype=bool)
-            if key == "department":
-                for v in values:
-                    if v in self._departments:
-                        part[self._departments[v]] = True
-            else:
-                codes = [self._codes[key][v] for v in values if v in self._codes[key]]
-                if codes:
-                    part = np.isin(self._columns[key], codes)
-            mask &= part
-        return mask
+        return self.columns.mask(filters)
 
     # ----- search
 
@@ -233,19 +198,27 @@ class Engine:
         result = {"query": q, "mode": mode}
 
         degraded = mode == "semantic" and not self._keyword_available()
-        if not q and degraded:
-            matched = np.flatnonzero(self._mask(filters)) if filters else np.arange(len(self.records))
-            ids, total = [self.records[p]["id"] for p in matched[offset:offset + size]], len(matched)
-            facets = self._facets([int(p) for p in matched], facet_size)
+        if not q and (self._embedded or degraded):
+            mask = self._mask(filters)
+            matched = np.flatnonzero(mask) if mask is not None else np.arange(len(self.records))
+            positions, total = matched[offset:offset + size].tolist(), len(matched)
+            facets = self._facets(matched, facet_size)
         elif not q:
             ids, total = self.keyword.browse(filters, offset, size)
             facets = self.keyword.facets(None, filters, facet_size)
+            known = self.records.positions_of(ids)
+            positions = [known[i] for i in ids if i in known]
         if not q:
-            hits = [{"duty": self.records[self.pos_of[i]], "score": 0.0, "highlights": self._highlights(
-                self.records[self.pos_of[i]], ranking.Highlighter(()))} for i in ids if i in self.pos_of]
+            hits = [{"duty": record, "score": 0.0, "highlights": self._highlights(record, ranking.Highlighter(()))}
+                    for record in self.records.many(positions)]
             result.update(browse=True, total=total, page=page, size=size, hits=hits, facets=facets)
         else:
-            if mode == "keyword":
+            if mode == "keyword" and self._embedded:
+                matches = self.keyword.search(terms.all, self._mask(filters), offset + size)
+                ranked = [ranking.Fused(p, s, keyword_rank=r, keyword_score=s)
+                          for r, (p, s) in enumerate(matches.hits, 1)]
+                total, facets = matches.total, self._facets(matches.positions, facet_size)
+            elif mode == "keyword":
                 found, total = self._keyword(terms.all, filters, offset + size)
                 ranked = [ranking.Fused(p, s, keyword_rank=r, keyword_score=s) for r, (p, s) in enumerate(found, 1)]
                 facets = self.keyword.facets(terms.all, filters, facet_size)
@@ -254,7 +227,7 @@ class Engine:
                 if mode == "semantic":
                     ranked = [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)]
                 else:
-                    kw, _ = self._keyword(terms.all, filters, depth, count=False)
+                    kw, _ = self._keyword(terms.all, filters, depth)
                     ranked = ranking.fuse(kw, sem, method=self.config.fusion, k=self.config.rrf_k,
                                           weight_keyword=self.config.weight_keyword,
                                           weight_semantic=self.config.weight_semantic)
@@ -262,8 +235,8 @@ class Engine:
                 facets = self._facets([f.pos for f in ranked], facet_size)
             highlighter = ranking.Highlighter(terms.highlight_terms())
             hits = []
-            for item in ranked[offset:offset + size]:
-                record = self.records[item.pos]
+            page_items = ranked[offset:offset + size]
+            for item, record in zip(page_items, self.records.many(f.pos for f in page_items)):
                 hit = {"duty": record, "score": round(float(item.score), 6),
                        "highlights": self._highlights(record, highlighter)}
                 if explain:
@@ -294,11 +267,14 @@ class Engine:
             raise BadRequest(f"size must be between 1 and {self.config.max_size}")
         return page, size
 
-    def _keyword(self, terms, filters, limit, count: bool = True) -> tuple[list[tuple[int, float]], int]:
-        if hasattr(self.keyword, "search_positions"):
-            return self.keyword.search_positions(terms, filters, limit, count=count)
+    def _keyword(self, terms, filters, limit) -> tuple[list[tuple[int, float]], int]:
+        """The best `limit` (position, score) for `terms` among the filtered records, and the match count."""
+        if self._embedded:
+            matches = self.keyword.search(terms, self._mask(filters), limit)
+            return matches.hits, matches.total
         hits, total = self.keyword.search(terms, filters, limit)
-        return [(self.pos_of[i], s) for i, s in hits if i in self.pos_of], total
+        known = self.records.positions_of([i for i, _ in hits])
+        return [(known[i], s) for i, s in hits if i in known], total
 
     def semantic_query(self, q: str, terms=None) -> str:
         """The text embedded for a query: the task without the question around it, followed by up to
@@ -318,17 +294,8 @@ class Engine:
         floor = self.config.semantic_floor
         return [(int(p), float(s)) for p, s in zip(positions, scores) if s >= floor]
 
-    def _facets(self, positions: list[int], size: int) -> dict[str, list[dict]]:
-        counters = {f: Counter() for f in FACET_FIELDS}
-        for pos in positions:
-            record = self.records[pos]
-            for f in REGION_FIELDS + ("list_type", "category"):
-                if record[f]:
-                    counters[f][record[f]] += 1
-            for d in dict.fromkeys(_departments(record)):
-                counters["department"][d] += 1
-        return {f: [{"value": v, "count": c} for v, c in sorted(counter.items(), key=lambda x: (-x[1], x[0]))[:size]]
-                for f, counter in counters.items()}
+    def _facets(self, positions, size: int) -> dict[str, list[dict]]:
+        return self.columns.facets(np.asarray(positions, dtype=np.int64), size)
 
     @staticmethod
     def _highlights(record: dict, mark: ranking.Highlighter, max_duties: int = 3) -> dict:
@@ -375,14 +342,14 @@ class Engine:
         groups = self.segmenter.query_groups(q)
         degraded = False
         try:
-            keyword_hits, _ = self._keyword(terms.all, {"township": sorted({t.township for t in chosen})}, None,
-                                        count=False)
+            keyword_hits, _ = self._keyword(terms.all, {"township": sorted({t.township for t in chosen})}, None)
         except BackendUnavailable:  # answer from the embeddings alone
             keyword_hits, degraded = [], True
+        by_town = self._hits_by_township(keyword_hits, self.config.depth)
         threshold = self.config.owner_threshold
         rows = []
         for town in chosen:
-            kw = [(p, s) for p, s in keyword_hits if town.start <= p < town.end][: self.config.depth]
+            kw = by_town.get(town.start, [])
             positions, scores = self.vectors.search_range(vector, self.config.depth, town.start, town.end)
             sem = [(int(p), float(s)) for p, s in zip(positions, scores)]
             cosine = dict(sem)
@@ -408,6 +375,18 @@ class Engine:
         out = {"query": q, "threshold": threshold, "results": rows}
         if degraded:
             out["degraded"] = True
+        return out
+
+    def _hits_by_township(self, hits: list[tuple[int, float]], depth: int) -> dict[int, list[tuple[int, float]]]:
+        """Ranked hits split by township (keyed by its first position), the best `depth` of each."""
+        out: dict[int, list[tuple[int, float]]] = {}
+        if not hits:
+            return out
+        starts = self._range_starts[np.searchsorted(self._range_starts, [p for p, _ in hits], side="right") - 1]
+        for start, hit in zip(starts.tolist(), hits):
+            bucket = out.setdefault(start, [])
+            if len(bucket) < depth:
+                bucket.append(hit)
         return out
 
     def _owner_score(self, item: ranking.Fused, cosine: dict[int, float], groups) -> float:
@@ -486,8 +465,11 @@ class Engine:
     # ----- equivalents elsewhere
 
     def get(self, duty_id: str) -> dict | None:
-        pos = self.pos_of.get(duty_id) if isinstance(duty_id, str) else None
+        pos = self._position(duty_id)
         return None if pos is None else self.records[pos]
+
+    def _position(self, duty_id) -> int | None:
+        return self.records.positions_of([duty_id]).get(duty_id) if isinstance(duty_id, str) else None
 
     def similar(self, duty_id: str, k: int = 10, other_townships: bool = True) -> list[dict]:
         """Equivalent records: other townships only unless told otherwise.
@@ -497,7 +479,7 @@ class Engine:
         a keyword query ("more like this"), fused by `blend`. Only semantic neighbours are
         returned; the keyword side reorders them. `score` is the fused score, `similarity` the
         cosine of the two names."""
-        pos = self.pos_of.get(duty_id) if isinstance(duty_id, str) else None
+        pos = self._position(duty_id)
         if pos is None:
             raise NotFound(f"未找到事项：{duty_id}")
         try:
@@ -520,15 +502,16 @@ class Engine:
         if self.config.similar_weight_keyword > 0:
             # "More like this": the record's most distinctive tokens (tf·idf) as a keyword query.
             terms = self._distinctive_terms(pos, self.config.similar_terms)
-            found, _ = self._keyword(terms, {}, depth + int((~allowed).sum()), count=False)
+            found, _ = self._keyword(terms, {}, depth + int((~allowed).sum()))
             kw = [(p, sc) for p, sc in found if allowed[p]][:depth]
             ranked = ranking.fuse(kw, sem, method="blend", weight_keyword=self.config.similar_weight_keyword,
                                   weight_semantic=1.0)
             ranked = [f for f in ranked if f.pos in cosine]
         else:
             ranked = [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)]
-        return [{"duty": self.records[f.pos], "score": round(float(f.score), 4),
-                 "similarity": round(cosine[f.pos], 4)} for f in ranked[:k]]
+        ranked = ranked[:k]
+        return [{"duty": record, "score": round(float(f.score), 4), "similarity": round(cosine[f.pos], 4)}
+                for f, record in zip(ranked, self.records.many(f.pos for f in ranked))]
 
     def _distinctive_terms(self, pos: int, n: int) -> list[str]:
         from models.duty import Duty
@@ -553,20 +536,21 @@ class Engine:
             raise BadRequest("threshold must be a number") from None
         va, vb = self.vectors.vectors(a.start, a.end), self.vectors.vectors(b.start, b.end)
         sims = va @ vb.T if len(va) and len(vb) else np.zeros((len(va), len(vb)), dtype=np.float32)
+        records_a, records_b = self.records[a.start:a.end], self.records[b.start:b.end]
         pairs, paired_a, paired_b = [], set(), set()
         if sims.size:
             best_b = sims.argmax(axis=1)
             best_a = sims.argmax(axis=0)
             for i, j in enumerate(best_b):
                 if best_a[j] == i and sims[i, j] >= threshold and (a.start + i) != (b.start + j):
-                    pairs.append({"a": self.records[a.start + i], "b": self.records[b.start + j],
+                    pairs.append({"a": records_a[i], "b": records_b[j],
                                   "score": round(float(sims[i, j]), 4)})
                     paired_a.add(i)
                     paired_b.add(int(j))
         return {"a": a.region() | {"total": a.end - a.start}, "b": b.region() | {"total": b.end - b.start},
                 "threshold": threshold, "pairs": pairs,
-                "only_a": [self.records[a.start + i] for i in range(a.end - a.start) if i not in paired_a],
-                "only_b": [self.records[b.start + j] for j in range(b.end - b.start) if j not in paired_b]}
+                "only_a": [r for i, r in enumerate(records_a) if i not in paired_a],
+                "only_b": [r for j, r in enumerate(records_b) if j not in paired_b]}
 
     # ----- overview
 
@@ -577,7 +561,7 @@ class Engine:
     def health(self) -> dict:
         keyword = self.keyword.health() if hasattr(self.keyword, "health") else {"backend": self.keyword.name}
         return {"loaded": True, "records": len(self.records), "model": self.embedder.name,
-                "backend": getattr(self.keyword, "name", "sqlite"), "index_dir": str(self.build_dir),
+                "backend": getattr(self.keyword, "name", "embedded"), "index_dir": str(self.build_dir),
                 "built_at": self.meta.get("built_at"), "build_id": self.meta.get("build_id"),
                 "faiss": self.vectors.kind, "keyword": keyword,
                 **({"es": keyword.get("es", "down"), "degraded": not keyword.get("up", False)}
@@ -607,39 +591,18 @@ def _departments(record: dict) -> list[str]:
     return list(record.get("lead_departments") or []) + list(record.get("receiving_departments") or [])
 
 
-def _township_ranges(records: list[dict]) -> list[TownshipRange]:
-    ranges: list[TownshipRange] = []
-    start = 0
-    for i in range(1, len(records) + 1):
-        if i == len(records) or _region(records[i]) != _region(records[start]):
-            r = records[start]
-            counts = Counter(x["list_type"] for x in records[start:i])
-            ranges.append(TownshipRange(r["province"], r["prefecture"], r["county"], r["township"], start, i,
-                                        dict(counts)))
-            start = i
-    keys = [(t.province, t.prefecture, t.county, t.township) for t in ranges]
-    if len(keys) != len(set(keys)):
-        raise IndexNotReady("", "records of one township are not contiguous; rebuild the index")
-    return ranges
-
-
 def _region(record: dict) -> tuple:
     return tuple(record[f] for f in REGION_FIELDS)
 
 
 def make_keyword_backend(build_dir: Path, meta: dict, config: SearchConfig):
-    """SQLite FTS5 in the build folder, or Elasticsearch when ES_URL is set.
-
-    The Elasticsearch backend lives in search_app/keyword_es.py and must provide
-    `open_backend(url, build_dir, meta, config)` returning a KeywordBackend
-    (search_app/keyword_sqlite.py documents the interface).
-    """
+    """The BM25 index in the build folder, or Elasticsearch when ES_URL is set
+    (search_app/keyword_es.py documents what a remote backend provides)."""
     url = os.environ.get("ES_URL")
     if url:
         from search_app import keyword_es
         return keyword_es.open_backend(url, build_dir, meta, config)
-    return keyword_sqlite.SqliteKeywordBackend(build_dir / keyword_sqlite.DB_NAME, config.field_weights,
-                                              config.sqlite_connections)
+    return keyword_bm25.Bm25Index(build_dir / keyword_bm25.FOLDER, config.field_weights)
 
 
 # ----- serving across rebuilds

@@ -1,12 +1,17 @@
-"""The Elasticsearch keyword backend: the same KeywordBackend as search_app/keyword_sqlite.py, on a
-cluster (selected by ES_URL; alias ES_INDEX, default `duties`, written by indexer/es_index.py).
+"""The Elasticsearch keyword backend: keyword ranking, filters and facets on a cluster (selected by
+ES_URL; alias ES_INDEX, default `duties`, written by indexer/es_index.py).
+
+What the engine calls on a remote backend (search_app/engine.py), ids being duty ids:
+`search(terms, filters, limit)` → (best-first [(id, score)], total matches);
+`facets(terms or None, filters, size)` → {field: [{value, count}]} over every match;
+`browse(filters, offset, limit)` → (ids in position order, total); `available()`, `health()`, `close()`.
 
 - search: `combined_fields` over tokens.name/category/duties/departments with the field weights of
   SearchConfig.field_weights. combined_fields is BM25F — term frequencies summed across the fields
-  with the field weights, one IDF per term — which is what SQLite FTS5's bm25(col weights) computes
-  (weighted term frequency, one row length); `most_fields` (a sum of per-field BM25 scores) agrees
+  with the field weights, one IDF per term — which is what the embedded index computes (FTS5's
+  bm25 with column weights: weighted term frequency, one record length); `most_fields` (a sum of per-field BM25 scores) agrees
   less (tests/test_elasticsearch.py prints the overlap; TDS_ES_QUERY_TYPE=most_fields to compare).
-  Query terms are the segmenter's tokens and synonym expansions, OR-ed as in the SQLite store;
+  Query terms are the segmenter's tokens and synonym expansions, OR-ed as in the embedded index;
   ties are broken by record position as there.
 - filters: bool filter of `terms` clauses on keyword fields (AND across fields, OR within one).
 - facets: a `terms` aggregation per facet field over all matches.
@@ -27,7 +32,7 @@ from typing import Sequence
 
 from models.fields import KEYWORD_FIELDS
 from search_app.errors import BackendUnavailable
-from search_app.keyword_sqlite import FACET_FIELDS, FILTER_FIELDS
+from search_app.columns import FACET_FIELDS, FILTER_FIELDS
 
 DEFAULT_ALIAS = "duties"
 PAGE = 5000

@@ -78,12 +78,11 @@ def es(es_url):
 @pytest.fixture(scope="module")
 def build_parts(app_index_dir):
     """(records, tokens, build_id) of the session's embedded build."""
-    from indexer.es_index import read_tokens
-    from search_app import keyword_sqlite
+    from search_app import store
 
     build_dir = (Path(app_index_dir) / "current").resolve()
-    records = keyword_sqlite.read_records(build_dir / keyword_sqlite.DB_NAME)
-    return records, read_tokens(build_dir / keyword_sqlite.DB_NAME), build_dir.name
+    records = store.read_records(build_dir / store.DB_NAME)
+    return records, store.read_tokens(build_dir / store.DB_NAME), build_dir.name
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +129,7 @@ def test_whole_corpus_indexes_without_rejections(es, indexed):
 def test_rejected_documents_fail_the_build_and_leave_the_alias(es, es_url, indexed, build_parts):
     from indexer.es_index import EsIndexError, write_index
     records, tokens, build_id = build_parts
-    bad_tokens = dict(tokens)
+    bad_tokens = list(tokens)
     bad_tokens[3] = {**tokens[3], "unexpected": "x"}  # the mapping is strict: this document is rejected
     logged = []
     with pytest.raises(EsIndexError, match="1 of"):
@@ -344,9 +343,10 @@ def test_three_node_cluster_with_shards_and_replica(es_url, build_parts, engines
             for q in ["山林着火了谁负责", "低保申请", "宅基地审批"]:
                 terms = embedded.segmenter.query_terms(q).all
                 hits, total = backend.search(terms, {}, 10)
-                assert total == embedded.keyword.search(terms, {}, 10)[1] > 0
+                local = embedded.search(q, mode="keyword", size=10)
+                assert total == local["total"] > 0
                 assert len(hits) == 10
-                assert backend.facets(terms, {}, 50) == embedded.keyword.facets(terms, {}, 50)
+                assert backend.facets(terms, {}, 50) == local["facets"]
         finally:
             backend.close()
     finally:

@@ -139,7 +139,8 @@ def test_facets_count_every_matching_record(engine, mode, filters):
 def test_empty_query_browses_in_document_order(engine):
     result = engine.search("", filters={"township": "嘎木乡"}, size=100)
     assert result["browse"] is True and result["total"] == 170
-    positions = [engine.pos_of[h["duty"]["id"]] for h in result["hits"]]
+    known = engine.records.positions_of([h["duty"]["id"] for h in result["hits"]])
+    positions = [known[h["duty"]["id"]] for h in result["hits"]]
     assert positions == sorted(positions)
     assert {f["value"]: f["count"] for f in result["facets"]["list_type"]} == {"basic": 77, "cooperative": 79,
                                                                                "recovered": 14}
@@ -226,8 +227,9 @@ def test_compare_pairs_are_mutual_best_matches(engine):
     va, vb = engine.vectors.vectors(a.start, a.end), engine.vectors.vectors(b.start, b.end)
     sims = va @ vb.T
     assert result["pairs"]
+    pos_of = engine.records.positions_of([p[side]["id"] for p in result["pairs"] for side in "ab"])
     for pair in result["pairs"]:
-        i, j = engine.pos_of[pair["a"]["id"]] - a.start, engine.pos_of[pair["b"]["id"]] - b.start
+        i, j = pos_of[pair["a"]["id"]] - a.start, pos_of[pair["b"]["id"]] - b.start
         assert sims[i].argmax() == j and sims[:, j].argmax() == i
         assert pair["score"] >= result["threshold"]
         assert pair["a"]["township"] == "渡口镇" and pair["b"]["township"] == "嘎木乡"
@@ -251,7 +253,7 @@ def test_get_townships_health(engine):
     gamu = next(t for t in towns if t["township"] == "嘎木乡")
     assert gamu["counts"] == {"basic": 77, "cooperative": 79, "recovered": 14} and gamu["county"] == "索县"
     health = engine.health()
-    assert health["loaded"] and health["records"] == len(engine.records) and health["backend"] == "sqlite"
+    assert health["loaded"] and health["records"] == len(engine.records) and health["backend"] == "embedded"
     assert health["model"] == "moka-ai/m3e-small" and health["built_at"]
 
 

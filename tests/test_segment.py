@@ -1,12 +1,11 @@
 """Segmentation, FTS query building, highlighting, fusion and calibration — no model, no index."""
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
 from models.segment import Corrector, Segmenter, Synonyms, department_variants, derive_terms, edit_distance_one
-from search_app import keyword_sqlite, ranking
+from search_app import ranking
 
 
 @pytest.fixture(scope="module")
@@ -93,32 +92,6 @@ def test_derived_terms_from_records():
                 township_duties=["落实“林长制”责任"])
     terms = derive_terms([duty])
     assert {"平安法治", "森林草原防火", "索县应急管理局", "应急管理局", "林长制"} <= set(terms)
-
-
-# ----- FTS5
-
-
-def test_fts5_unicode61_keeps_cjk_tokens_whole_and_syntax_is_text(seg):
-    connection = sqlite3.connect(":memory:")
-    connection.execute("CREATE VIRTUAL TABLE t USING fts5(a, tokenize = 'unicode61 remove_diacritics 0')")
-    connection.execute("INSERT INTO t(rowid, a) VALUES (1, ?)", (seg.joined("负责森林草原防火工作"),))
-    connection.execute("INSERT INTO t(rowid, a) VALUES (2, ?)", (seg.joined("草原生态保护"),))
-
-    def match(terms):
-        expression = keyword_sqlite.match_expression(terms)
-        return [r[0] for r in connection.execute("SELECT rowid FROM t WHERE t MATCH ? ORDER BY rowid", (expression,))]
-
-    assert match(["森林草原防火"]) == [1]           # one token, not split into characters
-    assert match(["草原"]) == [1, 2]                 # the sub-word is indexed too
-    assert match(["森林草"]) == []                   # no partial-token matches
-    for hostile in ['"', "*", ":", "(", ")", "-", "+", "~", "^", "AND", "OR", "NEAR", 'NEAR("a" "b")', "a:b", '""']:
-        assert match([hostile]) == []  # searched as text (and found nowhere), never an FTS syntax error
-    assert keyword_sqlite.match_expression(['a"b', "c"]) == '"a""b" OR "c"'
-    assert keyword_sqlite.match_expression([]) == ""
-
-
-def test_check_sqlite_has_fts5_bm25():
-    keyword_sqlite.check_sqlite()
 
 
 # ----- highlighting, fusion, calibration

@@ -214,13 +214,12 @@ FIELD_WEIGHT_VARIANTS = {
 
 def engine_with(engine, **config_changes):
     """A shallow copy of the engine answering with other SearchConfig settings (same index in memory)."""
-    from search_app import keyword_sqlite
+    from search_app import keyword_bm25
 
     clone = copy.copy(engine)
     clone.config = engine.config.with_(**config_changes)
     if "field_weights" in config_changes:
-        clone.keyword = keyword_sqlite.SqliteKeywordBackend(engine.build_dir / keyword_sqlite.DB_NAME,
-                                                            clone.config.field_weights, 1)
+        clone.keyword = keyword_bm25.Bm25Index(engine.build_dir / keyword_bm25.FOLDER, clone.config.field_weights)
     return clone
 
 

@@ -1,0 +1,129 @@
+"""Filter and facet columns of every record, as integer codes in numpy arrays.
+
+Province … category are one int32 code per record (with the code → value table); departments are
+a sparse records × departments matrix. A filter is a boolean mask from one vectorized comparison
+per field, and the facets of any set of matches are one `bincount` per field — the same over
+1,733 records as over a million, with no record decoded.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from search_app.errors import IndexNotReady
+from search_app.store import COLUMN_FIELDS, RecordStore
+
+FILTER_FIELDS = COLUMN_FIELDS + ("department",)
+FACET_FIELDS = FILTER_FIELDS
+REGION_FIELDS = ("province", "prefecture", "county", "township")
+
+
+@dataclass(frozen=True)
+class TownshipRange:
+    """One township's records: positions [start, end) — a build keeps each township contiguous."""
+
+    province: str
+    prefecture: str
+    county: str
+    township: str
+    start: int
+    end: int
+    counts: dict
+
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.province, self.prefecture, self.county, self.township)
+
+    def region(self) -> dict:
+        return {"province": self.province, "prefecture": self.prefecture, "county": self.county,
+                "township": self.township}
+
+
+class Columns:
+    def __init__(self, codes: dict[str, np.ndarray], values: dict[str, list[str]],
+                 departments: sparse.csr_matrix, department_names: list[str]):
+        self.codes = codes
+        self.values = values
+        self._code_of = {f: {v: i for i, v in enumerate(vs)} for f, vs in values.items()}
+        self.departments = departments
+        self.department_names = department_names
+        self._department_code = {d: i for i, d in enumerate(department_names)}
+        self._by_department = departments.tocsc()
+        self.count = int(departments.shape[0])
+
+    @classmethod
+    def from_store(cls, store: RecordStore) -> "Columns":
+        values: dict[str, dict[str, int]] = {f: {} for f in COLUMN_FIELDS}
+        n = len(store)
+        codes = {f: np.empty(n, dtype=np.int32) for f in COLUMN_FIELDS}
+        tables = [(codes[f], values[f]) for f in COLUMN_FIELDS]
+        for pos, row in enumerate(store.column_values()):
+            for (column, table), value in zip(tables, row):
+                column[pos] = table.setdefault(value, len(table))
+        names: dict[str, int] = {}
+        pairs = store.department_pairs()
+        rows = np.fromiter((p for p, _ in pairs), dtype=np.int32, count=len(pairs))
+        cols = np.fromiter((names.setdefault(d, len(names)) for _, d in pairs), dtype=np.int32, count=len(pairs))
+        matrix = sparse.csr_matrix((np.ones(len(pairs), dtype=np.int32), (rows, cols)), shape=(n, len(names)))
+        return cls(codes, {f: list(v) for f, v in values.items()}, matrix, list(names))
+
+    def value(self, field: str, pos: int) -> str:
+        return self.values[field][self.codes[field][pos]]
+
+    def mask(self, filters: dict[str, list[str]]) -> np.ndarray | None:
+        """Records passing every filter (values of one field OR-ed); None when there are no filters."""
+        if not filters:
+            return None
+        mask = np.ones(self.count, dtype=bool)
+        for field, wanted in filters.items():
+            if field == "department":
+                part = np.zeros(self.count, dtype=bool)
+                for name in wanted:
+                    code = self._department_code.get(name)
+                    if code is not None:
+                        column = self._by_department
+                        part[column.indices[column.indptr[code]:column.indptr[code + 1]]] = True
+            else:
+                codes = [self._code_of[field][v] for v in wanted if v in self._code_of[field]]
+                part = np.isin(self.codes[field], codes)
+            mask &= part
+        return mask
+
+    def facets(self, positions: np.ndarray, size: int) -> dict[str, list[dict]]:
+        """Count per value of each FACET_FIELDS over the records at `positions` (most first, then by
+        value; empty values left out), the top `size` of each."""
+        positions = np.asarray(positions, dtype=np.int64)
+        out = {}
+        for field in COLUMN_FIELDS:
+            counts = np.bincount(self.codes[field][positions], minlength=len(self.values[field]))
+            out[field] = _top(self.values[field], counts, size)
+        chosen = self.departments[positions]
+        counts = np.bincount(chosen.indices, minlength=len(self.department_names))
+        out["department"] = _top(self.department_names, counts, size)
+        return out
+
+    def township_ranges(self) -> list[TownshipRange]:
+        """Each township's contiguous positions and its count per list type."""
+        region = np.stack([self.codes[f] for f in REGION_FIELDS], axis=1)
+        if self.count == 0:
+            return []
+        starts = np.flatnonzero(np.r_[True, np.any(region[1:] != region[:-1], axis=1)])
+        ends = np.r_[starts[1:], self.count]
+        list_types = self.values["list_type"]
+        ranges = []
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            counts = Counter({list_types[c]: int(k) for c, k in
+                              enumerate(np.bincount(self.codes["list_type"][start:end], minlength=len(list_types)))
+                              if k})
+            ranges.append(TownshipRange(*(self.value(f, start) for f in REGION_FIELDS), start, end, dict(counts)))
+        if len({r.key() for r in ranges}) != len(ranges):
+            raise IndexNotReady("", "records of one township are not contiguous; rebuild the index")
+        return ranges
+
+
+def _top(values: list[str], counts: np.ndarray, size: int) -> list[dict]:
+    nonzero = [(int(counts[i]), values[i]) for i in np.flatnonzero(counts) if values[i]]
+    nonzero.sort(key=lambda x: (-x[0], x[1]))
+    return [{"value": v, "count": c} for c, v in nonzero[:size]]
