@@ -46,7 +46,10 @@ from urllib.parse import urlencode
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 PY = sys.executable
+
+from tests.hostile_inputs import HOSTILE as HOSTILE_TEXT, LONG  # noqa: E402  (one list for tests and bench)
 
 QUERIES = [
     "山林着火了谁负责", "有人在禁牧区搭圈舍", "低保申请", "学生辍学", "动物防疫", "安全生产检查",
@@ -57,13 +60,7 @@ QUERIES = [
 MODES = ["keyword", "semantic", "hybrid", "owner"]
 THINK_S = 0.0
 
-HOSTILE = [
-    "<script>alert(1)</script>", '" onerror=alert(1) x="', "'><svg onload=alert(1)>",
-    '" * : ( ) - + ~ ^ AND OR NEAR', "NEAR(a b)", "title:x", "name:(山林 OR 着火)~2", '"', "(((", "*",
-    "AND", "NOT", "a^100", "/.*/", "field:[* TO *]", "'; DROP TABLE duties; --", "%", "\\",
-    "\x00", "a\x00b", "\x1b[31m红", "\u202e着火", "\ufeff低保", "🔥山火", "🔥" * 60,
-    "山林着火 fire Пожар حريق 火災", "x" * 10_000, "山" * 10_000, "%ff%fe", "%E4%B8",
-]
+HOSTILE = HOSTILE_TEXT + LONG
 TEXT_TARGETS = [
     ("/api/search", "q", {}), ("/api/search", "q", {"mode": "keyword"}),
     ("/api/search", "q", {"mode": "semantic"}), ("/api/search", "township", {"q": "低保"}),

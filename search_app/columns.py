@@ -47,10 +47,14 @@ class Columns:
         self.codes = codes
         self.values = values
         self._code_of = {f: {v: i for i, v in enumerate(vs)} for f, vs in values.items()}
+        self._order = {f: _value_order(vs) for f, vs in values.items()}
         self.departments = departments
         self.department_names = department_names
         self._department_code = {d: i for i, d in enumerate(department_names)}
+        self._department_order = _value_order(department_names)
         self._by_department = departments.tocsc()
+        coo = departments.tocoo()
+        self._department_rows, self._department_cols = coo.row, coo.col
         self.count = int(departments.shape[0])
 
     @classmethod
@@ -98,11 +102,19 @@ class Columns:
         out = {}
         for field in COLUMN_FIELDS:
             counts = np.bincount(self.codes[field][positions], minlength=len(self.values[field]))
-            out[field] = _top(self.values[field], counts, size)
-        chosen = self.departments[positions]
-        counts = np.bincount(chosen.indices, minlength=len(self.department_names))
-        out["department"] = _top(self.department_names, counts, size)
+            out[field] = _top(self.values[field], self._order[field], counts, size)
+        out["department"] = _top(self.department_names, self._department_order,
+                                 self._department_counts(positions), size)
         return out
+
+    def _department_counts(self, positions: np.ndarray) -> np.ndarray:
+        if len(positions) * 8 < self.count:  # few matches: read just their rows
+            chosen = self.departments[positions]
+            return np.bincount(chosen.indices, minlength=len(self.department_names))
+        matched = np.zeros(self.count, dtype=bool)  # many: one pass over every (record, department)
+        matched[positions] = True
+        return np.bincount(self._department_cols[matched[self._department_rows]],
+                           minlength=len(self.department_names))
 
     def township_ranges(self) -> list[TownshipRange]:
         """Each township's contiguous positions and its count per list type."""
@@ -123,7 +135,16 @@ class Columns:
         return ranges
 
 
-def _top(values: list[str], counts: np.ndarray, size: int) -> list[dict]:
-    nonzero = [(int(counts[i]), values[i]) for i in np.flatnonzero(counts) if values[i]]
-    nonzero.sort(key=lambda x: (-x[0], x[1]))
-    return [{"value": v, "count": c} for c, v in nonzero[:size]]
+def _value_order(values: list[str]) -> np.ndarray:
+    """Each value's rank in sorted order (facet ties list values alphabetically); "" never shows."""
+    order = np.empty(len(values), dtype=np.int64)
+    order[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
+    return order
+
+
+def _top(values: list[str], order: np.ndarray, counts: np.ndarray, size: int) -> list[dict]:
+    """The `size` most frequent non-empty values: by count descending, then value."""
+    shown = np.flatnonzero(counts)
+    shown = shown[[bool(values[i]) for i in shown]] if "" in values else shown
+    best = shown[np.lexsort((order[shown], -counts[shown]))[:size]]
+    return [{"value": values[i], "count": int(counts[i])} for i in best]

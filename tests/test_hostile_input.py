@@ -19,33 +19,9 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from hostile_inputs import BROWSER_HOSTILE, HOSTILE, LONG
 
-HOSTILE = [
-    "<script>alert(1)</script>",
-    '" onerror=alert(1) x="',
-    "'><svg onload=alert(1)>",
-    '"><img src=x onerror=alert(1)>',
-    "</title><script>alert(1)</script>",
-    "javascript:alert(1)",
-    "{{7*7}}{% raw %}${7*7}",
-    # FTS5 syntax and operators
-    '"', '""', '"unterminated', "*", "a*", ":", "(", ")", "()", "(((", "-", "+", "~", "^",
-    "AND", "OR", "NOT", "NEAR", "a AND", "OR b", "NOT NOT", "NEAR(a b)", "NEAR(a b, 3)",
-    "title:x", "name:山林", "{name}:x", "^name", '" * : ( ) - + ~ ^ AND OR NEAR',
-    "山林 AND (着火 OR", "'; DROP TABLE duties; --", "1' OR '1'='1", "%", "_", "\\", "\\\\'",
-    # Elasticsearch query_string / JSON syntax
-    "name:(山林 OR 着火)~2", "/.*/", "field:[* TO *]", "a^100", "fuzzy~", '{"match_all":{}}', "?*",
-    # control characters and bidi
-    "\x00", "a\x00b", "\x1b[31m红\x1b[0m", "\u202e着火山林", "\u200b\u200c\u200d", "\ufeff低保",
-    "\t\n\r", "\x7f\x85\x9f",
-    # mixed scripts and emoji
-    "🔥山火", "🔥" * 50, "山林着火 fire Пожар حريق 火災", "ཞིང་ཁ", "ئوت ئاپىتى", "𠀀𪚥",
-    "e\u0301\u0301\u0301", "ＡＮＤ（全角）：",
-    # percent-encoded garbage, as text
-    "%00", "%ff%fe", "%E4%B8", "%%%", "%u202e",
-]
-LONG = ["x" * 10_000, "山" * 10_000, "<script>" * 1_250]
+REPO = Path(__file__).resolve().parent.parent
 
 TEXT_ENDPOINTS = [
     # (path, parameter that takes the hostile text, extra parameters)
@@ -195,11 +171,6 @@ def test_zz_index_unchanged(client, app_index_dir, before):
 
 # -- in the browser ---------------------------------------------------------------------------------
 
-BROWSER_HOSTILE = ["<script>alert(1)</script>", '" onerror=alert(1) x="', '"><img src=x onerror=alert(1)>',
-                   "'><svg onload=alert(1)>", "</title><script>alert(1)</script>🔥山火"]
-
-
-from test_pages_browser import browser  # noqa: E402,F401  (same headless chromium; skips without it)
 
 
 @pytest.mark.parametrize("page", ["/", "/owner"])
