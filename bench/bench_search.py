@@ -116,6 +116,11 @@ def measure(index_dir: str, rounds: int, township_map: dict | None, drop_filters
                 t = time.perf_counter()
                 engine.search(text, mode=mode, filters=filters, size=10)
                 samples[mode].append((time.perf_counter() - t) * 1000)
+    owner, rows = [], 0
+    for text, _ in queries:  # one page of townships (SearchConfig.owner_page_size), as the API answers
+        t = time.perf_counter()
+        rows = len(engine.owner(text)["results"])
+        owner.append((time.perf_counter() - t) * 1000)
     out = {
         "index": str(engine.build_dir), "records": len(engine.records), "faiss": engine.vectors.kind,
         "open_s": round(open_s, 2), "rss_mb_before_open": round(rss_start, 1), "rss_mb": round(rss_open, 1),
@@ -123,6 +128,8 @@ def measure(index_dir: str, rounds: int, township_map: dict | None, drop_filters
         "embed_ms": {"p50": percentile(embed, 50), "p99": percentile(embed, 99)},
         "modes": {m: {"p50": percentile(v, 50), "p90": percentile(v, 90), "p99": percentile(v, 99),
                       "mean": statistics.fmean(v), "max": max(v), "n": len(v)} for m, v in samples.items()},
+        "owner": {"p50": percentile(owner, 50), "p99": percentile(owner, 99), "n": len(owner),
+                  "townships_per_call": rows, "townships": len(engine.ranges)},
     }
     engine.close()
     return out
@@ -338,6 +345,10 @@ def print_report(report: dict) -> None:
             line += f"{x['p50']:>13.1f} / {x['p99']:<6.1f}"
         print(line)
         print(f"{'':<22}faiss {r['faiss']}, {r['queries']} queries x {r['rounds']} rounds per mode")
+        if "owner" in r:
+            o = r["owner"]
+            print(f"{'':<22}owner, one page of {o['townships_per_call']} of {o['townships']:,} townships: "
+                  f"p50 {o['p50']:.1f} ms, p99 {o['p99']:.1f} ms ({o['n']} queries)")
     b = report.get("large_build")
     if b:
         t = b["timings"]

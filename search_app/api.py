@@ -39,7 +39,7 @@ def search_payload(p: params.SearchParams) -> dict:
 
 
 def owner_payload(p: params.OwnerParams) -> dict:
-    return get_engine().owner(p.q, townships=p.townships or None)
+    return get_engine().owner(p.q, townships=p.townships or None, region=p.region, page=p.page, size=p.size)
 
 
 def duty_payload(duty_id: str) -> dict:

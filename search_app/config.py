@@ -64,6 +64,7 @@ class SearchConfig:
     max_query_chars: int = 200
     max_size: int = 100
     max_page: int = 1000
+    owner_page_size: int = 50
     facet_size: int = 50
     sqlite_connections: int = 4
     # Records kept decoded in memory (most recently used); the rest are read from the store.

@@ -74,7 +74,6 @@ class Engine:
         self.config = config
         self.ranges = columns.township_ranges()
         self._range_starts = np.array([t.start for t in self.ranges], dtype=np.int64)
-        self._token_cache: dict[int, frozenset[str]] = {}
         self._range_of = {t.key(): t for t in self.ranges}
 
     # ----- opening
@@ -322,8 +321,14 @@ class Engine:
 
     # ----- who owns it
 
-    def owner(self, q: str, townships: list[str] | None = None) -> dict:
+    def owner(self, q: str, townships: list[str] | None = None, region: dict | None = None,
+              page: int = 1, size: int | None = None) -> dict:
         """For a task, per township: the item that covers it and its list, or "not_listed".
+
+        Townships: those named (else all), narrowed by `region` (exact province / prefecture /
+        county), in index order; `total` counts them and rows are answered for one page of
+        `size` (default SearchConfig.owner_page_size), so the cost of a request does not grow with
+        the number of townships in the index.
 
         Per township, the keyword ranking and the semantic ranking restricted to that township are
         fused exactly as in hybrid search; the best fused item is the answer. Its owner score is the
@@ -337,6 +342,10 @@ class Engine:
         if not q:
             raise BadRequest("q is required")
         chosen = self._resolve_townships(townships) if townships else list(self.ranges)
+        chosen = [t for t in chosen if all(getattr(t, f) == v for f, v in self._region(region).items())]
+        page, size = self._paging(page, size or self.config.owner_page_size)
+        total = len(chosen)
+        chosen = chosen[(page - 1) * size: page * size]
         terms = self.segmenter.query_terms(q)
         vector = self.query_vector(q)
         groups = self.segmenter.query_groups(q)
@@ -372,9 +381,21 @@ class Engine:
             if not listed:
                 row["nearest"] = self.records[best.pos]
             rows.append(row)
-        out = {"query": q, "threshold": threshold, "results": rows}
+        out = {"query": q, "threshold": threshold, "total": total, "page": page, "size": size, "results": rows}
         if degraded:
             out["degraded"] = True
+        return out
+
+    @staticmethod
+    def _region(region) -> dict[str, str]:
+        out = {}
+        for key, value in (region or {}).items():
+            if key not in REGION_FIELDS[:3]:
+                raise BadRequest(f"unknown region field {key!r}; one of province, prefecture, county")
+            if not isinstance(value, str):
+                raise BadRequest(f"{key} must be text")
+            if value.strip():
+                out[key] = value.strip()
         return out
 
     def _hits_by_township(self, hits: list[tuple[int, float]], depth: int) -> dict[int, list[tuple[int, float]]]:
@@ -426,14 +447,8 @@ class Engine:
         return weight * (0.5 if len(word) == 1 else 1.0)
 
     def _record_tokens(self, pos: int) -> frozenset[str]:
-        tokens = self._token_cache.get(pos)
-        if tokens is None:
-            from models.duty import Duty
-            from models.fields import keyword_texts
-            texts = keyword_texts(Duty.from_dict(self.records[pos]))
-            tokens = frozenset(self.segmenter.tokens(" ".join(texts.values())))
-            self._token_cache[pos] = tokens
-        return tokens
+        """The record's keyword tokens over all fields, as indexed (no jieba run at query time)."""
+        return frozenset(" ".join(self.records.tokens(pos).values()).split())
 
     def _resolve_townships(self, names: list[str]) -> list[TownshipRange]:
         chosen: list[TownshipRange] = []

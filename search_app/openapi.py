@@ -192,10 +192,11 @@ SCHEMAS = {
     },
     "OwnerResponse": {
         "type": "object",
-        "required": ["query", "threshold", "results"],
+        "required": ["query", "threshold", "total", "page", "size", "results"],
         "properties": {
             "query": STR,
             "threshold": NUM,
+            "total": INT, "page": INT, "size": INT,
             "results": {"type": "array", "items": _ref("OwnerResult")},
         },
     },
@@ -305,8 +306,12 @@ PATHS = {
                 "schema": {"type": "array", "maxItems": params.TOWNSHIPS_MAX,
                            "items": {"type": "string", "maxLength": params.FILTER_MAX}},
             },
+            *FILTER_PARAMS[:3],
+            _int_param("page", "Page of townships (1-based).", 1, 1, params.PAGE_MAX),
+            _int_param("size", "Townships per page.", params.OWNER_SIZE_DEFAULT, 1, params.SIZE_MAX),
         ],
-        _ok("One row per township.", _ref("OwnerResponse")),
+        _ok("One row per township of the page (townships in list order; `total` counts them all).",
+            _ref("OwnerResponse")),
         {"404": _error("Unknown township.")},
     ),
     "/api/duties/{id}": _op(

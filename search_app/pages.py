@@ -140,9 +140,14 @@ def search_page():
 def owner_page():
     p = params.parse_owner(request.args, require_q=False)
     result = api.owner_payload(p) if p else None
+    pages = None
+    if result:
+        last = min(max((result["total"] + p.size - 1) // p.size, 1), params.PAGE_MAX)
+        pages = {"current": p.page, "last": last}
     return render_template(
         "owner.html",
         p=p,
+        pages=pages,
         q=(p.q if p else ""),
         selected=[params.clean_text(t) for t in request.args.getlist("township")],
         result=result,

@@ -30,6 +30,8 @@ PAGE_MAX = 100
 K_DEFAULT = 10
 K_MAX = 50
 TOWNSHIPS_MAX = 20   # township parameters on one owner request
+OWNER_SIZE_DEFAULT = 50  # townships per owner page
+REGION_FIELDS = ("province", "prefecture", "county")
 DUTY_ID_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")  # used with fullmatch
 
 # JSON-schema pattern equivalent of "contains something after cleaning".
@@ -70,6 +72,9 @@ class SearchParams:
 class OwnerParams:
     q: str
     townships: list = field(default_factory=list)
+    region: dict = field(default_factory=dict)
+    page: int = 1
+    size: int = OWNER_SIZE_DEFAULT
 
 
 @dataclass
@@ -150,7 +155,7 @@ def _bool(args, name: str, default: bool) -> bool:
 
 
 SEARCH_PARAMS = ("q", "mode") + FILTER_FIELDS + ("page", "size")
-OWNER_PARAMS = ("q", "township")
+OWNER_PARAMS = ("q", "township") + REGION_FIELDS + ("page", "size")
 SIMILAR_PARAMS = ("k", "other_townships")
 COMPARE_PARAMS = ("a", "b")
 
@@ -196,9 +201,12 @@ def parse_owner(args, require_q: bool = True) -> OwnerParams | None:
         value = clean_text(raw)
         if value and value not in townships:
             townships.append(value)
+    region = {name: value for name in REGION_FIELDS if (value := _text(args, name, FILTER_MAX))}
+    size = _int(args, "size", OWNER_SIZE_DEFAULT, 1, SIZE_MAX)
+    page = _int(args, "page", 1, 1, PAGE_MAX, "page_out_of_range")
     if q is None:
         return None
-    return OwnerParams(q=q, townships=townships)
+    return OwnerParams(q=q, townships=townships, region=region, page=page, size=size)
 
 
 def parse_similar(args) -> SimilarParams:

@@ -247,6 +247,30 @@ def test_owner_selected_townships(client, townships):
     assert sorted(x["township"] for x in r.get_json()["results"]) == sorted(names)
 
 
+def test_owner_pages_through_townships_in_order(client, townships):
+    everything = client.get("/api/owner", query_string={"q": QUERY}).get_json()
+    assert everything["total"] == len(townships) and everything["page"] == 1
+    rows = []
+    for page in (1, 2, 3):
+        body = client.get("/api/owner", query_string={"q": QUERY, "size": 3, "page": page}).get_json()
+        assert_matches("OwnerResponse", body)
+        assert body["total"] == len(townships) and body["size"] == 3 and len(body["results"]) <= 3
+        rows += body["results"]
+    assert rows == everything["results"]  # the pages put together are the unpaged answer
+    past = client.get("/api/owner", query_string={"q": QUERY, "size": 3, "page": 4}).get_json()
+    assert past["results"] == [] and past["total"] == len(townships)
+
+
+def test_owner_region_filter(client, townships):
+    county = townships[0]["county"]
+    body = client.get("/api/owner", query_string={"q": QUERY, "county": county}).get_json()
+    expected = sorted(t["township"] for t in townships if t["county"] == county)
+    assert sorted(r["township"] for r in body["results"]) == expected and body["total"] == len(expected)
+    assert all(r["county"] == county for r in body["results"])
+    none = client.get("/api/owner", query_string={"q": QUERY, "county": "不存在县"}).get_json()
+    assert none["total"] == 0 and none["results"] == []
+
+
 def test_owner_hostile_and_syntax_queries(client):
     for q in HOSTILE + FTS_SYNTAX:
         r = client.get("/api/owner", query_string={"q": q})
@@ -267,6 +291,12 @@ def test_owner_hostile_and_syntax_queries(client):
     ("q=x&township=/", 404, "not_found", None),
     ("q=x&township=||", 404, "not_found", None),
     ("q=x&township=不存在县/渡口镇", 404, "not_found", None),
+    ("q=x&page=0", 400, "page_out_of_range", "page"),
+    ("q=x&page=" + str(params.PAGE_MAX + 1), 400, "page_out_of_range", "page"),
+    ("q=x&size=" + str(params.SIZE_MAX + 1), 400, "out_of_range", "size"),
+    ("q=x&size=abc", 400, "invalid_integer", "size"),
+    ("q=x&county=" + "县" * (params.FILTER_MAX + 1), 400, "too_long", "county"),
+    ("q=x&list_type=basic", 400, "unknown_parameter", "list_type"),
 ])
 def test_owner_errors(client, query, status, code, param):
     assert_error(client.get("/api/owner?" + query), status, code, param)

@@ -130,6 +130,23 @@ def test_owner_view_row_per_township(browser, live_server):
             assert row.find_elements("css selector", "a.duty-name"), "the item is linked"
 
 
+def test_owner_view_pages_and_matches_the_api(browser, live_server):
+    from urllib.parse import urlencode
+    query = {"q": "流动人口管理", "size": 3}
+    browser.get(f"{live_server}/owner?{urlencode(query)}")
+    wait_for(browser, "table.owner")
+    first = [r.get_attribute("data-township") for r in css(browser, "tr.owner-row")]
+    css(browser, "nav.pager a[rel=next]")[0].click()
+    wait_for(browser, "nav.pager a[rel=prev]")
+    shot(browser, "05b-owner-page-2")
+    second = [r.get_attribute("data-township") for r in css(browser, "tr.owner-row")]
+    with urllib.request.urlopen(f"{live_server}/api/owner?{urlencode(query | {'page': 2})}") as r:
+        api = json.loads(r.read())
+    assert len(first) == 3 and not set(first) & set(second)
+    assert second == [row["township"] for row in api["results"]]
+    assert f"共 {api['total']} 个乡镇" in css(browser, "nav.pager")[0].text
+
+
 def test_owner_view_not_listed(browser, live_server):
     browser.get(live_server + "/owner?q=" + "火星探测器发射与深空通信")
     wait_for(browser, "table.owner")
