@@ -179,8 +179,8 @@ class Engine:
           matches; `total` counts them all and facets cover them all.
         - semantic: cosine to the query's embedding; records at or above `semantic_floor` among
           the best `depth` are the matches (pages end there).
-        - hybrid: fusion (RRF by default) of the keyword top-`depth` and the semantic matches;
-          the union is the match set (`total`, facets).
+        - hybrid: fusion (SearchConfig.fusion: score blend by default, or RRF) of the keyword
+          top-`depth` and the semantic matches; the union is the match set (`total`, facets).
         - empty q: browse — the filtered records in document order (any mode), facets over them.
         `depth` overrides SearchConfig.depth (candidates per side); `explain` adds per-hit ranks.
         """
