@@ -220,7 +220,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     from models.fields import KEYWORD_FIELDS, embedding_text, keyword_texts
     from models.segment import VOCABULARY, Segmenter, derive_terms
     from search_app import keyword_bm25, semantic, store
-    from search_app.config import SearchConfig
+    from search_app.config import INDEX_FORMAT, SearchConfig
 
     t = time.perf_counter()
     derived = derive_terms(duties)
@@ -270,7 +270,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     for duty in duties:
         counts.setdefault(duty.township, Counter())[duty.list_type] += 1
     meta = {
-        "format": 1,
+        "format": INDEX_FORMAT,
         "build_id": build_dir.name,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "records": len(duties),

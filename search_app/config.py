@@ -6,16 +6,29 @@ TDS_RRF_K=40, TDS_FIELD_WEIGHTS=name:10,category:3,duties:2,departments:1) or pa
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# What a build folder holds (indexer/build.py writes it into meta.json; Engine.open checks it).
+# 1: records + FTS5 in duties.sqlite. 2: records + tokens in duties.sqlite, BM25 postings in bm25/.
+INDEX_FORMAT = 2
 
 
 def index_root(index_dir: str | os.PathLike | None = None) -> Path:
     """The index root: the argument, else TDS_INDEX_DIR, else <repo>/var/index."""
     return Path(index_dir or os.environ.get("TDS_INDEX_DIR") or REPO / "var" / "index")
+
+
+def index_format(index_dir: str | os.PathLike | None = None) -> int | None:
+    """The format of the index `current` points to; None when there is none or it is unreadable."""
+    try:
+        meta = json.loads((index_root(index_dir) / "current" / "meta.json").read_text(encoding="utf-8"))
+        return int(meta.get("format"))
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 @dataclass(frozen=True)

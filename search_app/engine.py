@@ -34,7 +34,7 @@ from models.duty import LIST_TYPES
 from models.segment import Segmenter
 from search_app import keyword_bm25, ranking, semantic, store
 from search_app.columns import FILTER_FIELDS, REGION_FIELDS, Columns, TownshipRange
-from search_app.config import SearchConfig, index_root
+from search_app.config import INDEX_FORMAT, SearchConfig, index_root
 from search_app.errors import BackendUnavailable, BadRequest, IndexNotReady, NotFound
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,10 @@ class Engine:
             raise IndexNotReady(build_dir, "incomplete index: meta.json is missing") from None
         except (OSError, ValueError) as exc:
             raise IndexNotReady(build_dir, f"unreadable meta.json: {exc}") from exc
+        if meta.get("format") != INDEX_FORMAT:
+            raise IndexNotReady(build_dir, f"index format {meta.get('format')} was written by an older version "
+                                           f"(this one reads format {INDEX_FORMAT}); rebuild it with "
+                                           "`python -m indexer build`")
         from models.embedding import ModelNotFound, get_embedder
         built_with = meta.get("model", {})
         # Quantization is how the model runs, not which model: unless TDS_QUANTIZE says otherwise,

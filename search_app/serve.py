@@ -3,8 +3,8 @@
 - serves with waitress (no debug mode, no reloader) on 127.0.0.1;
 - port from TDS_PORT (default 8000), index from TDS_INDEX_DIR (default <repo>/var/index),
   worker threads from TDS_THREADS (default 8);
-- builds the index first if there is none (`indexer.build.main`), then loads it before accepting
-  requests, so the first request is not the one that pays for loading the model;
+- builds the index first if there is none or an older version wrote it (`indexer.build.main`),
+  then loads it before accepting requests, so the first request does not pay for loading the model;
 - exits with a message naming the path when the index or the model cannot be loaded.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from search_app import create_app, default_config
+from search_app.config import INDEX_FORMAT, index_format
 
 log = logging.getLogger("search_app.serve")
 
@@ -32,10 +33,15 @@ def index_present(index_dir: str) -> bool:
     return (Path(index_dir) / "current").exists()
 
 
-def build_index(index_dir: str) -> int:
+def index_outdated(index_dir: str) -> bool:
+    """An index is there but an older version wrote it (another INDEX_FORMAT)."""
+    return index_present(index_dir) and index_format(index_dir) != INDEX_FORMAT
+
+
+def build_index(index_dir: str, why: str = "no index") -> int:
     from indexer import build
 
-    log.info("no index in %s: building it now (this takes a minute or two)", index_dir)
+    log.info("%s in %s: building it now (this takes a minute or two)", why, index_dir)
     return build.main(["--index-dir", index_dir]) or 0
 
 
@@ -55,12 +61,14 @@ def main(argv=None) -> int:
     config = default_config()
     index_dir = config["INDEX_DIR"]
 
-    if not index_present(index_dir):
+    missing, outdated = not index_present(index_dir), index_outdated(index_dir)
+    if missing or outdated:
+        why = "no index" if missing else "an index in an older format"
         if args.no_build:
-            print(f"error: no index in {index_dir} (run: python -m indexer build --index-dir {index_dir})",
+            print(f"error: {why} in {index_dir} (run: python -m indexer build --index-dir {index_dir})",
                   file=sys.stderr)
             return 2
-        rc = build_index(index_dir)
+        rc = build_index(index_dir, why)
         if rc:
             print(f"error: building the index in {index_dir} failed (exit code {rc})", file=sys.stderr)
             return rc

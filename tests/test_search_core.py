@@ -278,6 +278,23 @@ def test_index_built_with_another_model_is_refused(engine, tmp_path):
     assert "model" in str(info.value) and str(copy) in str(info.value)
 
 
+def test_index_of_an_older_format_is_refused_and_serve_rebuilds_it(engine, tmp_path):
+    from search_app import serve
+    from search_app.config import INDEX_FORMAT
+
+    copy = tmp_path / "builds" / "x"
+    shutil.copytree(engine.build_dir, copy)
+    meta = json.loads((copy / "meta.json").read_text(encoding="utf-8"))
+    assert meta["format"] == INDEX_FORMAT and not serve.index_outdated(str(engine.build_dir.parent.parent))
+    meta["format"] = INDEX_FORMAT - 1
+    (copy / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    (tmp_path / "current").symlink_to("builds/x")
+    with pytest.raises(IndexNotReady) as info:
+        Engine.open(tmp_path)
+    assert "older version" in str(info.value) and "python -m indexer build" in str(info.value)
+    assert serve.index_outdated(str(tmp_path)) and not serve.index_outdated(str(tmp_path / "nothing"))
+
+
 def test_corrupt_index_is_not_ready(engine, tmp_path):
     copy = tmp_path / "builds" / "x"
     shutil.copytree(engine.build_dir, copy)
