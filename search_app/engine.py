@@ -451,8 +451,11 @@ class Engine:
         return weight * (0.5 if len(word) == 1 else 1.0)
 
     def _record_tokens(self, pos: int) -> frozenset[str]:
-        """The record's keyword tokens over all fields, as indexed (no jieba run at query time)."""
-        return frozenset(" ".join(self.records.tokens(pos).values()).split())
+        return frozenset(self._indexed_tokens(pos))
+
+    def _indexed_tokens(self, pos: int) -> list[str]:
+        """The record's keyword tokens over all fields as the build cut them (no jieba at query time)."""
+        return " ".join(self.records.tokens(pos).values()).split()
 
     def _resolve_townships(self, names: list[str]) -> list[TownshipRange]:
         chosen: list[TownshipRange] = []
@@ -533,12 +536,8 @@ class Engine:
                 for f, record in zip(ranked, self.records.many(f.pos for f in ranked))]
 
     def _distinctive_terms(self, pos: int, n: int) -> list[str]:
-        from models.duty import Duty
-        from models.fields import keyword_texts
-
         vocabulary = self.segmenter.corrector.vocabulary if self.segmenter.corrector else {}
-        texts = keyword_texts(Duty.from_dict(self.records[pos]))
-        counts = Counter(t for t in self.segmenter.tokens(" ".join(texts.values())) if len(t) >= 2)
+        counts = Counter(t for t in self._indexed_tokens(pos) if len(t) >= 2)
         total = len(self.records) + 1
         weight = {t: c * float(np.log(total / (vocabulary.get(t, 0) + 1))) for t, c in counts.items()}
         return sorted(weight, key=lambda t: (-weight[t], t))[:n]
