@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 PY = sys.executable
 
-from tests.hostile_inputs import HOSTILE as HOSTILE_TEXT, LONG  # noqa: E402  (one list for tests and bench)
+from tests.hostile_inputs import HOSTILE as HOSTILE_TEXT, LONG, raw_get  # noqa: E402  (shared with the tests)
 
 QUERIES = [
     "山林着火了谁负责", "有人在禁牧区搭圈舍", "低保申请", "学生辍学", "动物防疫", "安全生产检查",
@@ -172,17 +172,6 @@ def run_build(index_dir: Path, raw: Path | None = None, log: Path | None = None)
 
 
 # -- 1. hostile input -----------------------------------------------------------------------------
-
-def raw_get(url: str, target: bytes) -> tuple[int, bytes, bytes]:
-    host, port = url.rsplit("/", 1)[1].split(":")
-    with socket.create_connection((host, int(port)), timeout=60) as sock:
-        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), head, body
-
 
 def hostile_input(server: Server, report: Report) -> None:
     print("hostile input", flush=True)

@@ -2,6 +2,7 @@
 
 Shared by tests/test_hostile_input.py and bench/robustness.py.
 """
+import socket
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -31,3 +32,16 @@ LONG = ["x" * 10_000, "山" * 10_000, "<script>" * 1_250]
 
 BROWSER_HOSTILE = ["<script>alert(1)</script>", '" onerror=alert(1) x="', '"><img src=x onerror=alert(1)>',
                    "'><svg onload=alert(1)>", "</title><script>alert(1)</script>🔥山火"]
+
+
+def raw_get(url: str, target: bytes, timeout: float = 60) -> tuple[int, bytes, bytes]:
+    """GET `target` sent byte for byte (a client library would encode what is not UTF-8):
+    status, head, body."""
+    host, port = url.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), head, body

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
 
-from hostile_inputs import BROWSER_HOSTILE, HOSTILE, LONG
+from hostile_inputs import BROWSER_HOSTILE, HOSTILE, LONG, raw_get
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -132,15 +131,8 @@ def test_percent_encoded_garbage(client, before, path, raw):
 ])
 def test_invalid_utf8_in_the_raw_url(live_server, before, target):
     """Bytes that are not UTF-8 sent unencoded on the wire (a client test tool cannot send these)."""
-    host, port = live_server.rsplit("/", 1)[1].split(":")
-    with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    status = int(data.split(b" ", 2)[1])
-    assert status < 500, (target, data[:400])
-    head, _, body = data.partition(b"\r\n\r\n")
+    status, head, body = raw_get(live_server, target, timeout=30)
+    assert status < 500, (target, head, body[:400])
     assert b"Traceback" not in body
     if target.startswith(b"/api") and b"application/json" not in head.lower():
         # waitress itself refuses a request line it cannot decode, before the app sees it
