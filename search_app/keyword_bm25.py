@@ -10,7 +10,7 @@ and 1e-6 where that is not positive. A record's score is the sum over the query 
 
 Why not FTS5 itself (the first version of this store): FTS5 decodes and scores every posting of
 every OR-ed term row by row, and counting and faceting the matches took more SQL passes. At a
-million records a query with one common term took 0.8 s at the median and 5 s at p99. Here each
+million records keyword search took 0.7 s at the median and 4.2 s at p99 (bench/README.md). Here each
 term's contribution to each record is computed once when the index is opened (the formula above
 does not depend on the other query terms), so a query is one vectorized add per term over that
 term's postings, and the match set is a boolean mask the engine facets with numpy.
