@@ -7,7 +7,6 @@ per field, and the facets of any set of matches are one `bincount` per field —
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,10 +125,9 @@ class Columns:
         list_types = self.values["list_type"]
         ranges = []
         for start, end in zip(starts.tolist(), ends.tolist()):
-            counts = Counter({list_types[c]: int(k) for c, k in
-                              enumerate(np.bincount(self.codes["list_type"][start:end], minlength=len(list_types)))
-                              if k})
-            ranges.append(TownshipRange(*(self.value(f, start) for f in REGION_FIELDS), start, end, dict(counts)))
+            counts = np.bincount(self.codes["list_type"][start:end], minlength=len(list_types))
+            ranges.append(TownshipRange(*(self.value(f, start) for f in REGION_FIELDS), start, end,
+                                        {list_types[c]: int(k) for c, k in enumerate(counts) if k}))
         if len({r.key() for r in ranges}) != len(ranges):
             raise IndexNotReady("", "records of one township are not contiguous; rebuild the index")
         return ranges

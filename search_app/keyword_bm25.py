@@ -149,10 +149,6 @@ class Bm25Index:
         ids = (self._term_id.get(t) for t in dict.fromkeys(terms))
         return [i for i in ids if i is not None]
 
-    def document_frequency(self, term: str) -> int:
-        t = self._term_id.get(term)
-        return 0 if t is None else int(self._indptr[t + 1] - self._indptr[t])
-
     def scores(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Every record's BM25 score for `terms`, and which records contain at least one of them."""
         scores = np.zeros(self.count, dtype=np.float32)
