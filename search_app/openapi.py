@@ -9,6 +9,7 @@ import copy
 from functools import lru_cache
 
 from search_app import params
+from search_app.config import SearchConfig
 
 STR = {"type": "string"}
 STR_LIST = {"type": "array", "items": STR}
@@ -308,7 +309,7 @@ PATHS = {
             },
             *FILTER_PARAMS[:3],
             _int_param("page", "Page of townships (1-based).", 1, 1, params.PAGE_MAX),
-            _int_param("size", "Townships per page.", params.OWNER_SIZE_DEFAULT, 1, params.SIZE_MAX),
+            _int_param("size", "Townships per page.", SearchConfig.from_env().owner_page_size, 1, params.SIZE_MAX),
         ],
         _ok("One row per township of the page (townships in list order; `total` counts them all).",
             _ref("OwnerResponse")),

@@ -113,16 +113,21 @@ def _townships_or_empty() -> list:
     return with_refs(api.townships_payload()["townships"])
 
 
+def page_numbers(result: dict | None) -> dict | None:
+    """Current and last page of a paged answer (search hits, owner townships)."""
+    if not result:
+        return None
+    last = min(max((result["total"] + result["size"] - 1) // result["size"], 1), params.PAGE_MAX)
+    return {"current": result["page"], "last": last}
+
+
 # -- pages --------------------------------------------------------------------------------------
 
 @bp.get("/")
 def search_page():
     p = params.parse_search(request.args)
     result = None if p.is_empty else api.search_payload(p)
-    pages = None
-    if result:
-        last = min(max((result["total"] + p.size - 1) // p.size, 1), params.PAGE_MAX)
-        pages = {"current": p.page, "last": last}
+    pages = page_numbers(result)
     return render_template(
         "search.html",
         p=p,
@@ -140,10 +145,7 @@ def search_page():
 def owner_page():
     p = params.parse_owner(request.args, require_q=False)
     result = api.owner_payload(p) if p else None
-    pages = None
-    if result:
-        last = min(max((result["total"] + p.size - 1) // p.size, 1), params.PAGE_MAX)
-        pages = {"current": p.page, "last": last}
+    pages = page_numbers(result)
     return render_template(
         "owner.html",
         p=p,

@@ -30,7 +30,6 @@ PAGE_MAX = 100
 K_DEFAULT = 10
 K_MAX = 50
 TOWNSHIPS_MAX = 20   # township parameters on one owner request
-OWNER_SIZE_DEFAULT = 50  # townships per owner page
 REGION_FIELDS = ("province", "prefecture", "county")
 DUTY_ID_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")  # used with fullmatch
 
@@ -74,7 +73,7 @@ class OwnerParams:
     townships: list = field(default_factory=list)
     region: dict = field(default_factory=dict)
     page: int = 1
-    size: int = OWNER_SIZE_DEFAULT
+    size: int | None = None  # None: the engine's SearchConfig.owner_page_size
 
 
 @dataclass
@@ -202,7 +201,7 @@ def parse_owner(args, require_q: bool = True) -> OwnerParams | None:
         if value and value not in townships:
             townships.append(value)
     region = {name: value for name in REGION_FIELDS if (value := _text(args, name, FILTER_MAX))}
-    size = _int(args, "size", OWNER_SIZE_DEFAULT, 1, SIZE_MAX)
+    size = _int(args, "size", None, 1, SIZE_MAX)
     page = _int(args, "page", 1, 1, PAGE_MAX, "page_out_of_range")
     if q is None:
         return None
