@@ -11,8 +11,9 @@ Corpus size: the built index (--index-dir, else TDS_INDEX_DIR, else var/index) o
 `Engine.open`; queries are the staff-style queries of tests/eval/queries.jsonl (with their
 filters), one warm-up pass, then --rounds passes; every mode runs on every query in turn. On the
 synthetic corpus the warm-up is the first 30 queries and --rounds-large passes (default 1, so 116
-timed searches per mode: p99 is the second slowest); township filters are mapped to a synthetic
-township copying the named one.
+timed searches per mode: p99 lies between the third and second slowest); township filters are
+mapped to a synthetic township copying the named one. Percentiles are linearly interpolated
+(numpy.percentile's default), by `bench.common.percentile`.
 
 Synthetic corpus: records recombined from the real ones — each synthetic township copies a real
 township's list (same items, same list types, in order) under a new name; every record keeps its
@@ -21,7 +22,7 @@ record of the same list type, so term frequencies and text lengths are those of 
 are reused from the real keyword store (no jieba run for a million texts); vectors are the
 template's real embedding plus a quarter of the partner's, plus Gaussian noise, renormalized (no
 model run for a million texts; cosine to the template ≈ 0.9). Written with the core's own
-writers (search_app.store.write_store, search_app.keyword_bm25.write_index, search_app.semantic.build_index with the compressed
+writers (search.store.write_store, search.keyword.bm25.write_index, search.ann.faiss_index.build_index with the compressed
 kind, IVF-PQ by default) into a normal build folder, then opened with `Engine.open` like any index.
 
 Each measurement runs in a fresh child process, so its RSS (psutil) is the serving footprint of
@@ -45,20 +46,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import percentile  # noqa: E402  (shared by the bench scripts)
+
 MODES = ("keyword", "semantic", "hybrid")
 TARGETS = {"corpus_hybrid_p50_ms": 15.0, "large_p99_ms": 100.0}
 
 
 # ----- helpers
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-p * len(ordered) // 100))))
-    return ordered[rank - 1]
-
 
 def rss_mb() -> float:
     import psutil
@@ -84,7 +78,7 @@ def measure(index_dir: str, rounds: int, township_map: dict | None, drop_filters
             warmup: int | None = None) -> dict:
     """Open the index, warm up, time every mode on every query `rounds` times."""
     os.environ["TDS_QUERY_CACHE"] = "0"
-    from search_app.engine import Engine
+    from search.engine import Engine
 
     rss_start = rss_mb()
     started = time.perf_counter()
@@ -162,7 +156,8 @@ def measure_in_child(index_dir: Path, rounds: int, township_map: dict | None = N
 # ----- the synthetic corpus
 
 def read_real(build_dir: Path):
-    from search_app import semantic, store
+    from search import store
+    from search.ann import faiss_index as semantic
 
     records = store.read_records(build_dir / store.DB_NAME)
     tokens = store.read_tokens(build_dir / store.DB_NAME)
@@ -262,7 +257,9 @@ def synthetic_vectors(vectors, plan: Plan, noise: float, seed: int, chunk: int =
 def build_synthetic(real_build: Path, work_dir: Path, n: int, kind: str, noise: float, seed: int) -> dict:
     import numpy as np
 
-    from search_app import keyword_bm25, semantic, store
+    from search import store
+    from search.keyword import bm25 as keyword_bm25
+    from search.ann import faiss_index as semantic
 
     if work_dir.exists():
         shutil.rmtree(work_dir)
@@ -408,7 +405,7 @@ def main(argv=None) -> int:
                                  spec.get("drop_filters", False), spec.get("warmup")), ensure_ascii=False))
         return 0
 
-    from search_app.config import index_root
+    from search.config import index_root
 
     real_root = index_root(args.index_dir)
     real_build = (real_root / "current").resolve()

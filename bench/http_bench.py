@@ -33,23 +33,9 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
-QUERIES = [
-    "山林着火了谁负责", "有人在禁牧区搭圈舍", "低保申请", "学生辍学", "动物防疫", "安全生产检查",
-    "流动人口管理", "耕地占用建房", "殡葬改革", "征兵工作", "河道垃圾清理", "食品安全",
-    "农村危房改造", "草原防火", "矛盾纠纷调解", "高龄津贴发放", "森林草原防灭火", "环境污染举报",
-    "残疾人两项补贴", "农民工工资拖欠", "非法采砂", "燃气安全", "宗教活动场所管理", "义务教育控辍保学",
-    "村级财务监督", "地质灾害隐患排查", "秸秆焚烧", "饮用水安全", "退役军人服务", "防汛抗旱",
-]
-
-
-def percentile(sorted_values: list[float], pct: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    k = (len(sorted_values) - 1) * pct / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+from bench.common import QUERIES, percentile  # noqa: E402  (shared by the bench scripts)
 
 
 def path_for(kind: str, query: str) -> str:

@@ -49,14 +49,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 PY = sys.executable
 
+from bench.common import QUERIES, percentile  # noqa: E402  (shared by the bench scripts)
 from tests.hostile_inputs import HOSTILE as HOSTILE_TEXT, LONG, raw_get  # noqa: E402  (shared with the tests)
 
-QUERIES = [
-    "山林着火了谁负责", "有人在禁牧区搭圈舍", "低保申请", "学生辍学", "动物防疫", "安全生产检查",
-    "流动人口管理", "耕地占用建房", "殡葬改革", "征兵工作", "河道垃圾清理", "食品安全",
-    "农村危房改造", "草原防火", "矛盾纠纷调解", "高龄津贴发放", "环境污染举报", "残疾人两项补贴",
-    "农民工工资拖欠", "非法采砂", "燃气安全", "村级财务监督", "地质灾害隐患排查", "退役军人服务",
-]
 MODES = ["keyword", "semantic", "hybrid", "owner"]
 THINK_S = 0.0
 
@@ -80,16 +75,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    k = (len(values) - 1) * pct / 100
-    lo = int(k)
-    hi = min(lo + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def base_env(**extra) -> dict:

@@ -3,9 +3,9 @@
 Layout under the index root (--index-dir, else TDS_INDEX_DIR, else <repo>/var/index):
 
     builds/<YYYYmmddTHHMMSS>-<pid>/
-        duties.sqlite      records (JSON), filter columns, jieba tokens (search_app/store.py)
-        bm25/              keyword postings over those tokens (search_app/keyword_bm25.py)
-        vectors.faiss      one normalized embedding per record, id = position (search_app/semantic.py)
+        duties.sqlite      records (JSON), filter columns, jieba tokens (search/store.py)
+        bm25/              keyword postings over those tokens (search/keyword/bm25.py)
+        vectors.faiss      one normalized embedding per record, id = position (search/ann/faiss_index.py)
         dict/              the effective segmentation dictionary (curated data/dict + corpus terms)
         meta.json          counts, model (name, dim, fingerprint), built_at, timings — written last
     current -> builds/<id> a symlink, replaced atomically (temporary symlink + os.replace)
@@ -32,6 +32,8 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from search.config import INDEX_FORMAT, SearchConfig, index_root
+
 REPO = Path(__file__).resolve().parent.parent
 BUILDS, CURRENT, META, DICT_DIR = "builds", "current", "meta.json", "dict"
 LIST_ORDER = {"basic": 0, "cooperative": 1, "recovered": 2}
@@ -42,8 +44,7 @@ class BuildError(RuntimeError):
 
 
 def default_index_dir() -> Path:
-    from search_app.config import index_root
-    return index_root()
+    return index_root(SearchConfig.from_env().index_dir or None)
 
 
 def township_key(duty) -> tuple[str, str, str, str]:
@@ -219,8 +220,9 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     from models.embedding import get_embedder
     from models.fields import KEYWORD_FIELDS, embedding_text, keyword_texts
     from models.segment import VOCABULARY, Segmenter, derive_terms
-    from search_app import keyword_bm25, semantic, store
-    from search_app.config import INDEX_FORMAT, SearchConfig
+    from search import store
+    from search import ann
+    from search.keyword import bm25 as keyword_bm25
 
     t = time.perf_counter()
     derived = derive_terms(duties)
@@ -239,7 +241,10 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         f"in {timings['segment_s']:.2f} s")
 
     t = time.perf_counter()
-    embedder = get_embedder(model)
+    config = SearchConfig.from_env()
+    options = config.embedder_options()
+    options["name"] = model or options["name"]
+    embedder = get_embedder(**options)
     timings["model_load_s"] = time.perf_counter() - t
     texts = [embedding_text(d) for d in duties]
     t = time.perf_counter()
@@ -257,13 +262,11 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         f"({len(texts) / max(timings['embed_s'], 1e-9):.0f} records/s)")
 
     t = time.perf_counter()
-    config = SearchConfig.from_env()
-    threshold = config.ann_threshold if ann_threshold is None else ann_threshold
-    chosen = semantic.choose_kind(len(duties), threshold, config.ann_kind) if kind == "auto" else kind
-    index = semantic.build_index(vectors, chosen)
-    semantic.save(index, build_dir / semantic.INDEX_NAME)
+    if ann_threshold is not None:
+        config = config.with_(ann_threshold=ann_threshold)
+    written = ann.backend(config.ann_backend).write_index(vectors, build_dir, config, kind)
     timings["faiss_s"] = time.perf_counter() - t
-    log(f"FAISS {chosen} index of {index.ntotal} vectors in {timings['faiss_s']:.2f} s")
+    log(f"{config.ann_backend} {written['kind']} index of {written['ntotal']} vectors in {timings['faiss_s']:.2f} s")
 
     t = time.perf_counter()
     counts: dict[str, dict[str, int]] = {}
@@ -278,7 +281,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         "counts": {k: dict(v) for k, v in counts.items()},
         "list_types": dict(Counter(d.list_type for d in duties)),
         "model": embedder.info(),
-        "faiss": {"kind": chosen, "dim": int(vectors.shape[1]), "ntotal": int(index.ntotal)},
+        "faiss": written,
         "keyword": {"backend": "bm25", "fields": list(KEYWORD_FIELDS)},
         "dictionary": {"terms": len(segmenter.words), "derived": len(derived), "vocabulary": len(vocabulary),
                        "sha256": _sha256(build_dir / DICT_DIR / "userdict.txt")[:16]},
@@ -286,7 +289,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         "python": platform.python_version(),
     }
     store.write_store(build_dir / store.DB_NAME, [d.to_dict() for d in duties], tokens,
-                      [list(d.lead_departments) + list(d.receiving_departments) for d in duties],
+                      [d.departments() for d in duties],
                       {"build_id": build_dir.name, "model": meta["model"]})
     timings["sqlite_s"] = time.perf_counter() - t
     log(f"record store (SQLite {sqlite3.sqlite_version}) in {timings['sqlite_s']:.2f} s")
@@ -308,7 +311,7 @@ def main(argv=None) -> int:
                         help="FAISS index kind (auto: flat up to TDS_ANN_THRESHOLD records)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--es-url", default=os.environ.get("ES_URL") or None,
+    parser.add_argument("--es-url", default=SearchConfig.from_env().es_url or None,
                         help="also index into Elasticsearch at this URL (default ES_URL; see indexer/es_index.py)")
     parser.add_argument("--es-index", default=None, help="Elasticsearch alias (default ES_INDEX or 'duties')")
     parser.add_argument("--es-shards", type=int, default=None, help="primary shards of the new index")

@@ -12,7 +12,7 @@ Zero-downtime rebuild, as Elastic recommends:
 4. one `_aliases` call removes the alias from the old index and adds it to the new one (atomic for
    readers), then the old index is deleted.
 
-The documents carry exactly the tokens written to the SQLite store (read back from its FTS table),
+The documents carry exactly the tokens written to the SQLite store (read back from its tokens table),
 so both keyword backends see the same jieba tokens; `pos` is the record's position in the build
 (= its FAISS id) and `build_id` ties the index to the local build it came from.
 """
@@ -23,6 +23,8 @@ import os
 import time
 from datetime import datetime
 from pathlib import Path
+
+from search.config import SearchConfig
 
 REPO = Path(__file__).resolve().parent.parent
 MAPPING_FILE = REPO / "mappings" / "duties.json"
@@ -35,7 +37,7 @@ class EsIndexError(RuntimeError):
 
 
 def default_alias() -> str:
-    return os.environ.get("ES_INDEX") or DEFAULT_ALIAS
+    return SearchConfig.from_env().es_index or DEFAULT_ALIAS
 
 
 def load_mapping(shards: int | None = None, replicas: int | None = None) -> dict:
@@ -43,18 +45,14 @@ def load_mapping(shards: int | None = None, replicas: int | None = None) -> dict
     body = json.loads(MAPPING_FILE.read_text(encoding="utf-8"))
     body = {k: v for k, v in body.items() if not k.startswith("_")}
     index = body.setdefault("settings", {}).setdefault("index", {})
-    shards = shards if shards is not None else _env_int("TDS_ES_SHARDS")
-    replicas = replicas if replicas is not None else _env_int("TDS_ES_REPLICAS")
+    config = SearchConfig.from_env()
+    shards = shards if shards is not None else (config.es_shards or None)
+    replicas = replicas if replicas is not None else (config.es_replicas if config.es_replicas >= 0 else None)
     if shards is not None:
         index["number_of_shards"] = shards
     if replicas is not None:
         index["number_of_replicas"] = replicas
     return body
-
-
-def _env_int(name: str) -> int | None:
-    raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else None
 
 
 def client(url: str, timeout: float = 30.0):
@@ -149,7 +147,7 @@ def swap_alias(es, alias: str, index: str) -> list[str]:
 def build_hook(url: str, alias: str | None = None, shards: int | None = None, replicas: int | None = None,
                log=print):
     """An `after_records` hook for indexer.build.build: index the build's records into Elasticsearch."""
-    from search_app import store
+    from search import store
 
     es = client(url, timeout=10)
     try:

@@ -45,8 +45,9 @@ class Duty:
         return cls(**data)
 
     def departments(self) -> list[str]:
-        """Every department the item names: leads for cooperative, receivers for recovered."""
-        return self.lead_departments if self.list_type == "cooperative" else self.receiving_departments
+        """Every department the item names (see `record_departments`)."""
+        return _departments(self.lead_departments, self.receiving_departments,
+                            (dd.department for dd in self.department_duties))
 
     def duty_texts(self) -> list[str]:
         """What is done, by the departments and by the township, as plain sentences."""
@@ -55,6 +56,18 @@ class Duty:
         if self.handling:
             texts.append(self.handling)
         return texts
+
+
+def record_departments(record: dict) -> list[str]:
+    """Every department a record (`Duty.to_dict()`) names: leads, receivers, then those heading a
+    paragraph of department duties, once each. The one definition used by filters, facets, keyword
+    text and pages."""
+    return _departments(record.get("lead_departments") or (), record.get("receiving_departments") or (),
+                        (dd["department"] for dd in record.get("department_duties") or ()))
+
+
+def _departments(leads, receivers, heads) -> list[str]:
+    return list(dict.fromkeys(n for n in [*leads, *receivers, *heads] if n))
 
 
 def duty_id(county: str, township: str, list_type: str, ordinal: int) -> str:

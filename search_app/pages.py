@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from search.vocabulary import LIST_LABELS
 from search_app import api, params
 
 bp = Blueprint("pages", __name__)
 
-LIST_LABELS = {"basic": "基本", "cooperative": "配合", "recovered": "收回"}
 LIST_FULL = {"basic": "基本履职事项", "cooperative": "配合履职事项", "recovered": "上级部门收回事项"}
 STATUS_LABELS = dict(LIST_LABELS, not_listed="清单之外")
 MODE_LABELS = {"hybrid": "综合", "keyword": "关键词", "semantic": "语义"}

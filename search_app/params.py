@@ -10,7 +10,7 @@ and its JSON twin accept and reject exactly the same requests. Rules:
   the text as sent; an empty text parameter counts as absent;
 - numbers, booleans and choices must be well formed when present (an empty `page=` is an error,
   as the OpenAPI document says);
-- the limits below are also what the OpenAPI document states (see `openapi.py`).
+- the limits (search/vocabulary.py) are also what the engine checks and the OpenAPI document states.
 """
 from __future__ import annotations
 
@@ -18,19 +18,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-MODES = ("hybrid", "keyword", "semantic")
-LIST_TYPES = ("basic", "cooperative", "recovered")
-FILTER_FIELDS = ("province", "prefecture", "county", "township", "list_type", "category", "department")
+from search.errors import BadRequest
+from search.vocabulary import (AREA_FIELDS, FILTER_FIELDS, FILTER_MAX, K_DEFAULT, K_MAX, LIST_TYPES, MODES,
+                               PAGE_MAX, Q_MAX, SIZE_DEFAULT, SIZE_MAX, TOWNSHIPS_MAX)
 
-Q_MAX = 200          # characters in a query
-FILTER_MAX = 80      # characters in one filter value or township name
-SIZE_DEFAULT = 10
-SIZE_MAX = 100
-PAGE_MAX = 100
-K_DEFAULT = 10
-K_MAX = 50
-TOWNSHIPS_MAX = 20   # township parameters on one owner request
-REGION_FIELDS = ("province", "prefecture", "county")
 DUTY_ID_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")  # used with fullmatch
 
 # JSON-schema pattern equivalent of "contains something after cleaning".
@@ -39,19 +30,6 @@ TEXT_PATTERN = r"[^\s\x00-\x1f\x7f-\x9f]"
 _INT_RE = re.compile(r"-?[0-9]{1,9}")
 _TRUE = ("true",)
 _FALSE = ("false",)
-
-
-class ParamError(Exception):
-    """A request parameter is missing, malformed or out of range (HTTP 400)."""
-
-    code = "invalid_parameter"
-
-    def __init__(self, param: str | None, message: str, code: str | None = None):
-        super().__init__(message)
-        self.param = param
-        self.message = message
-        if code:
-            self.code = code
 
 
 @dataclass
@@ -97,23 +75,23 @@ def _check_known(args, allowed: tuple, repeatable: tuple = ()) -> None:
     for key in args.keys():
         if key not in allowed:
             names = "、".join(allowed) if allowed else "（无）"
-            raise ParamError(key, f"未知参数 {key}；可用参数：{names}", "unknown_parameter")
+            raise BadRequest(f"未知参数 {key}；可用参数：{names}", key, "unknown_parameter")
         if key not in repeatable and len(args.getlist(key)) > 1:
-            raise ParamError(key, f"参数 {key} 只能出现一次", "repeated_parameter")
+            raise BadRequest(f"参数 {key} 只能出现一次", key, "repeated_parameter")
 
 
 def _text(args, name: str, limit: int, required: bool = False) -> str | None:
     raw = args.get(name)
     if raw is None or (raw == "" and not required):
         if required:
-            raise ParamError(name, f"缺少参数 {name}", "missing_parameter")
+            raise BadRequest(f"缺少参数 {name}", name, "missing_parameter")
         return None
     if len(raw) > limit:
-        raise ParamError(name, f"参数 {name} 不能超过 {limit} 个字符（收到 {len(raw)} 个）", "too_long")
+        raise BadRequest(f"参数 {name} 不能超过 {limit} 个字符（收到 {len(raw)} 个）", name, "too_long")
     value = clean_text(raw)
     if not value:
         if required:
-            raise ParamError(name, f"参数 {name} 不能为空", "empty_parameter")
+            raise BadRequest(f"参数 {name} 不能为空", name, "empty_parameter")
         return None
     return value
 
@@ -123,10 +101,10 @@ def _int(args, name: str, default: int, low: int, high: int, code: str = "out_of
     if raw is None:
         return default
     if not _INT_RE.fullmatch(raw):
-        raise ParamError(name, f"参数 {name} 须为整数", "invalid_integer")
+        raise BadRequest(f"参数 {name} 须为整数", name, "invalid_integer")
     value = int(raw)
     if not low <= value <= high:
-        raise ParamError(name, f"参数 {name} 须在 {low} 到 {high} 之间（收到 {value}）", code)
+        raise BadRequest(f"参数 {name} 须在 {low} 到 {high} 之间（收到 {value}）", name, code)
     return value
 
 
@@ -137,7 +115,7 @@ def _choice(args, name: str, choices: tuple, default: str | None) -> str | None:
     value = raw
     if value not in choices:
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
-        raise ParamError(name, f"参数 {name} 的值 {shown!r} 无效；可选：{'、'.join(choices)}", "invalid_choice")
+        raise BadRequest(f"参数 {name} 的值 {shown!r} 无效；可选：{'、'.join(choices)}", name, "invalid_choice")
     return value
 
 
@@ -150,11 +128,11 @@ def _bool(args, name: str, default: bool) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ParamError(name, f"参数 {name} 须为 true 或 false", "invalid_boolean")
+    raise BadRequest(f"参数 {name} 须为 true 或 false", name, "invalid_boolean")
 
 
 SEARCH_PARAMS = ("q", "mode") + FILTER_FIELDS + ("page", "size")
-OWNER_PARAMS = ("q", "township") + REGION_FIELDS + ("page", "size")
+OWNER_PARAMS = ("q", "township") + AREA_FIELDS + ("page", "size")
 SIMILAR_PARAMS = ("k", "other_townships")
 COMPARE_PARAMS = ("a", "b")
 
@@ -192,15 +170,15 @@ def parse_owner(args, require_q: bool = True) -> OwnerParams | None:
     q = _text(args, "q", Q_MAX, required=require_q)
     raw_townships = args.getlist("township")
     if len(raw_townships) > TOWNSHIPS_MAX:
-        raise ParamError("township", f"最多可指定 {TOWNSHIPS_MAX} 个乡镇", "too_many")
+        raise BadRequest(f"最多可指定 {TOWNSHIPS_MAX} 个乡镇", "township", "too_many")
     townships = []
     for raw in raw_townships:
         if len(raw) > FILTER_MAX:
-            raise ParamError("township", f"参数 township 不能超过 {FILTER_MAX} 个字符", "too_long")
+            raise BadRequest(f"参数 township 不能超过 {FILTER_MAX} 个字符", "township", "too_long")
         value = clean_text(raw)
         if value and value not in townships:
             townships.append(value)
-    region = {name: value for name in REGION_FIELDS if (value := _text(args, name, FILTER_MAX))}
+    region = {name: value for name in AREA_FIELDS if (value := _text(args, name, FILTER_MAX))}
     size = _int(args, "size", None, 1, SIZE_MAX)
     page = _int(args, "page", 1, 1, PAGE_MAX, "page_out_of_range")
     if q is None:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from search_app import create_app, default_config
-from search_app.config import INDEX_FORMAT, index_format
+from search.config import INDEX_FORMAT, index_format
 
 log = logging.getLogger("search_app.serve")
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from indexer import build
-from search_app.engine import Engine, EngineHolder
+from search.engine import Engine
+from search.holder import EngineHolder
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "data" / "raw" / "000_dccf10dfffeb4fe9.txt"

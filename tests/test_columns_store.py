@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search_app import store
-from search_app.columns import COLUMN_FIELDS, Columns
+from models.duty import record_departments
+from search import store
+from search.columns import COLUMN_FIELDS, Columns
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def columns(db) -> Columns:
 
 
 def departments(record: dict) -> list[str]:
-    return list(dict.fromkeys(record["lead_departments"] + record["receiving_departments"]))
+    return record_departments(record)
 
 
 def expected_facets(records: list[dict], positions, size: int) -> dict:

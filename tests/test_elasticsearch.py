@@ -78,7 +78,7 @@ def es(es_url):
 @pytest.fixture(scope="module")
 def build_parts(app_index_dir):
     """(records, tokens, build_id) of the session's embedded build."""
-    from search_app import store
+    from search import store
 
     build_dir = (Path(app_index_dir) / "current").resolve()
     records = store.read_records(build_dir / store.DB_NAME)
@@ -97,9 +97,9 @@ def indexed(es, es_url, build_parts):
 @pytest.fixture(scope="module")
 def engines(app_index_dir, indexed, es_url):
     """(embedded engine, Elasticsearch engine) on the same build."""
-    from search_app.config import SearchConfig
-    from search_app.engine import Engine
-    from search_app.keyword_es import EsKeywordBackend
+    from search.config import SearchConfig
+    from search.engine import Engine
+    from search.keyword.es import EsKeywordBackend
 
     config = SearchConfig.from_env()
     embedded = Engine.open(app_index_dir, config=config)
@@ -265,9 +265,9 @@ def test_cli_build_writes_elasticsearch(es, es_url, tmp_path):
 @pytest.fixture(scope="module")
 def dead_client(app_index_dir, es_url):
     from search_app import create_app
-    from search_app.config import SearchConfig
-    from search_app.engine import Engine
-    from search_app.keyword_es import EsKeywordBackend
+    from search.config import SearchConfig
+    from search.engine import Engine
+    from search.keyword.es import EsKeywordBackend
 
     config = SearchConfig.from_env()
     engine = Engine.open(app_index_dir, config=config,
@@ -318,7 +318,7 @@ def test_three_node_cluster_with_shards_and_replica(es_url, build_parts, engines
             pytest.fail("java is missing: the 3-node Elasticsearch test cannot start a cluster")
         pytest.skip("java is missing: cannot start a 3-node Elasticsearch cluster")
     from indexer.es_index import client, write_index
-    from search_app.keyword_es import EsKeywordBackend
+    from search.keyword.es import EsKeywordBackend
 
     start = subprocess.run(["bash", str(REPO / "tools/es-node/start.sh"), "--nodes", "3", "--port", str(CLUSTER_PORT)],
                            capture_output=True, text=True, timeout=300)
@@ -342,7 +342,7 @@ def test_three_node_cluster_with_shards_and_replica(es_url, build_parts, engines
         try:
             for q in ["山林着火了谁负责", "低保申请", "宅基地审批"]:
                 terms = embedded.segmenter.query_terms(q).all
-                hits, total = backend.search(terms, {}, 10)
+                hits, total = backend.search_ids(terms, {}, 10)
                 local = embedded.search(q, mode="keyword", size=10)
                 assert total == local["total"] > 0
                 assert len(hits) == 10

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from models.fields import KEYWORD_FIELDS
-from search_app import keyword_bm25, store
-from search_app.config import SearchConfig
+from search import store
+from search.keyword import bm25 as keyword_bm25
+from search.config import SearchConfig
 
 WEIGHTS = SearchConfig().field_weights
 
@@ -124,7 +125,7 @@ def eval_terms(engine) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def engine(app_index_dir):
-    from search_app.engine import Engine
+    from search.engine import Engine
     return Engine.open(app_index_dir)
 
 
@@ -134,12 +135,12 @@ def test_ranking_equals_fts5_bm25_on_the_corpus_for_every_eval_query(engine):
     checked = 0
     for terms in eval_terms(engine):
         expected = fts5_scores(reference, terms, engine.config.field_weights)
-        got = ours(engine.keyword, terms)
+        got = ours(engine.keyword.index, terms)
         assert set(got) == set(expected), terms
         for pos, score in expected.items():
             assert got[pos] == pytest.approx(score, rel=1e-4, abs=1e-6), (terms, pos)
         best = sorted(expected, key=lambda p: (-expected[p], p))[:10]
-        top10 = [p for p, _ in engine.keyword.search(terms, None, 10).hits]
+        top10 = [p for p, _ in engine.keyword.search(terms, {}, 10).hits]
         # the same top 10, in the same order up to float32 rounding between near-equal scores
         assert set(top10) == set(best) or all(abs(expected[a] - expected[b]) < 1e-4 for a, b in zip(top10, best))
         checked += bool(expected)
@@ -148,7 +149,7 @@ def test_ranking_equals_fts5_bm25_on_the_corpus_for_every_eval_query(engine):
 
 def test_facets_over_keyword_matches_count_every_match(engine):
     result = engine.search("防火", mode="keyword", size=1)
-    matches = engine.keyword.search(engine.segmenter.query_terms("防火").all, None, None)
+    matches = engine.keyword.index.search(engine.segmenter.query_terms("防火").all, None, None)
     assert result["total"] == matches.total > 10
     by_township = {f["value"]: f["count"] for f in result["facets"]["township"]}
     expected: dict[str, int] = {}

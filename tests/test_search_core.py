@@ -9,10 +9,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from search_app.engine import Engine, semantic_text
-from search_app.errors import BadRequest, IndexNotReady, NotFound
+from models.duty import record_departments
+from search.engine import Engine, semantic_text
+from search.errors import BadRequest, IndexNotReady, NotFound
 
-FIRE = ("森林草原防", "森林、草原火灾")
+FIRE = ("森林草原防", "森林、草原火灾", "草原、林地及其边缘防灭火")
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +131,7 @@ def test_facets_count_every_matching_record(engine, mode, filters):
         expected = Counter(h["duty"][field] for h in hits)
         got = {f["value"]: f["count"] for f in result["facets"][field]}
         assert got == dict(expected), field
-    departments = Counter(d for h in hits for d in dict.fromkeys(h["duty"]["lead_departments"]
-                                                                 + h["duty"]["receiving_departments"]))
+    departments = Counter(d for h in hits for d in record_departments(h["duty"]))
     got = {f["value"]: f["count"] for f in result["facets"]["department"]}
     assert all(got[v] == departments[v] for v in got)
 
@@ -249,7 +249,7 @@ def test_get_townships_health(engine):
     assert engine.get(some["id"]) == some
     assert engine.get("nope") is None
     towns = engine.townships()
-    assert len(towns) == 8 and sum(t["total"] for t in towns) == len(engine.records)
+    assert len(towns) == 9 and sum(t["total"] for t in towns) == len(engine.records)
     gamu = next(t for t in towns if t["township"] == "嘎木乡")
     assert gamu["counts"] == {"basic": 77, "cooperative": 79, "recovered": 14} and gamu["county"] == "索县"
     health = engine.health()
@@ -280,7 +280,7 @@ def test_index_built_with_another_model_is_refused(engine, tmp_path):
 
 def test_index_of_an_older_format_is_refused_and_serve_rebuilds_it(engine, tmp_path):
     from search_app import serve
-    from search_app.config import INDEX_FORMAT
+    from search.config import INDEX_FORMAT
 
     copy = tmp_path / "builds" / "x"
     shutil.copytree(engine.build_dir, copy)
@@ -309,7 +309,7 @@ def test_corrupt_index_is_not_ready(engine, tmp_path):
 
 @pytest.mark.parametrize("kind, min_recall", [("hnsw", 0.9), ("ivfpq", 0.5)])
 def test_ann_index_kinds(engine, kind, min_recall):
-    from search_app import semantic
+    from search.ann import faiss_index as semantic
 
     base = engine.vectors.vectors(0, len(engine.records))
     rng = np.random.default_rng(0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.segment import Corrector, Segmenter, Synonyms, department_variants, derive_terms, edit_distance_one
-from search_app import ranking
+from search import ranking
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ Owner ("who owns it" per township, `engine.owner`):
   not-listed query of queries.jsonl ("nowhere" pairs).
 - calibration: pairs derived from queries.jsonl — a township is "listed" for a query when one of
   its records is judged ≥ 2, "not listed" when none of its records is judged at all (grade-1-only
-  townships are left out) — fed to search_app.ranking.calibrate_threshold; the suggested
+  townships are left out) — fed to search.ranking.calibrate_threshold; the suggested
   threshold is then scored on owner.jsonl (a different set of pairs).
 
 Relevance judgments never come from this engine: see tests/eval/README.md.
@@ -113,7 +113,7 @@ def owner_rows(engine, query: str, townships: list[str]) -> list[dict]:
 
 def owner_figures(engine, queries: list[dict], owner_cases: list[dict]) -> dict:
     """Owner accuracy on owner.jsonl, not-listed precision/recall, and threshold calibration."""
-    from search_app import ranking
+    from search import ranking
 
     all_townships = [t["township"] for t in engine.townships()]
     threshold = engine.config.owner_threshold
@@ -214,7 +214,7 @@ FIELD_WEIGHT_VARIANTS = {
 
 def engine_with(engine, **config_changes):
     """A shallow copy of the engine answering with other SearchConfig settings (same index in memory)."""
-    from search_app import keyword_bm25
+    from search.keyword import bm25 as keyword_bm25
 
     clone = copy.copy(engine)
     clone.config = engine.config.with_(**config_changes)
@@ -352,7 +352,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-owner", action="store_true", help="skip the owner evaluation")
     args = parser.parse_args(argv)
 
-    from search_app.engine import Engine
+    from search.engine import Engine
 
     queries, owner_cases = load_sets()
     modes = [m for m in args.modes.split(",") if m]

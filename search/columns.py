@@ -12,12 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from search_app.errors import IndexNotReady
-from search_app.store import COLUMN_FIELDS, RecordStore
-
-FILTER_FIELDS = COLUMN_FIELDS + ("department",)
-FACET_FIELDS = FILTER_FIELDS
-REGION_FIELDS = ("province", "prefecture", "county", "township")
+from search.errors import IndexNotReady
+from search.store import COLUMN_FIELDS, RecordStore
+from search.vocabulary import FACET_FIELDS, FILTER_FIELDS, REGION_FIELDS  # noqa: F401
 
 
 @dataclass(frozen=True)

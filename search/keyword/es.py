@@ -1,10 +1,8 @@
 """The Elasticsearch keyword backend: keyword ranking, filters and facets on a cluster (selected by
 ES_URL; alias ES_INDEX, default `duties`, written by indexer/es_index.py).
 
-What the engine calls on a remote backend (search_app/engine.py), ids being duty ids:
-`search(terms, filters, limit)` → (best-first [(id, score)], total matches);
-`facets(terms or None, filters, size)` → {field: [{value, count}]} over every match;
-`browse(filters, offset, limit)` → (ids in position order, total); `available()`, `health()`, `close()`.
+It answers the contract of search/keyword/__init__.py: Elasticsearch returns duty ids, which
+are turned into record-store positions here; facets are a terms aggregation run when asked for.
 
 - search: `combined_fields` over tokens.name/category/duties/departments with the field weights of
   SearchConfig.field_weights. combined_fields is BM25F — term frequencies summed across the fields
@@ -31,18 +29,18 @@ import time
 from typing import Sequence
 
 from models.fields import KEYWORD_FIELDS
-from search_app.errors import BackendUnavailable
-from search_app.columns import FACET_FIELDS, FILTER_FIELDS
+from search.errors import BackendUnavailable
+from search.vocabulary import FACET_FIELDS, FILTER_FIELDS
+from search.keyword import KeywordResult
 
 DEFAULT_ALIAS = "duties"
 PAGE = 5000
 
 
-def open_backend(url: str, build_dir=None, meta: dict | None = None, config=None) -> "EsKeywordBackend":
-    weights = getattr(config, "field_weights", None) or {}
-    return EsKeywordBackend(url, os.environ.get("ES_INDEX") or DEFAULT_ALIAS, weights,
-                            build_id=(meta or {}).get("build_id"),
-                            query_type=os.environ.get("TDS_ES_QUERY_TYPE") or "combined_fields")
+def open_backend(build_dir, meta: dict, config, records, columns) -> "EsKeywordBackend":
+    return EsKeywordBackend(config.es_url, config.es_index or DEFAULT_ALIAS, config.field_weights,
+                            build_id=(meta or {}).get("build_id"), query_type=config.es_query_type,
+                            records=records)
 
 
 class EsKeywordBackend:
@@ -50,7 +48,7 @@ class EsKeywordBackend:
 
     def __init__(self, url: str, alias: str = DEFAULT_ALIAS, field_weights: dict | None = None,
                  build_id: str | None = None, query_type: str = "combined_fields", timeout: float = 10.0,
-                 client=None):
+                 client=None, records=None):
         from elasticsearch import Elasticsearch
 
         self.url = url.rstrip("/")
@@ -63,6 +61,7 @@ class EsKeywordBackend:
             low = min(w for w in weights.values() if w > 0)
             weights = {f: w / low for f, w in weights.items()}
         self.fields = [f"tokens.{f}^{w:g}" for f, w in weights.items() if w > 0]
+        self.records = records
         self.es = client or Elasticsearch(self.url, request_timeout=timeout, max_retries=1,
                                           retry_on_timeout=False)
         self._ping_lock = threading.Lock()
@@ -113,8 +112,24 @@ class EsKeywordBackend:
 
     # ----- KeywordBackend
 
-    def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None
-               ) -> tuple[list[tuple[str, float]], int]:
+    count = None  # the cluster's count is in health(); the engine checks the local build's
+
+    def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None) -> KeywordResult:
+        ids, total = self.search_ids(terms, filters, limit)
+        return KeywordResult(self._positions(ids), total, lambda size: self.facets(terms, filters, size))
+
+    def browse(self, filters: dict[str, list[str]], offset: int, limit: int) -> KeywordResult:
+        ids, total = self.browse_ids(filters, offset, limit)
+        return KeywordResult(self._positions([(i, 0.0) for i in ids]), total,
+                             lambda size: self.facets(None, filters, size))
+
+    def _positions(self, hits: list[tuple[str, float]]) -> list[tuple[int, float]]:
+        known = self.records.positions_of([i for i, _ in hits])
+        return [(known[i], s) for i, s in hits if i in known]
+
+    def search_ids(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None
+                   ) -> tuple[list[tuple[str, float]], int]:
+        """Best-first (duty id, score) and the number of matches."""
         if not self._has_terms(terms):
             return [], 0
         query = self._query(terms, filters)
@@ -152,7 +167,7 @@ class EsKeywordBackend:
             out[f] = sorted(buckets, key=lambda v: (-v["count"], v["value"]))[:size]
         return out
 
-    def browse(self, filters, offset, limit):
+    def browse_ids(self, filters, offset, limit):
         response = self._call(self.es.search, index=self.alias, query=self._query(None, filters),
                               sort=[{"pos": "asc"}], from_=offset, size=limit, track_total_hits=True,
                               _source=False, docvalue_fields=["id"])
@@ -160,6 +175,9 @@ class EsKeywordBackend:
                 response["hits"]["total"]["value"])
 
     # ----- state
+
+    def bind(self, records) -> None:
+        self.records = records
 
     def available(self, max_age: float = 2.0) -> bool:
         """Is the cluster reachable? (a ping, cached for `max_age` seconds)"""

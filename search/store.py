@@ -7,7 +7,7 @@ File `duties.sqlite` in a build folder:
   `record` its JSON.
 - `duty_departments(pos, department)` — lead or receiving departments, for the department filter.
 - `duty_tokens(pos, name, category, duties, departments)` — each field's jieba tokens
-  (models/segment.py) joined by spaces: what the BM25 index (search_app/keyword_bm25.py) and
+  (models/segment.py) joined by spaces: what the BM25 index (search/keyword/bm25.py) and
   the Elasticsearch index (indexer/es_index.py) are built from, so neither runs jieba again.
 - `meta(key, value)`.
 
@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from models.fields import KEYWORD_FIELDS
+from search.vocabulary import FILTER_FIELDS
 
 DB_NAME = "duties.sqlite"
-COLUMN_FIELDS = ("province", "prefecture", "county", "township", "list_type", "category")
+COLUMN_FIELDS = FILTER_FIELDS[:-1]  # every filter but department, which has its own table
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);

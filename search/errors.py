@@ -11,7 +11,18 @@ class SearchError(Exception):
 
 
 class BadRequest(SearchError, ValueError):
-    """A parameter the engine cannot use (unknown mode or filter, size out of range, …)."""
+    """A parameter that cannot be used (unknown mode or filter, size out of range, …): raised by the
+    engine and by the web layer's parameter parsing alike. `param` names the parameter when one is
+    to blame; `code` is a short machine-readable reason."""
+
+    code = "invalid_parameter"
+
+    def __init__(self, message: str, param: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code:
+            self.code = code
 
 
 class NotFound(SearchError, LookupError):

@@ -150,3 +150,15 @@ class SemanticIndex:
 
     def vector(self, pos: int) -> np.ndarray:
         return self.vectors(pos, pos + 1)[0]
+
+
+def open_index(build_dir: Path, config) -> SemanticIndex:
+    return SemanticIndex.load(Path(build_dir) / INDEX_NAME, nprobe=config.nprobe, ef_search=config.hnsw_ef_search)
+
+
+def write_index(vectors: np.ndarray, build_dir: Path, config, kind: str = "auto") -> dict:
+    """Build and save the index for `vectors`; `kind` "auto" picks flat up to config.ann_threshold."""
+    chosen = choose_kind(len(vectors), config.ann_threshold, config.ann_kind) if kind == "auto" else kind
+    index = build_index(vectors, chosen)
+    save(index, Path(build_dir) / INDEX_NAME)
+    return {"kind": chosen, "dim": int(vectors.shape[1]), "ntotal": int(index.ntotal)}

@@ -37,6 +37,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from models.fields import KEYWORD_FIELDS
+from search.keyword import KeywordResult, browse_columns
 
 FOLDER = "bm25"
 K1, B = 1.2, 0.75
@@ -172,8 +173,40 @@ class Bm25Index:
         return {"backend": self.name, "up": True, "path": str(self.folder), "records": self.count,
                 "terms": len(self._term_id), "postings": int(len(self._docs))}
 
+
+class Bm25Backend:
+    """The embedded keyword backend (search/keyword/__init__.py): BM25 postings for ranking, the
+    filter columns for masks and facets."""
+
+    name = "embedded"
+
+    def __init__(self, index: Bm25Index, columns):
+        self.index = index
+        self.columns = columns
+        self.count = index.count
+
+    def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None) -> KeywordResult:
+        matches = self.index.search(terms, self.columns.mask(filters), limit)
+        return KeywordResult(matches.hits, matches.total, lambda size: self.columns.facets(matches.positions, size))
+
+    def browse(self, filters: dict[str, list[str]], offset: int, limit: int) -> KeywordResult:
+        return browse_columns(self.columns, filters, offset, limit)
+
+    def bind(self, records) -> None:
+        pass
+
+    def available(self) -> bool:
+        return True
+
+    def health(self) -> dict:
+        return self.index.health()
+
     def close(self) -> None:
         pass
+
+
+def open_backend(build_dir, meta, config, records, columns) -> Bm25Backend:
+    return Bm25Backend(Bm25Index(Path(build_dir) / FOLDER, config.field_weights), columns)
 
 
 def top(positions: np.ndarray, scores: np.ndarray, limit: int | None) -> list[tuple[int, float]]:

@@ -1,0 +1,381 @@
+"""The search engine: the library API the Flask app (and the eval and benchmark scripts) call.
+
+    engine = Engine.open()                       # loads <index root>/current
+    engine.search("山林着火了谁负责")              # hybrid by default
+    engine.owner("山林着火了谁负责")               # per township: basic / cooperative / recovered / not listed
+    engine.similar(duty_id) ; engine.compare("渡口镇", "补隆淖镇") ; engine.townships() ; engine.health()
+
+Everything returned is JSON-serialisable; a duty is `Duty.to_dict()`. Errors: BadRequest (400),
+NotFound (404), IndexNotReady (503) from search/errors.py.
+
+Data flow: query → segmenter (same jieba cut and dictionary as the index, synonyms added) →
+keyword index (BM25 over numpy postings by default, Elasticsearch when ES_URL is set) and query
+embedding → FAISS → fusion (search/ranking.py) → filters and facets from integer columns
+(search/columns.py) → the page's records read from the store (search/store.py) → highlights.
+
+Thread safety: an Engine is immutable after `open`; the record store pools its connections,
+FAISS searches are read-only, the embedder serializes model calls. `EngineHolder` swaps in a
+new Engine when `current` is re-pointed by a build, while the old one keeps answering.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from models.duty import record_departments
+from models.segment import Segmenter
+from search import ann, equivalents, keyword, owner, ranking, store
+from search.columns import Columns, TownshipRange
+from search.config import INDEX_FORMAT, SearchConfig, index_root
+from search.errors import BackendUnavailable, BadRequest, IndexNotReady, NotFound
+from search.vocabulary import FILTER_FIELDS, LIST_TYPES, MODES, PAGE_MAX, Q_MAX, REGION_FIELDS, SIZE_MAX
+
+log = logging.getLogger(__name__)
+
+
+# Words around a task that say who/how, not what: dropped from the text that is embedded.
+_QUESTION = re.compile(
+    r"(请问|我想问一?下?|想问一?下?|应该|应当|到底|究竟|具体)|"
+    r"(由谁|归谁|找谁|是谁|谁来|谁)(负责|管理?|处理|来管|牵头|办理?)?|"
+    r"(该|应|要)?(由|归|找)?(哪个|哪些|哪一?个|什么)(部门|单位|机构|人)(负责|管理?|处理|牵头|办理?)?|"
+    r"(怎么办|怎么处理|如何处理|怎么弄|咋办|咋整|怎么管)|"
+    r"[了吗呢吧啊呀嘛]?[？?！!。，,]*$")
+
+
+def semantic_text(query: str) -> str:
+    """The query as embedded: the task, without the question around it ("…了谁负责")."""
+    text = _QUESTION.sub("", query).strip(" ，,。？?！!了")
+    return text or query.strip()
+
+
+class Engine:
+    def __init__(self, build_dir: Path, meta: dict, records: store.RecordStore, columns: Columns,
+                 segmenter: Segmenter, keyword: keyword.KeywordBackend, vectors: ann.AnnIndex, embedder,
+                 config: SearchConfig):
+        self.build_dir = build_dir
+        self.meta = meta
+        self.records = records
+        self.columns = columns
+        self.segmenter = segmenter
+        self.keyword = keyword
+        self.vectors = vectors
+        self.embedder = embedder
+        self.config = config
+        self.ranges = columns.township_ranges()
+        self._range_starts = np.array([t.start for t in self.ranges], dtype=np.int64)
+        self._range_of = {t.key(): t for t in self.ranges}
+
+    # ----- opening
+
+    @classmethod
+    def open(cls, index_dir=None, model: str | None = None, config: SearchConfig | None = None,
+             keyword_backend=None) -> "Engine":
+        """Open `<index_dir>/current`. Raises IndexNotReady naming the path when it is missing,
+        incomplete, corrupt, or built with a different embedding model."""
+        config = config or SearchConfig.from_env()
+        _limit_blas_threads(config.blas_threads)
+        root = index_root(index_dir)
+        current = root / "current"
+        if not current.exists():
+            raise IndexNotReady(current, "no index has been built yet — run `python -m indexer build`")
+        build_dir = current.resolve()
+        meta_path = build_dir / "meta.json"
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise IndexNotReady(build_dir, "incomplete index: meta.json is missing") from None
+        except (OSError, ValueError) as exc:
+            raise IndexNotReady(build_dir, f"unreadable meta.json: {exc}") from exc
+        if meta.get("format") != INDEX_FORMAT:
+            raise IndexNotReady(build_dir, f"index format {meta.get('format')} was written by an older version "
+                                           f"(this one reads format {INDEX_FORMAT}); rebuild it with "
+                                           "`python -m indexer build`")
+        from models.embedding import ModelNotFound, get_embedder
+        built_with = meta.get("model", {})
+        # Quantization is how the model runs, not which model: unless configured otherwise, run it
+        # the way the index was built (the fingerprint check below still applies).
+        options = config.embedder_options()
+        options["name"] = model or options["name"]
+        options["quantize"] = options["quantize"] or built_with.get("quantize")
+        try:
+            embedder = get_embedder(**options)
+        except (ModelNotFound, OSError, ValueError) as exc:
+            raise IndexNotReady(build_dir, f"embedding model unavailable: {exc}") from exc
+        if (built_with.get("fingerprint"), built_with.get("dim")) != (embedder.fingerprint, embedder.dim):
+            raise IndexNotReady(
+                build_dir,
+                f"index built with model {built_with.get('name')!r} (dim {built_with.get('dim')}, fingerprint "
+                f"{built_with.get('fingerprint')}, quantize {built_with.get('quantize')}) but queries would use "
+                f"{embedder.name!r} (dim {embedder.dim}, fingerprint {embedder.fingerprint}, quantize "
+                f"{embedder.quantize}); rebuild the index or set TDS_MODEL/TDS_QUANTIZE to match")
+        try:
+            records = store.RecordStore(build_dir / store.DB_NAME, config.sqlite_connections, config.record_cache)
+            columns = Columns.from_store(records)
+            vectors = ann.open_index(config.ann_backend, build_dir, config)
+            segmenter = Segmenter.from_dir(build_dir / "dict")
+            backend = keyword_backend or keyword.open_backend(config.keyword_kind, build_dir, meta, config,
+                                                              records, columns)
+            backend.bind(records)
+        except IndexNotReady:
+            raise
+        except Exception as exc:  # sqlite3.DatabaseError, RuntimeError from FAISS, OSError …
+            raise IndexNotReady(build_dir, f"corrupt or unreadable index: {type(exc).__name__}: {exc}") from exc
+        counts = {len(records), vectors.count, meta.get("records")} | ({backend.count} - {None})
+        if len(counts) != 1:
+            raise IndexNotReady(build_dir, f"inconsistent index: {len(records)} records, {vectors.count} vectors, "
+                                           f"{backend.count} keyword documents, meta says {meta.get('records')}")
+        return cls(build_dir, meta, records, columns, segmenter, backend, vectors, embedder, config)
+
+    def close(self) -> None:
+        self.keyword.close()
+        self.records.close()
+
+    # ----- parameters
+
+    def _filters(self, filters) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for key, value in (filters or {}).items():
+            if key not in FILTER_FIELDS:
+                raise BadRequest(f"unknown filter {key!r}; filters are {', '.join(FILTER_FIELDS)}")
+            values = [value] if isinstance(value, str) else list(value or [])
+            values = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+            if any(not isinstance(v, str) for v in ([value] if isinstance(value, str) else value or [])):
+                raise BadRequest(f"filter {key!r} takes text values")
+            if key == "list_type":
+                bad = [v for v in values if v not in LIST_TYPES]
+                if bad:
+                    raise BadRequest(f"unknown list_type {bad[0]!r}; one of {', '.join(LIST_TYPES)}")
+            if values:
+                out[key] = list(dict.fromkeys(values))
+        return out
+
+    def _check_query(self, q) -> str:
+        if q is None:
+            return ""
+        if not isinstance(q, str):
+            raise BadRequest("q must be text")
+        q = q.strip()
+        if len(q) > Q_MAX:
+            raise BadRequest(f"query longer than {Q_MAX} characters", "q", "too_long")
+        return q
+
+    def _mask(self, filters: dict[str, list[str]]) -> np.ndarray | None:
+        return self.columns.mask(filters)
+
+    # ----- search
+
+    def search(self, q: str, mode: str = "hybrid", filters: dict | None = None, page: int = 1, size: int = 10,
+               *, depth: int | None = None, explain: bool = False) -> dict:
+        """Ranked records for a query, with facets over every match and highlights.
+
+        - keyword: BM25 over jieba tokens (+ synonyms); every record containing a query term
+          matches; `total` counts them all and facets cover them all.
+        - semantic: cosine to the query's embedding; records at or above `semantic_floor` among
+          the best `depth` are the matches (pages end there).
+        - hybrid: fusion (SearchConfig.fusion: score blend by default, or RRF) of the keyword
+          top-`depth` and the semantic matches; the union is the match set (`total`, facets).
+        - empty q: browse — the filtered records in document order (any mode), facets over them.
+        `depth` overrides SearchConfig.depth (candidates per side); `explain` adds per-hit ranks.
+        """
+        started = time.perf_counter()
+        if mode not in MODES:
+            raise BadRequest(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+        q = self._check_query(q)
+        filters = self._filters(filters)
+        page, size = self._paging(page, size)
+        offset = (page - 1) * size
+        depth = depth or self.config.depth  # fixed per query, so `total` is the same on every page
+        facet_size = self.config.facet_size
+        terms = self.segmenter.query_terms(q) if q else None
+        result = {"query": q, "mode": mode}
+
+        degraded = mode == "semantic" and not self.keyword.available()
+        if not q:
+            found = (keyword.browse_columns(self.columns, filters, offset, size) if degraded
+                     else self.keyword.browse(filters, offset, size))
+            hits = [{"duty": record, "score": 0.0, "highlights": self._highlights(record, ranking.Highlighter(()))}
+                    for record in self.records.many(p for p, _ in found.hits)]
+            result.update(browse=True, total=found.total, page=page, size=size, hits=hits,
+                          facets=found.facets(facet_size))
+        else:
+            if mode == "keyword":
+                found = self.keyword.search(terms.all, filters, offset + size)
+                ranked = [ranking.Fused(p, s, keyword_rank=r, keyword_score=s) for r, (p, s) in enumerate(found.hits, 1)]
+                total, facets = found.total, found.facets(facet_size)
+            else:
+                sem = self._semantic(q, filters, depth)
+                if mode == "semantic":
+                    ranked = [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)]
+                else:
+                    kw = self.keyword.search(terms.all, filters, depth).hits
+                    ranked = ranking.fuse(kw, sem, method=self.config.fusion, k=self.config.rrf_k,
+                                          weight_keyword=self.config.weight_keyword,
+                                          weight_semantic=self.config.weight_semantic)
+                total = len(ranked)
+                facets = self._facets([f.pos for f in ranked], facet_size)
+            highlighter = ranking.Highlighter(terms.highlight_terms())
+            hits = []
+            page_items = ranked[offset:offset + size]
+            for item, record in zip(page_items, self.records.many(f.pos for f in page_items)):
+                hit = {"duty": record, "score": round(float(item.score), 6),
+                       "highlights": self._highlights(record, highlighter)}
+                if explain:
+                    hit["explain"] = item.explain()
+                hits.append(hit)
+            result.update(total=total, page=page, size=size, hits=hits, facets=facets)
+            if explain:
+                result["terms"] = {"tokens": terms.tokens, "expansions": terms.expansions,
+                                   "semantic_text": self.semantic_query(q, terms)}
+        if degraded:
+            result["degraded"] = True
+        result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return result
+
+    def _paging(self, page, size) -> tuple[int, int]:
+        try:
+            page, size = int(page), int(size)
+        except (TypeError, ValueError):
+            raise BadRequest("page and size must be integers") from None
+        if page < 1 or page > PAGE_MAX:
+            raise BadRequest(f"page must be between 1 and {PAGE_MAX}", "page", "page_out_of_range")
+        if size < 1 or size > SIZE_MAX:
+            raise BadRequest(f"size must be between 1 and {SIZE_MAX}", "size", "out_of_range")
+        return page, size
+
+    def semantic_query(self, q: str, terms=None) -> str:
+        """The text embedded for a query: the task without the question around it, followed by up to
+        `semantic_expansions` synonym terms (staff words → the lists' words: "山林着火" also
+        embeds "森林草原防火")."""
+        terms = terms or self.segmenter.query_terms(q)
+        text = semantic_text(q)
+        extra = terms.expansions[: self.config.semantic_expansions]
+        return f"{text} {' '.join(extra)}" if extra else text
+
+    def query_vector(self, q: str) -> np.ndarray:
+        return self.embedder.encode_query(self.semantic_query(q))
+
+    def _semantic(self, q: str, filters, depth: int) -> list[tuple[int, float]]:
+        vector = self.query_vector(q)
+        positions, scores = self.vectors.search(vector, depth, self._mask(filters))
+        floor = self.config.semantic_floor
+        return [(int(p), float(s)) for p, s in zip(positions, scores) if s >= floor]
+
+    def _facets(self, positions, size: int) -> dict[str, list[dict]]:
+        return self.columns.facets(np.asarray(positions, dtype=np.int64), size)
+
+    @staticmethod
+    def _highlights(record: dict, mark: ranking.Highlighter, max_duties: int = 3) -> dict:
+        """HTML (escaped, <mark> around matched terms) for the fields a result shows.
+
+        name: the item name; duties: up to `max_duties` duty sentences (departments' and the
+        township's) that contain a match; departments: every lead/receiving department;
+        township_duties: every one of the township's duties; handling: the recovered item's way
+        of working; category.
+        """
+        department_texts = [d for dd in record.get("department_duties", []) for d in dd.get("duties", [])]
+        candidates = department_texts + list(record.get("township_duties", []))
+        if record.get("handling"):
+            candidates.append(record["handling"])
+        matched = [mark(t) for t in candidates if mark.matches(t)][:max_duties]
+        return {
+            "name": mark(record.get("name", "")),
+            "category": mark(record.get("category", "")),
+            "duties": matched,
+            "departments": [mark(d) for d in record_departments(record)],
+            "township_duties": [mark(t) for t in record.get("township_duties", [])],
+            "handling": mark(record.get("handling", "")),
+        }
+    # ----- who owns it, equivalents elsewhere (search/owner.py, search/equivalents.py)
+
+    def owner(self, q: str, townships: list[str] | None = None, region: dict | None = None,
+              page: int = 1, size: int | None = None) -> dict:
+        return owner.owner(self, q, townships, region, page, size)
+
+    def similar(self, duty_id: str, k: int = 10, other_townships: bool = True) -> list[dict]:
+        return equivalents.similar(self, duty_id, k, other_townships)
+
+    def compare(self, a_township: str, b_township: str, threshold: float | None = None) -> dict:
+        return equivalents.compare(self, a_township, b_township, threshold)
+
+    # ----- townships and records
+
+    def _resolve_townships(self, names: list[str]) -> list[TownshipRange]:
+        chosen: list[TownshipRange] = []
+        for name in names:
+            for town in self.resolve_township(name):
+                if town not in chosen:
+                    chosen.append(town)
+        return chosen
+
+    def resolve_township(self, name: str) -> list[TownshipRange]:
+        """Townships named `name`: a township name, or "县/乡" … "省/市/县/乡" to tell namesakes apart."""
+        if not isinstance(name, str) or not name.strip():
+            raise BadRequest("township must be a name")
+        parts = [p.strip() for p in re.split(r"[/／|]", name.strip()) if p.strip()]
+        if not parts:
+            raise NotFound(f"未找到乡镇：{name}")
+        found = [t for t in self.ranges if t.township == parts[-1]
+                 and all(p in (t.province, t.prefecture, t.county) for p in parts[:-1])]
+        if not found:
+            raise NotFound(f"未找到乡镇：{name}")
+        return found
+
+    def _one_township(self, name: str) -> TownshipRange:
+        found = self.resolve_township(name)
+        if len(found) > 1:
+            raise BadRequest(f"乡镇名称 {name} 不唯一，请写成 县/乡镇：" + "、".join(f"{t.county}/{t.township}" for t in found))
+        return found[0]
+
+    def indexed_tokens(self, pos: int) -> list[str]:
+        """The record's keyword tokens over all fields as the build cut them (no jieba at query time)."""
+        return " ".join(self.records.tokens(pos).values()).split()
+
+    def get(self, duty_id: str) -> dict | None:
+        pos = self._position(duty_id)
+        return None if pos is None else self.records[pos]
+
+    def _position(self, duty_id) -> int | None:
+        return self.records.positions_of([duty_id]).get(duty_id) if isinstance(duty_id, str) else None
+
+    # ----- overview
+
+    def townships(self) -> list[dict]:
+        return [t.region() | {"counts": {lt: t.counts.get(lt, 0) for lt in LIST_TYPES}, "total": t.end - t.start}
+                for t in self.ranges]
+
+    def health(self) -> dict:
+        keyword = self.keyword.health() if hasattr(self.keyword, "health") else {"backend": self.keyword.name}
+        return {"loaded": True, "records": len(self.records), "model": self.embedder.name,
+                "backend": getattr(self.keyword, "name", "embedded"), "index_dir": str(self.build_dir),
+                "built_at": self.meta.get("built_at"), "build_id": self.meta.get("build_id"),
+                "faiss": self.vectors.kind, "keyword": keyword,
+                **({"es": keyword.get("es", "down"), "degraded": not keyword.get("up", False)}
+                   if getattr(self.keyword, "name", "") == "elasticsearch" else {})}
+
+
+_BLAS_LIMITED = False
+
+
+def _limit_blas_threads(threads: int) -> None:
+    """One BLAS thread for the process that serves searches (SearchConfig.blas_threads to change).
+
+    A query's matrix-vector products are tiny; multi-threaded BLAS only adds waiting, and on a
+    busy machine spinning threads turn a 0.1 ms product into a scheduler time slice (~10 ms)."""
+    global _BLAS_LIMITED
+    if _BLAS_LIMITED:
+        return
+    _BLAS_LIMITED = True
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(threads, user_api="blas")
+    except Exception as exc:  # threadpoolctl missing or an unknown BLAS: keep the defaults
+        log.info("BLAS thread limit not applied: %s", exc)
+
