@@ -1,0 +1,190 @@
+"""Figures on the staff question set, per half: owner verdicts per (question, township) and ranking.
+
+    python tests/eval/staff_eval.py                 # tune and test halves side by side
+    python tests/eval/staff_eval.py --misses tune   # the tune half's wrong owner answers (never the test half's
+                                                    # for tuning: see tests/eval/README.md)
+
+Owner, per judged (question, township) pair — the truth is "listed" (with the lists of its grade-3
+items, else grade-2) or "not_listed":
+- status accuracy: verdict 有此事项 with the main item on an acceptable list, or 清单之外 for a
+  not-listed pair; 可能相关 counts as wrong (it answers nothing);
+- item accuracy: listed pairs whose main item is judged ≥ 2;
+- 清单之外 precision and recall over the not-listed pairs; the 可能相关 share;
+- parts: listed pairs whose judged ≥ 2 items span two lists, and how often the answer shows both.
+Ranking: nDCG@10 per mode, relevance the union of every township's judged items (filtered to the
+township a question names); questions listed nowhere are left out.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from evaluate import ndcg_at_k  # noqa: E402
+from staff_set import HALVES, acceptable_lists, load_staff, relevant_records  # noqa: E402
+
+MODES = ("keyword", "semantic", "hybrid")
+
+
+def verdict_of(row: dict) -> str:
+    if "verdict" in row:
+        return row["verdict"]
+    return "not_listed" if row["status"] == "not_listed" else "listed"
+
+
+def main_item(row: dict) -> dict | None:
+    items = row.get("items")
+    if items:
+        return items[0]["duty"]
+    return row.get("duty")
+
+
+def owner_pairs(engine, questions: list[dict]) -> list[dict]:
+    """One entry per judged (question, township): truth, verdict and whether each is right."""
+    list_type_of = {}
+    pairs = []
+    for q in questions:
+        towns = list(q["owners"])
+        rows = {r["township"]: r for r in engine.owner(q["query"], townships=towns, size=len(towns))["results"]}
+        for town, judgment in q["owners"].items():
+            row = rows[town]
+            verdict = verdict_of(row)
+            items = judgment.get("items", {})
+            for entry in row.get("items") or ([{"duty": row["duty"]}] if row.get("duty") else []):
+                list_type_of[entry["duty"]["id"]] = entry["duty"]["list_type"]
+            main = main_item(row) if verdict == "listed" else None
+            truth = judgment["status"]
+            pair = {"qid": q["qid"], "query": q["query"], "township": town, "truth": truth, "verdict": verdict,
+                    "main": main, "row": row, "judged": items}
+            if truth == "listed":
+                lists = acceptable_lists(judgment, _list_types(engine, items))
+                pair["status_ok"] = verdict == "listed" and main is not None and main["list_type"] in lists
+                pair["item_ok"] = verdict == "listed" and main is not None and items.get(main["id"], 0) >= 2
+                answer_lists = {_list_types(engine, items).get(i) for i, g in items.items() if g >= 2}
+                pair["two_parts"] = len(answer_lists) > 1
+                shown = {e["duty"]["list_type"] for e in row.get("items") or [] if items.get(e["duty"]["id"], 0) >= 2}
+                pair["both_parts_shown"] = pair["two_parts"] and len(shown) > 1
+            else:
+                pair["status_ok"] = verdict == "not_listed"
+            pairs.append(pair)
+    return pairs
+
+
+_LT_CACHE: dict[str, str] = {}
+
+
+def _list_types(engine, items: dict) -> dict[str, str]:
+    for i in items:
+        if i not in _LT_CACHE:
+            record = engine.get(i)
+            _LT_CACHE[i] = record["list_type"] if record else "?"
+    return {i: _LT_CACHE[i] for i in items}
+
+
+def owner_summary(pairs: list[dict]) -> dict:
+    listed = [p for p in pairs if p["truth"] == "listed"]
+    said_out = [p for p in pairs if p["verdict"] == "not_listed"]
+    truly_out = [p for p in pairs if p["truth"] == "not_listed"]
+    two = [p for p in listed if p.get("two_parts")]
+    return {
+        "pairs": len(pairs), "listed": len(listed), "not_listed": len(truly_out),
+        "status_accuracy": _mean(p["status_ok"] for p in pairs),
+        "item_accuracy": _mean(p["item_ok"] for p in listed),
+        "not_listed_precision": _mean(p["truth"] == "not_listed" for p in said_out),
+        "not_listed_recall": _mean(p["verdict"] == "not_listed" for p in truly_out),
+        "not_listed_said": len(said_out),
+        "possible_share": _mean(p["verdict"] == "possible" for p in pairs),
+        "two_part_pairs": len(two), "both_parts_shown": _mean(p["both_parts_shown"] for p in two),
+    }
+
+
+def ranking_summary(engine, questions: list[dict]) -> dict:
+    out = {}
+    for mode in MODES:
+        scores = []
+        for q in questions:
+            relevant = relevant_records(q)
+            if not any(g >= 2 for g in relevant.values()):
+                continue
+            filters = {"township": q["township"]} if q.get("township") else None
+            result = engine.search(q["query"], mode=mode, filters=filters, size=10)
+            scores.append(ndcg_at_k([h["duty"]["id"] for h in result["hits"]], relevant))
+        out[mode] = {"ndcg@10": _mean(scores), "queries": len(scores)}
+    return out
+
+
+def nowhere_summary(engine, questions: list[dict]) -> dict:
+    """Questions listed in no township: how many does hybrid search answer with no hits (没有找到)?"""
+    nowhere = [q for q in questions if all(j["status"] == "not_listed" for j in q["owners"].values())]
+    empty = [engine.search(q["query"], mode="hybrid", size=1)["total"] == 0 for q in nowhere]
+    return {"questions": len(nowhere), "no_hits": _mean(empty)}
+
+
+def _mean(values) -> float | None:
+    values = [float(v) for v in values]
+    return statistics.fmean(values) if values else None
+
+
+def figures(engine, half: str) -> dict:
+    questions = load_staff(half)
+    pairs = owner_pairs(engine, questions)
+    return {"questions": len(questions), "owner": owner_summary(pairs), "ranking": ranking_summary(engine, questions),
+            "nowhere": nowhere_summary(engine, questions), "_pairs": pairs}
+
+
+def print_side_by_side(report: dict) -> None:
+    halves = [h for h in HALVES if h in report]
+    print("staff questions (tests/eval/staff): " + ", ".join(f"{h} {report[h]['questions']}" for h in halves))
+    print(f"{'':<34}" + "".join(f"{h:>10}" for h in halves))
+    rows = [("owner pairs", lambda r: r["owner"]["pairs"], "d"),
+            ("owner status accuracy", lambda r: r["owner"]["status_accuracy"], "f"),
+            ("owner item accuracy (listed)", lambda r: r["owner"]["item_accuracy"], "f"),
+            ("清单之外 precision", lambda r: r["owner"]["not_listed_precision"], "f"),
+            ("清单之外 recall", lambda r: r["owner"]["not_listed_recall"], "f"),
+            ("清单之外 answers", lambda r: r["owner"]["not_listed_said"], "d"),
+            ("可能相关 share", lambda r: r["owner"]["possible_share"], "f"),
+            ("two-part tasks: both parts shown", lambda r: r["owner"]["both_parts_shown"], "f")]
+    rows += [(f"{m} nDCG@10", (lambda m: lambda r: r["ranking"][m]["ndcg@10"])(m), "f") for m in MODES]
+    rows += [("listed nowhere: no hits", lambda r: r["nowhere"]["no_hits"], "f")]
+    for label, get, kind in rows:
+        cells = []
+        for h in halves:
+            v = get(report[h])
+            cells.append(f"{'—':>10}" if v is None else (f"{v:>10d}" if kind == "d" else f"{v:>10.3f}"))
+        print(f"{label:<34}" + "".join(cells))
+
+
+def print_misses(pairs: list[dict]) -> None:
+    for p in pairs:
+        if p["status_ok"]:
+            continue
+        main = p["main"] or (p["row"].get("items") or [{}])[0].get("duty") or p["row"].get("nearest") or {}
+        judged = ", ".join(f"{i}:{g}" for i, g in p["judged"].items())
+        print(f"{p['qid']} {p['query'][:30]} @ {p['township']}: truth {p['truth']}, said {p['verdict']} "
+              f"[{main.get('list_type', '')} {main.get('name', '')[:30]}] judged {judged}")
+
+
+def run(argv=None) -> int:
+    from search.engine import Engine
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--index-dir", default=None)
+    parser.add_argument("--misses", choices=["tune"], help="list the tune half's wrong owner answers")
+    parser.add_argument("--half", choices=list(HALVES), action="append")
+    args = parser.parse_args(argv)
+    engine = Engine.open(args.index_dir)
+    if args.misses:
+        print_misses(figures(engine, args.misses)["_pairs"])
+        return 0
+    report = {h: figures(engine, h) for h in (args.half or HALVES)}
+    print_side_by_side(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())
