@@ -109,6 +109,15 @@ class QueryTerms:
     def all(self) -> list[str]:
         return self.tokens + [t for t in self.expansions if t not in self.tokens]
 
+    @property
+    def keyword(self) -> list[str]:
+        """The terms keyword search matches: `all`, without single characters when the query has
+        words — one shared character (养 in 厚葬薄养) is no evidence once there are words to match."""
+        terms = self.all
+        if any(len(t) >= 2 for t in terms):
+            return [t for t in terms if len(t) >= 2 or t.isascii()]
+        return terms
+
     def highlight_terms(self) -> list[str]:
         """Terms to mark in original text: longest first so the regex prefers whole words."""
         terms = {t for t in self.all if len(t) >= 2 or not t.isascii()}

@@ -71,20 +71,24 @@ class SearchConfig:
     fusion: str = "blend"
     # Synonym terms appended to the query text that is embedded (0 = the query alone).
     semantic_expansions: int = 5
-    # Semantic candidates below this cosine are not matches (they count for nothing, not in `total`).
-    semantic_floor: float = 0.65
-    # Owner: best match below this score means "not on this township's lists" (see Engine.owner).
-    # Calibrated with ranking.calibrate_threshold (balanced accuracy) on the 758 (query, township,
-    # listed?) pairs tests/eval/evaluate.py derives from queries.jsonl: 0.849 for m3e-small int8
-    # (the default). The threshold belongs to the model: recalibrate when the model changes.
-    owner_threshold: float = 0.849
-    # Owner score = cosine + this × share of the query's words the item's text covers.
-    owner_coverage_weight: float = 0.15
-    # How query words are weighted in that share: "length" (longer words count more, single characters half) or "idf" (rare words count more; measured worse: calibrated accuracy 0.869 against 0.886).
-    owner_word_weight: str = "length"
-    # With "length": a word found in more than this share of all records counts this much less.
-    owner_common_share: float = 1.0
-    owner_common_factor: float = 0.25
+    # Semantic candidates below this cosine, or more than semantic_band below the best one, are not
+    # matches (they count for nothing, not in `total`). Chosen on the staff tune half: 0.70/0.06
+    # cost 0.002 hybrid nDCG@10 and cut the mean semantic total from 96 to 42.
+    semantic_floor: float = 0.70
+    semantic_band: float = 0.06
+    # Owner verdict (search/owner.py): 清单之外 when no item shares a word with the task and the
+    # best cosine is below no_match_cosine (the same rule makes search answer 没有找到); else a logistic model over owner.FEATURES gives
+    # P(listed), 有此事项 at or above owner_listed_cut, 可能相关 below. Fitted on the tune half of
+    # the staff set by tests/eval/calibrate_owner.py (it prints these lines); they belong to the
+    # model and the corpus wording: refit when either changes.
+    owner_weights: tuple = (-3.0755, 1.4979, 0.8268, 0.5660, 13.5099, 0.6400)
+    owner_bias: float = -2.0733
+    owner_listed_cut: float = 0.21
+    no_match_cosine: float = 0.735
+    # Items shown for 有此事项: the best, those with this share of its fused score, and one on
+    # another list (the other part of a task) with owner_part_share of it.
+    owner_item_share: float = 0.85
+    owner_part_share: float = 0.6
     # Compare: mutual best matches at or above this cosine are the same duty (read off the pairs of
     # 渡口镇/嘎木乡 and 克孜勒苏乡/策勒乡: above 0.83 nearly all are the same duty, below 0.80 few are).
     compare_threshold: float = 0.83
@@ -113,7 +117,9 @@ class SearchConfig:
             raw = environ.get(f"TDS_{f.name.upper()}") or environ.get(ENV_ALIASES.get(f.name, ""))
             if raw is None or raw == "":
                 continue
-            if f.name == "field_weights":
+            if f.name == "owner_weights":
+                values[f.name] = tuple(float(v) for v in raw.split(","))
+            elif f.name == "field_weights":
                 values[f.name] = {k.strip(): float(v) for k, v in
                                   (item.split(":", 1) for item in raw.split(",") if ":" in item)}
             elif f.type in ("int", int):

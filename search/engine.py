@@ -207,15 +207,17 @@ class Engine:
                           facets=found.facets(facet_size))
         else:
             if mode == "keyword":
-                found = self.keyword.search(terms.all, filters, offset + size)
+                found = self.keyword.search(terms.keyword, filters, offset + size)
                 ranked = [ranking.Fused(p, s, keyword_rank=r, keyword_score=s) for r, (p, s) in enumerate(found.hits, 1)]
                 total, facets = found.total, found.facets(facet_size)
             else:
                 sem = self._semantic(q, filters, depth)
+                if sem and sem[0][1] < self.config.no_match_cosine and not self._any_keyword_match(terms, filters):
+                    sem = []  # no word in common and no name close: nothing found, not the least bad
                 if mode == "semantic":
                     ranked = [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)]
                 else:
-                    kw = self.keyword.search(terms.all, filters, depth).hits
+                    kw = self.keyword.search(terms.keyword, filters, depth).hits
                     ranked = ranking.fuse(kw, sem, method=self.config.fusion, k=self.config.rrf_k,
                                           weight_keyword=self.config.weight_keyword,
                                           weight_semantic=self.config.weight_semantic)
@@ -250,6 +252,12 @@ class Engine:
             raise BadRequest(f"size must be between 1 and {SIZE_MAX}", "size", "out_of_range")
         return page, size
 
+    def _any_keyword_match(self, terms, filters) -> bool:
+        try:
+            return self.keyword.search(terms.keyword, filters, 1).total > 0
+        except BackendUnavailable:
+            return True  # cannot tell: keep the semantic matches
+
     def semantic_query(self, q: str, terms=None) -> str:
         """The text embedded for a query: the task without the question around it, followed by up to
         `semantic_expansions` synonym terms (staff words → the lists' words: "山林着火" also
@@ -265,7 +273,9 @@ class Engine:
     def _semantic(self, q: str, filters, depth: int) -> list[tuple[int, float]]:
         vector = self.query_vector(q)
         positions, scores = self.vectors.search(vector, depth, self._mask(filters))
-        floor = self.config.semantic_floor
+        # A match must clear an absolute floor and lie within `semantic_band` of the best one: the
+        # cosines of unrelated names sit close together, so a fixed count (the depth) means nothing.
+        floor = max(self.config.semantic_floor, (float(scores[0]) if len(scores) else 0.0) - self.config.semantic_band)
         return [(int(p), float(s)) for p, s in zip(positions, scores) if s >= floor]
 
     def _facets(self, positions, size: int) -> dict[str, list[dict]]:
@@ -296,8 +306,8 @@ class Engine:
     # ----- who owns it, equivalents elsewhere (search/owner.py, search/equivalents.py)
 
     def owner(self, q: str, townships: list[str] | None = None, region: dict | None = None,
-              page: int = 1, size: int | None = None) -> dict:
-        return owner.owner(self, q, townships, region, page, size)
+              page: int = 1, size: int | None = None, explain: bool = False) -> dict:
+        return owner.owner(self, q, townships, region, page, size, explain)
 
     def similar(self, duty_id: str, k: int = 10, other_townships: bool = True) -> list[dict]:
         return equivalents.similar(self, duty_id, k, other_townships)

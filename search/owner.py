@@ -1,5 +1,26 @@
-"""Who owns a task: per township, the item that covers it and its list, or 清单之外 (not listed)."""
+"""Who owns a task, per township: 有此事项 (which list, which items), 可能相关, or 清单之外.
+
+For each township the task is ranked against the township's own items with everything search
+has: the keyword ranking (with synonym and typo expansions) and the semantic ranking restricted
+to the township, fused as in hybrid search. The verdict comes from how strong that evidence is,
+not from one cosine against one threshold. A handful of features of the township's best
+candidates (`township_features`) go through a logistic model fitted on the tune half of the
+staff question set (tests/eval/calibrate_owner.py), which gives the probability that the
+township lists the task. Three answers:
+
+- 清单之外 — only when confident: no item of the township shares a single word with the task
+  (nor with its synonym or typo expansions) and no item name comes semantically close (best
+  cosine below `no_match_cosine`). A false 清单之外 tells a clerk a listed task may be
+  refused, so this cut is chosen for the precision of this answer on judged data;
+- 有此事项 — the probability is at least `owner_listed_cut`: the relevant items, with their
+  lists, lead or receiving departments and what the township does (a task can have a basic part
+  and a cooperative or recovered part: all are shown);
+- 可能相关 — otherwise: the candidates are shown and no verdict is given.
+"""
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -7,80 +28,182 @@ from search import ranking
 from search.errors import BackendUnavailable, BadRequest
 from search.vocabulary import AREA_FIELDS, STATUS_NOT_LISTED
 
+LISTED, POSSIBLE, NOT_LISTED = "listed", "possible", STATUS_NOT_LISTED
+VERDICT_LABELS = {LISTED: "有此事项", POSSIBLE: "可能相关", NOT_LISTED: "清单之外"}
+FEATURES = ("cosine", "coverage", "keyword", "keyword_share", "cosine_gap", "standout")
+CANDIDATES = 5  # fused candidates per township that are scored and may be shown
+
+
+@dataclass
+class Evidence:
+    """What the query found in one township: the fused candidates and their cosines."""
+
+    fused: list[ranking.Fused]
+    cosine: dict[int, float]
+    cosines: np.ndarray     # every item's cosine to the query (for how far the best stands out)
+    keyword_best: float
+
 
 def owner(engine, q: str, townships: list[str] | None = None, region: dict | None = None,
-          page: int = 1, size: int | None = None) -> dict:
-    """For a task, per township: the item that covers it and its list, or "not_listed".
-
-    Townships: those named (else all), narrowed by `region` (exact province / prefecture /
-    county), in index order; `total` counts them and rows are answered for one page of
-    `size` (default SearchConfig.owner_page_size), so the cost of a request does not grow with
-    the number of townships in the index.
-
-    Per township, the keyword ranking and the semantic ranking restricted to that township are
-    fused exactly as in hybrid search; the best fused item is the answer. Its owner score is the
-    item's cosine to the query, raised by keyword evidence (see `_owner_score`). Below
-    `owner_threshold` the answer is "not_listed" (清单之外: the task is on none of the township's
-    lists). The threshold is calibrated with `ranking.calibrate_threshold` on labelled
-    (query, township, listed?) pairs — tasks staff ask about, including tasks that are on no
-    list — taking the cut with the highest accuracy (tests/eval reports it).
-    """
+          page: int = 1, size: int | None = None, explain: bool = False) -> dict:
+    """Per township (those named, else all, narrowed by `region`; one page of them): the verdict,
+    its probability and the items. `explain` adds each township's features."""
     q = engine._check_query(q)
     if not q:
-        raise BadRequest("q is required")
+        raise BadRequest("q is required", "q", "missing_parameter")
     chosen = engine._resolve_townships(townships) if townships else list(engine.ranges)
     chosen = [t for t in chosen if all(getattr(t, f) == v for f, v in _region(region).items())]
     page, size = engine._paging(page, size or engine.config.owner_page_size)
     total = len(chosen)
-    chosen = chosen[(page - 1) * size: page * size]
+    shown = chosen[(page - 1) * size: page * size]
     terms = engine.segmenter.query_terms(q)
     vector = engine.query_vector(q)
     groups = engine.segmenter.query_groups(q)
     degraded = False
     try:
-        keyword_hits = engine.keyword.search(terms.all, {"township": sorted({t.township for t in chosen})}, None).hits
+        # over every township asked about, not only this page: the best evidence anywhere is a
+        # feature, and a page must answer as it would in the whole list
+        keyword_hits = engine.keyword.search(terms.keyword, {"township": sorted({t.township for t in chosen})},
+                                             None).hits
     except BackendUnavailable:  # answer from the embeddings alone
         keyword_hits, degraded = [], True
     by_town = _hits_by_township(engine, keyword_hits, engine.config.depth)
-    threshold = engine.config.owner_threshold
+    evidence = {town.start: _evidence(engine, town, by_town.get(town.start, []), vector) for town in shown}
+    best_cosine = _best_cosine(engine, vector, chosen)
+    best_keyword = max((s for _, s in keyword_hits), default=0.0)
     rows = []
-    for town in chosen:
-        kw = by_town.get(town.start, [])
-        positions, scores = engine.vectors.search_range(vector, engine.config.depth, town.start, town.end)
-        sem = [(int(p), float(s)) for p, s in zip(positions, scores)]
-        cosine = dict(sem)
-        fused = ranking.fuse(kw, sem, method=engine.config.fusion, k=engine.config.rrf_k,
-                             weight_keyword=engine.config.weight_keyword, weight_semantic=engine.config.weight_semantic)
-        scored = [(_owner_score(engine, f, cosine, groups), f) for f in fused[:5]]
-        scored.sort(key=lambda x: -x[0])  # stable: fused order breaks ties
-        row = town.region()
-        if not scored:
-            row.update(status=STATUS_NOT_LISTED, duty=None, score=0.0, alternatives=[])
-            rows.append(row)
-            continue
-        best_score, best = scored[0]
-        listed = best_score >= threshold
-        alternatives = [{"duty": engine.records[f.pos], "score": round(s, 4)}
-                        for s, f in scored[1:] if s >= threshold][:3]
-        row.update(status=engine.records[best.pos]["list_type"] if listed else STATUS_NOT_LISTED,
-                   duty=engine.records[best.pos] if listed else None, score=round(best_score, 4),
-                   alternatives=alternatives)
-        if not listed:
-            row["nearest"] = engine.records[best.pos]
+    for town in shown:
+        ev = evidence[town.start]
+        features = township_features(engine, ev, groups, best_cosine, best_keyword)
+        row = town.region() | _answer(engine, ev, features)
+        if explain:
+            row["features"] = {k: round(v, 4) for k, v in features.items()}
         rows.append(row)
-    out = {"query": q, "threshold": threshold, "total": total, "page": page, "size": size, "results": rows}
+    out = {"query": q, "total": total, "page": page, "size": size, "results": rows}
     if degraded:
         out["degraded"] = True
     return out
+
+
+def _best_cosine(engine, vector: np.ndarray, towns) -> float:
+    if len(towns) == len(engine.ranges):
+        allowed = None
+    else:
+        allowed = np.zeros(len(engine.records), dtype=bool)
+        for t in towns:
+            allowed[t.start:t.end] = True
+    _, scores = engine.vectors.search(vector, 1, allowed)
+    return float(scores[0]) if len(scores) else 0.0
+
+
+def _evidence(engine, town, keyword: list[tuple[int, float]], vector: np.ndarray) -> Evidence:
+    config = engine.config
+    cosines = engine.vectors.vectors(town.start, town.end) @ vector
+    order = np.argsort(-cosines, kind="stable")[:config.depth]
+    sem = [(town.start + int(i), float(cosines[i])) for i in order]
+    fused = ranking.fuse(keyword, sem, method=config.fusion, k=config.rrf_k,
+                         weight_keyword=config.weight_keyword, weight_semantic=config.weight_semantic)
+    return Evidence(fused[:CANDIDATES], dict(sem), cosines, max((s for _, s in keyword), default=0.0))
+
+
+def township_features(engine, ev: Evidence, groups, best_cosine: float, best_keyword: float) -> dict[str, float]:
+    """The evidence that a township lists the task, as numbers the calibrated model weighs.
+
+    cosine: the township's best cosine (query ↔ item name); coverage: the largest share of the
+    query's words one candidate's text contains; keyword: log(1 + the best BM25 score);
+    keyword_share: that score over the best in any township answered; cosine_gap: the best
+    cosine minus the best in any township answered; standout: how many standard deviations the
+    best cosine lies above the township's mean (a real match stands out, a vague one does not).
+    """
+    cos = ev.cosines
+    top = float(cos.max()) if len(cos) else 0.0
+    spread = float(cos.std()) if len(cos) > 1 else 0.0
+    return {
+        "cosine": top,
+        "coverage": max((coverage(engine, f.pos, groups) for f in ev.fused), default=0.0),
+        "keyword": math.log1p(ev.keyword_best),
+        "keyword_share": ev.keyword_best / best_keyword if best_keyword > 0 else 0.0,
+        "cosine_gap": top - best_cosine,
+        "standout": (top - float(cos.mean())) / spread if spread > 0 else 0.0,
+    }
+
+
+def listed_probability(config, features: dict[str, float]) -> float:
+    """The calibrated logistic model: P(the township lists the task | features)."""
+    z = config.owner_bias + sum(w * features[name] for name, w in zip(FEATURES, config.owner_weights))
+    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
+def _answer(engine, ev: Evidence, features: dict[str, float]) -> dict:
+    config = engine.config
+    p = listed_probability(config, features)
+    if not ev.fused or (features["keyword"] == 0 and features["cosine"] < config.no_match_cosine):
+        verdict = NOT_LISTED
+    elif p >= config.owner_listed_cut:
+        verdict = LISTED
+    else:
+        verdict = POSSIBLE
+    picked = _items(engine, ev.fused) if verdict == LISTED else ev.fused[:3]
+    records = engine.records.many(f.pos for f in picked)
+    items = [{"duty": r, "relevance": round(_relevance(f, ev.fused[0]), 2)} for f, r in zip(picked, records)]
+    row = {"verdict": verdict, "verdict_label": VERDICT_LABELS[verdict], "confidence": round(p, 2)}
+    if verdict == LISTED:
+        row.update(status=items[0]["duty"]["list_type"], duty=items[0]["duty"], items=items,
+                   lists=list(dict.fromkeys(i["duty"]["list_type"] for i in items)))
+    elif verdict == POSSIBLE:
+        row.update(status=POSSIBLE, duty=None, items=items, lists=[])
+    else:
+        row.update(status=NOT_LISTED, duty=None, items=[], lists=[], nearest=items[0]["duty"] if items else None)
+    return row
+
+
+def _items(engine, fused: list[ranking.Fused]) -> list[ranking.Fused]:
+    """The best candidate and those close behind it; a candidate on another list needs less
+    (the basic part — 巡查、发现、报告 — and the recovered or cooperative part — 查处 — of one task
+    are worded differently, so the second part ranks lower)."""
+    best = fused[0]
+    best_list = engine.columns.value("list_type", best.pos)
+    out = [best]
+    for f in fused[1:4]:
+        share = f.score / best.score if best.score > 0 else 0.0
+        other_list = engine.columns.value("list_type", f.pos) != best_list
+        if share >= engine.config.owner_item_share or (other_list and share >= engine.config.owner_part_share):
+            out.append(f)
+    return out
+
+
+def _relevance(f: ranking.Fused, best: ranking.Fused) -> float:
+    """The candidate's fused score relative to the township's best (0..1), for ordering on the page."""
+    return min(1.0, f.score / best.score) if best.score > 0 else 0.0
+
+
+def coverage(engine, pos: int, groups) -> float:
+    """The share of the query's content words (weighted by length, single characters half) that the
+    item's own text contains — as the word, a synonym or a typo repair; found only as a part of
+    the word (人民 for 人民币) it counts for the part's share of the word's length."""
+    if not groups:
+        return 0.0
+    tokens = frozenset(engine.indexed_tokens(pos))
+    total = found = 0.0
+    for word, alternatives in groups:
+        weight = 0.5 if len(word) == 1 else min(len(word), 3)
+        total += weight
+        matched = alternatives & tokens
+        if word in matched or any(a not in word for a in matched):
+            found += weight
+        elif matched:
+            found += weight * max(len(a) for a in matched) / len(word)
+    return found / total if total else 0.0
 
 
 def _region(region) -> dict[str, str]:
     out = {}
     for key, value in (region or {}).items():
         if key not in AREA_FIELDS:
-            raise BadRequest(f"unknown region field {key!r}; one of province, prefecture, county")
+            raise BadRequest(f"unknown region field {key!r}; one of {', '.join(AREA_FIELDS)}", key,
+                             "unknown_parameter")
         if not isinstance(value, str):
-            raise BadRequest(f"{key} must be text")
+            raise BadRequest(f"{key} must be text", key)
         if value.strip():
             out[key] = value.strip()
     return out
@@ -97,45 +220,3 @@ def _hits_by_township(engine, hits: list[tuple[int, float]], depth: int) -> dict
         if len(bucket) < depth:
             bucket.append(hit)
     return out
-
-
-def _owner_score(engine, item: ranking.Fused, cosine: dict[int, float], groups) -> float:
-    """cosine(query, item name) + owner_coverage_weight × coverage.
-
-    Coverage is the share of the query's content words (weighted by length, single characters
-    half) that the item's own text contains — as the word, a part of it, a synonym or a typo
-    repair. Both parts are absolute (unlike BM25 or ranks), so one threshold serves every query.
-    """
-    score = float(cosine.get(item.pos, 0.0))
-    weight = engine.config.owner_coverage_weight
-    if weight and groups:
-        tokens = _record_tokens(engine, item.pos)
-        total = found = 0.0
-        for word, alternatives in groups:
-            w = _word_weight(engine, word, alternatives)
-            total += w
-            if alternatives & tokens:
-                found += w
-        score += weight * (found / total if total else 0.0)
-    return score
-
-
-def _word_weight(engine, word: str, alternatives: frozenset[str]) -> float:
-    """How much a query word counts in the coverage share. "length": its length up to 3, a
-    single character 0.5. "idf": its inverse document frequency (the most common of its
-    alternatives counts), a single character half."""
-    scheme = engine.config.owner_word_weight
-    vocabulary = engine.segmenter.corrector.vocabulary if engine.segmenter.corrector else {}
-    df = max((vocabulary.get(a, 0) for a in alternatives), default=0)
-    if scheme == "length":
-        weight = 0.5 if len(word) == 1 else min(len(word), 3)
-        # words most items share (办理, 工作, 管理) say little about which task is meant
-        if df > engine.config.owner_common_share * len(engine.records):
-            weight *= engine.config.owner_common_factor
-        return weight
-    weight = float(np.log((len(engine.records) + 1) / (df + 1)))
-    return weight * (0.5 if len(word) == 1 else 1.0)
-
-
-def _record_tokens(engine, pos: int) -> frozenset[str]:
-    return frozenset(engine.indexed_tokens(pos))

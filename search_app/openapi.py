@@ -196,32 +196,53 @@ SCHEMAS = {
     },
     "OwnerResult": {
         "type": "object",
-        "required": ["township", "county", "prefecture", "province", "status", "duty", "score", "alternatives"],
+        "required": ["township", "county", "prefecture", "province", "verdict", "verdict_label", "confidence",
+                     "status", "duty", "items", "lists"],
         "properties": {
             "township": STR,
             "county": STR,
             "prefecture": STR,
             "province": STR,
-            "status": {
-                "type": "string", "enum": ["basic", "cooperative", "recovered", "not_listed"],
-                "description": "not_listed: nothing on this township's lists matches well (清单之外无事项).",
+            "verdict": {
+                "type": "string", "enum": ["listed", "possible", "not_listed"],
+                "description": "listed (有此事项): the township lists the task, see items; possible (可能相关): "
+                               "candidates shown, no verdict; not_listed (清单之外): confident that none of the "
+                               "township's three lists holds the task.",
             },
-            "duty": {"oneOf": [_ref("Duty"), {"type": "null"}]},
-            "score": {"type": ["number", "null"]},
-            "alternatives": {"type": "array", "items": _ref("ScoredDuty"),
-                             "description": "Other items at or above the threshold."},
-            "nearest": {"allOf": [_ref("Duty")],
-                        "description": "When not_listed: the closest item, below the threshold."},
+            "verdict_label": {"type": "string", "enum": ["有此事项", "可能相关", "清单之外"]},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                           "description": "Calibrated probability that the township lists the task."},
+            "status": {
+                "type": "string", "enum": ["basic", "cooperative", "recovered", "possible", "not_listed"],
+                "description": "The main item's list when listed; otherwise the verdict.",
+            },
+            "duty": {"oneOf": [_ref("Duty"), {"type": "null"}], "description": "The main item when listed."},
+            "items": {"type": "array", "items": _ref("OwnerItem"),
+                      "description": "listed: every relevant item (a task can have a basic and a cooperative or "
+                                     "recovered part); possible: the candidates; not_listed: empty."},
+            "lists": {"type": "array", "items": {"type": "string", "enum": ["basic", "cooperative", "recovered"]},
+                      "description": "The lists the items are on (listed only)."},
+            "nearest": {"oneOf": [_ref("Duty"), {"type": "null"}],
+                        "description": "When not_listed: the closest item, for reference."},
+            "features": {"type": "object", "additionalProperties": NUM,
+                         "description": "Only with explain: the evidence the verdict weighed."},
         },
+    },
+    "OwnerItem": {
+        "type": "object",
+        "required": ["duty", "relevance"],
+        "properties": {"duty": _ref("Duty"),
+                       "relevance": {"type": "number", "minimum": 0, "maximum": 1,
+                                     "description": "Relative to the township's best candidate (1 = the best)."}},
     },
     "OwnerResponse": {
         "type": "object",
-        "required": ["query", "threshold", "total", "page", "size", "results"],
+        "required": ["query", "total", "page", "size", "results"],
         "properties": {
             "query": STR,
-            "threshold": NUM,
             "total": INT, "page": INT, "size": INT,
             "results": {"type": "array", "items": _ref("OwnerResult")},
+            "degraded": {"type": "boolean"},
         },
     },
     "ScoredDuty": {
