@@ -85,10 +85,10 @@ class SearchConfig:
     owner_bias: float = -2.0733
     owner_listed_cut: float = 0.21
     no_match_cosine: float = 0.735
-    # Items shown for 有此事项: the best, those with this share of its fused score, and one on
-    # another list (the other part of a task) with owner_part_share of it.
+    # Items shown for 有此事项: the best, those with this share of its fused score, and those on
+    # another list (the other part of a task) or best on one side with owner_part_share of it.
     owner_item_share: float = 0.85
-    owner_part_share: float = 0.6
+    owner_part_share: float = 0.45
     # Compare: mutual best matches at or above this cosine are the same duty (read off the pairs of
     # 渡口镇/嘎木乡 and 克孜勒苏乡/策勒乡: above 0.83 nearly all are the same duty, below 0.80 few are).
     compare_threshold: float = 0.83

@@ -158,16 +158,21 @@ def _answer(engine, ev: Evidence, features: dict[str, float]) -> dict:
 
 
 def _items(engine, fused: list[ranking.Fused]) -> list[ranking.Fused]:
-    """The best candidate and those close behind it; a candidate on another list needs less
-    (the basic part — 巡查、发现、报告 — and the recovered or cooperative part — 查处 — of one task
-    are worded differently, so the second part ranks lower)."""
+    """The best candidate and those close behind it; a candidate on another list, or the best of
+    the keyword or the semantic side, needs less (the basic part — 巡查、发现、报告 — and the
+    recovered or cooperative part — 查处 — of one task are worded differently, so the second part
+    ranks lower)."""
     best = fused[0]
     best_list = engine.columns.value("list_type", best.pos)
     out = [best]
     for f in fused[1:4]:
         share = f.score / best.score if best.score > 0 else 0.0
         other_list = engine.columns.value("list_type", f.pos) != best_list
-        if share >= engine.config.owner_item_share or (other_list and share >= engine.config.owner_part_share):
+        # the best of either side shows too: the keyword side's best shares the task's words, the
+        # semantic side's best its meaning, and they differ when a task has two aspects
+        side_best = f.keyword_rank == 1 or f.semantic_rank == 1
+        if share >= engine.config.owner_item_share or (
+                (other_list or side_best) and share >= engine.config.owner_part_share):
             out.append(f)
     return out
 

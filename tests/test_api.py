@@ -225,19 +225,24 @@ def test_owner_one_row_per_township(client, townships):
     assert_matches("OwnerResponse", body)
     assert body["query"] == QUERY
     assert sorted(x["township"] for x in body["results"]) == sorted(t["township"] for t in townships)
-    listed = [x for x in body["results"] if x["status"] != "not_listed"]
+    listed = [x for x in body["results"] if x["verdict"] == "listed"]
     assert listed, "流动人口管理 is on several townships' lists"
+    labels = {"listed": "有此事项", "possible": "可能相关", "not_listed": "清单之外"}
     for row in body["results"]:
-        if row["status"] == "not_listed":
-            assert row["duty"] is None
+        assert row["verdict_label"] == labels[row["verdict"]] and 0 <= row["confidence"] <= 1
+        if row["verdict"] == "listed":
+            assert row["duty"]["list_type"] == row["status"] == row["items"][0]["duty"]["list_type"]
+            assert all(i["duty"]["township"] == row["township"] for i in row["items"])
+            assert row["lists"] == list(dict.fromkeys(i["duty"]["list_type"] for i in row["items"]))
         else:
-            assert row["duty"]["list_type"] == row["status"]
-            assert row["duty"]["township"] == row["township"]
+            assert row["duty"] is None and row["status"] == row["verdict"]
 
 
 def test_owner_not_listed_answer(client):
-    body = client.get("/api/owner", query_string={"q": "火星探测器发射与深空通信"}).get_json()
-    assert any(row["status"] == "not_listed" and row["duty"] is None for row in body["results"])
+    body = client.get("/api/owner", query_string={"q": "地铁"}).get_json()
+    assert body["results"] and all(row["verdict"] != "listed" for row in body["results"])
+    assert any(row["status"] == "not_listed" and row["duty"] is None and row["items"] == []
+               for row in body["results"])
 
 
 def test_owner_selected_townships(client, townships):

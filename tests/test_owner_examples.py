@@ -1,0 +1,74 @@
+"""The examples issue 11 reports, on the real index: staff wording nobody tuned the first version for."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from search.engine import Engine
+
+DENGKOU = ("巴彦高勒镇", "渡口镇", "补隆淖镇", "隆盛合镇", "沙金套海苏木")
+
+
+@pytest.fixture(scope="module")
+def engine(app_index_dir):
+    engine = Engine.open(app_index_dir)
+    yield engine
+    engine.close()
+
+
+def answers(engine, q: str) -> dict[str, dict]:
+    return {r["township"]: r for r in engine.owner(q)["results"]}
+
+
+def names(row: dict) -> list[str]:
+    return [i["duty"]["name"] for i in row["items"]]
+
+
+def test_sick_cattle_is_animal_epidemic_control_everywhere(engine):
+    for town, row in answers(engine, "养的牛得了病").items():
+        assert row["verdict"] != "not_listed", town
+        assert any(re.search(r"动物.*(疫|检疫)|疫病", n) for n in names(row)), (town, names(row))
+    top5 = [h["duty"]["name"] for h in engine.search("养的牛得了病", size=5)["hits"]]
+    assert not any("厚葬薄养" in n or "核心价值观" in n for n in top5), top5
+
+
+def test_sewage_into_the_river_is_on_dengkou_river_lists(engine):
+    rows = answers(engine, "污水排到河里")
+    for town in DENGKOU:
+        assert rows[town]["verdict"] != "not_listed", town
+        assert any(re.search(r"河湖|河道|河长|水污染", n) for n in names(rows[town])), (town, names(rows[town]))
+
+
+def test_elder_support_dispute_shows_mediation_not_only_subsidies(engine):
+    for town, row in answers(engine, "赡养老人纠纷").items():
+        assert row["verdict"] != "not_listed", town
+        assert any(re.search(r"调解|纠纷|枫桥|权益", n) for n in names(row)), (town, names(row))
+
+
+def test_covid_vaccine_is_infectious_disease_control_in_dengkou(engine):
+    rows = answers(engine, "新冠疫苗")
+    for town in DENGKOU:
+        assert rows[town]["verdict"] == "listed", town
+        assert "传染病" in rows[town]["duty"]["name"], (town, rows[town]["duty"]["name"])
+
+
+def test_forest_land_taken_is_not_a_temporary_use_approval(engine):
+    rows = answers(engine, "林地被占了")
+    for town in DENGKOU:
+        main = (rows[town]["duty"] or rows[town]["items"][0]["duty"])["name"]
+        assert "临时用地审批" not in main, (town, main)
+    assert rows["策勒乡"]["verdict"] != "not_listed"
+
+
+def test_a_task_with_a_basic_and_another_part_shows_both(engine):
+    row = answers(engine, "有人在河道里倾倒垃圾")["巴彦高勒镇"]
+    assert row["verdict"] == "listed"
+    assert len(set(row["lists"])) >= 2, names(row)
+
+
+def test_nonsense_finds_nothing(engine):
+    for mode in ("keyword", "semantic", "hybrid"):
+        result = engine.search("火星移民", mode=mode)
+        assert result["total"] == 0 and result["hits"] == [], mode
+    assert all(r["verdict"] == "not_listed" for r in engine.owner("火星移民")["results"])
