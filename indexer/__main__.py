@@ -1,4 +1,4 @@
-"""python -m indexer parse|validate|build …"""
+"""python -m indexer parse|validate|build|adapt …"""
 from __future__ import annotations
 
 import argparse
@@ -46,6 +46,11 @@ def _build(args) -> int:
     return build.main(args.rest)
 
 
+def _adapt(args) -> int:
+    from indexer import adapt
+    return adapt.main(args.rest)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m indexer", description="Township duty lists: parse, validate, build indexes.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -59,10 +64,16 @@ def main(argv=None) -> int:
     build = commands.add_parser("build", help="build the search indexes (see: build --help)", add_help=False)
     build.add_argument("rest", nargs=argparse.REMAINDER)
     build.set_defaults(run=_build)
+    adapt = commands.add_parser("adapt", help="adapt the embedding model to the lists (see: adapt --help)", add_help=False)
+    adapt.add_argument("rest", nargs=argparse.REMAINDER)
+    adapt.set_defaults(run=_adapt)
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["build"]:  # argparse.REMAINDER drops "--option" arguments after a subcommand
         from indexer import build as build_module
         return build_module.main(argv[1:])
+    if argv[:1] == ["adapt"]:
+        from indexer import adapt as adapt_module
+        return adapt_module.main(argv[1:])
     args = parser.parse_args(argv)
     return args.run(args)
 

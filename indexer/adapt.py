@@ -245,7 +245,7 @@ def train(out: Path, settings: Settings, raw: Path = DEFAULT_RAW, log=print) -> 
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             step += 1
             if step % 25 == 0 or step == total:
                 log(f"epoch {epoch} step {step}/{total} loss {sum(losses[-25:]) / len(losses[-25:]):.4f}")

@@ -63,8 +63,9 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     try:
         # over every township asked about, not only this page: the best evidence anywhere is a
         # feature, and a page must answer as it would in the whole list
-        keyword_hits = engine.keyword.search(terms.keyword, {"township": sorted({t.township for t in chosen})},
-                                             None).hits
+        everywhere = len(chosen) == len(engine.ranges)
+        keyword_hits = engine.keyword.search(
+            terms.keyword, {} if everywhere else {"township": sorted({t.township for t in chosen})}, None).hits
     except BackendUnavailable:  # answer from the embeddings alone
         keyword_hits, degraded = [], True
     by_town = _hits_by_township(engine, keyword_hits, engine.config.depth)

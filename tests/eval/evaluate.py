@@ -39,6 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 EVAL_DIR = Path(__file__).resolve().parent
 MODES = ("keyword", "semantic", "hybrid")
@@ -112,80 +113,41 @@ def owner_rows(engine, query: str, townships: list[str]) -> list[dict]:
 
 
 def owner_figures(engine, queries: list[dict], owner_cases: list[dict]) -> dict:
-    """Owner accuracy on owner.jsonl, not-listed precision/recall, and threshold calibration."""
-    from search import ranking
-
+    """Owner answers on owner.jsonl (status right: the verdict 有此事项 on the expected list, or
+    清单之外 when expected; 可能相关 counts as wrong) and 清单之外 precision / recall over those
+    cases plus every township for each query of queries.jsonl on no list."""
     all_townships = [t["township"] for t in engine.townships()]
-    threshold = engine.config.owner_threshold
-
-    # owner.jsonl, one call per case
     cases = []
     for c in owner_cases:
         row = owner_rows(engine, c["query"], [c["township"]])[0]
         duty_id = (row.get("duty") or {}).get("id")
-        best_id = duty_id or (row.get("nearest") or {}).get("id")
         status_ok = row["status"] == c["status"]
         item_ok = status_ok and (c["status"] == "not_listed" or duty_id in c["duty_ids"])
         cases.append({"oid": c["oid"], "query": c["query"], "township": c["township"], "expected": c["status"],
-                      "got": row["status"], "score": row.get("score"), "duty_id": duty_id, "best_id": best_id,
+                      "got": row["status"], "confidence": row.get("confidence"), "duty_id": duty_id,
                       "acceptable": c["duty_ids"], "status_ok": status_ok, "ok": item_ok})
-
-    # queries that are on no list: every township should answer not_listed
     nowhere = []
     for q in queries:
         if q.get("not_listed"):
             for row in owner_rows(engine, q["query"], all_townships):
-                nowhere.append({"qid": q["qid"], "query": q["query"], "township": row["township"],
-                                "got": row["status"], "score": row.get("score")})
-
+                nowhere.append({"qid": q["qid"], "query": q["query"], "township": row["township"], "got": row["status"]})
     expected_nl = [c["expected"] == "not_listed" for c in cases] + [True] * len(nowhere)
     predicted_nl = [c["got"] == "not_listed" for c in cases] + [r["got"] == "not_listed" for r in nowhere]
     tp = sum(e and p for e, p in zip(expected_nl, predicted_nl))
     fp = sum(p and not e for e, p in zip(expected_nl, predicted_nl))
     fn = sum(e and not p for e, p in zip(expected_nl, predicted_nl))
-
-    # calibration pairs from queries.jsonl (unfiltered queries only)
-    town_of = {r["id"]: r["township"] for r in engine.records}
-    samples = []
-    for q in queries:
-        if q.get("filters"):
-            continue
-        if q.get("not_listed"):
-            rows = owner_rows(engine, q["query"], all_townships)
-            samples += [(float(r.get("score") or 0.0), False) for r in rows]
-            continue
-        best_grade = defaultdict(int)
-        for i, g in q["relevant"].items():
-            best_grade[town_of[i]] = max(best_grade[town_of[i]], g)
-        labelled = [t for t in all_townships if best_grade[t] >= 2 or best_grade[t] == 0]
-        if not labelled:
-            continue
-        for r in owner_rows(engine, q["query"], labelled):
-            samples.append((float(r.get("score") or 0.0), best_grade[r["township"]] >= 2))
-    calibration = ranking.calibrate_threshold(samples, threshold)
-
-    # owner.jsonl accuracy at the calibrated threshold (status only changes at the cut)
-    def status_at(case, cut):
-        if case["score"] is None or case["best_id"] is None or case["score"] < cut:
-            return "not_listed"
-        return engine.get(case["best_id"])["list_type"]
-
-    cut = calibration["threshold"]
-    at_cut = [status_at(c, cut) == c["expected"] and (c["expected"] == "not_listed" or c["best_id"] in c["acceptable"])
-              for c in cases]
     n = len(cases)
     return {
-        "threshold": threshold,
         "cases": n,
         "status_accuracy": sum(c["status_ok"] for c in cases) / n if n else None,
         "accuracy": sum(c["ok"] for c in cases) / n if n else None,
         "listed_item_accuracy": _share([c["ok"] for c in cases if c["expected"] != "not_listed"]),
+        "possible": _share([c["got"] == "possible" for c in cases]),
         "not_listed": {"precision": tp / (tp + fp) if tp + fp else None,
                        "recall": tp / (tp + fn) if tp + fn else None,
                        "pairs": len(expected_nl), "expected": sum(expected_nl),
                        "nowhere_pairs": len(nowhere),
                        "nowhere_recall": _share([r["got"] == "not_listed" for r in nowhere])},
-        "calibration": calibration | {"owner_accuracy_at_threshold": _share(at_cut)},
         "cases_detail": cases,
     }
 
@@ -290,24 +252,24 @@ def print_table(report: dict) -> None:
         print(f"{mode:<10}{m['ndcg@10']:>9.3f}{m['recall@10']:>11.3f}{m['mrr@10']:>9.3f}")
     o = report.get("owner")
     if o:
-        nl = o["not_listed"]
-        cal = o["calibration"]
         print()
-        print(f"owner (threshold {o['threshold']}): status accuracy {o['status_accuracy']:.3f}, "
-              f"status+item accuracy {o['accuracy']:.3f} on {o['cases']} cases "
-              f"(listed cases, item right: {_fmt(o['listed_item_accuracy'])})")
+        print(f"owner (owner.jsonl): status accuracy {o['status_accuracy']:.3f}, status+item accuracy "
+              f"{o['accuracy']:.3f} on {o['cases']} cases (listed cases, item right: {_fmt(o['listed_item_accuracy'])}; "
+              f"可能相关 {_fmt(o['possible'])})")
+        nl = o["not_listed"]
         print(f"not listed: precision {_fmt(nl['precision'])}, recall {_fmt(nl['recall'])} over {nl['pairs']} pairs "
               f"({nl['expected']} not listed; tasks on no list answered not listed in {_fmt(nl['nowhere_recall'])} "
               f"of {nl['nowhere_pairs']} township pairs)")
-        print(f"calibration on {cal['n']} pairs from queries.jsonl ({cal['listed']} listed, {cal['not_listed']} not): "
-              f"best threshold {cal['threshold']} (accuracy {_fmt(cal['accuracy'])}); owner.jsonl accuracy at it "
-              f"{_fmt(cal['owner_accuracy_at_threshold'])}")
         wrong = [c for c in o["cases_detail"] if not c["ok"]]
         if wrong:
             print("owner cases answered wrong:")
             for c in wrong:
                 print(f"  {c['oid']} {c['query']} @ {c['township']}: expected {c['expected']} "
-                      f"{'/'.join(c['acceptable'])}, got {c['got']} {c['duty_id'] or ''} (score {c['score']})")
+                      f"{'/'.join(c['acceptable'])}, got {c['got']} {c['duty_id'] or ''}")
+    if "staff" in report:
+        print()
+        from staff_eval import print_side_by_side
+        print_side_by_side(report["staff"])
 
 
 def _fmt(x) -> str:
@@ -350,6 +312,7 @@ def main(argv=None) -> int:
     parser.add_argument("--show", nargs="*", default=None, metavar="QID")
     parser.add_argument("--sweep", action="store_true", help="hybrid figures over a grid of fusion settings")
     parser.add_argument("--no-owner", action="store_true", help="skip the owner evaluation")
+    parser.add_argument("--no-staff", action="store_true", help="skip the staff set (tune and test halves)")
     args = parser.parse_args(argv)
 
     from search.engine import Engine
@@ -372,6 +335,9 @@ def main(argv=None) -> int:
     }
     if not args.no_owner:
         report["owner"] = owner_figures(engine, queries, owner_cases)
+    if not args.no_staff:
+        from staff_eval import figures as staff_figures
+        report["staff"] = {h: staff_figures(engine, h) for h in ("tune", "test")}
     if args.sweep:
         report["sweep"] = sweep(engine, queries)
 
@@ -380,6 +346,8 @@ def main(argv=None) -> int:
         if not args.per_query:
             for m in out["ranking"].values():
                 m.pop("per_query")
+        for half in out.get("staff", {}).values():
+            half.pop("_pairs", None)
         print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
         return 0
     print_table(report)

@@ -1,0 +1,139 @@
+"""Training pairs for `python -m indexer adapt` (indexer/adapt.py): taken from the corpus only,
+non-empty, deterministic for a seed, batched without repeats. Fast: no model, no training."""
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer import adapt
+from indexer.parse import parse_corpus
+from models.fields import embedding_text
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "tests" / "eval"
+
+
+@pytest.fixture(scope="module")
+def duties():
+    return parse_corpus(str(ROOT / "data" / "raw"))
+
+
+@pytest.fixture(scope="module")
+def pairs(duties):
+    return adapt.duty_pairs(duties, adapt.Settings(seed=13))
+
+
+def _eval_questions() -> set[str]:
+    """Question texts of the judged sets this module must never train on (the staff set's tune
+    half only: the test half is not opened outside its reports)."""
+    texts = set()
+    for name in ("queries.jsonl", "owner.jsonl"):
+        with open(EVAL / name, encoding="utf-8") as f:
+            texts |= {json.loads(line)["query"] for line in f if line.strip()}
+    sys.path.insert(0, str(EVAL))
+    try:
+        from staff_set import load_staff
+    finally:
+        sys.path.remove(str(EVAL))
+    texts |= {q["query"] for q in load_staff("tune")}
+    return {t.strip() for t in texts if t.strip()}
+
+
+def test_pairs_non_empty_and_well_formed(pairs):
+    assert len(pairs) > 1000
+    assert len({name for _, name in pairs}) > 300
+    assert len(set(pairs)) == len(pairs)
+    for anchor, name in pairs:
+        assert anchor and name and anchor != name
+        assert len(anchor) >= adapt.Settings().min_chars
+
+
+def test_pairs_come_from_the_corpus(duties, pairs):
+    """Every name is a record's embedded text and every anchor a piece of that name's duty texts."""
+    texts_of: dict[str, str] = {}
+    for duty in duties:
+        name = embedding_text(duty)
+        texts_of[name] = texts_of.get(name, "") + "\n" + adapt._NOISE.sub("", "\n".join(duty.duty_texts()))
+    for anchor, name in pairs:
+        assert name in texts_of
+        assert anchor in texts_of[name], (anchor, name)
+
+
+def test_no_pair_from_eval_files(pairs):
+    questions = _eval_questions()
+    assert len(questions) > 100
+    # Anchors stand in for questions: none may be one. (A name may equal a question — a few
+    # questions quote an item's name — but names are the corpus's own text, see the test above.)
+    overlap = {anchor for anchor, _ in pairs} & questions
+    assert not overlap, f"{len(overlap)} training anchors equal an eval question"
+    source = (ROOT / "indexer" / "adapt.py").read_text(encoding="utf-8")
+    assert "tests/eval" not in source.replace("Nothing here reads tests/eval", "")
+    assert "staff" not in source.replace("staff describe", "")
+
+
+def test_pairs_deterministic_for_a_seed(duties, pairs):
+    assert adapt.duty_pairs(duties, adapt.Settings(seed=13)) == pairs
+    other = adapt.duty_pairs(duties, adapt.Settings(seed=14))
+    assert len(other) == len(pairs) and other != pairs  # the per-name sample moves with the seed
+
+
+def test_boilerplate_sentences_dropped(pairs):
+    anchors = [a for a, _ in pairs]
+    assert "上级部门职责乡镇配合职责" not in anchors
+    assert "提供业务指导" not in anchors
+
+
+def test_sentences_split_numbered_items():
+    text = "县农业农村局：1. 定期对农业机械进行安全检验； 2.负责农业机械事故认定 3、开展安全教育培训。履职保障：提供补助资金"
+    assert adapt.sentences(text) == ["定期对农业机械进行安全检验", "负责农业机械事故认定", "开展安全教育培训", "提供补助资金"]
+    assert adapt.sentences("12345工单办理") == ["12345工单办理"]
+    assert adapt.sentences("（1）做好人口普查工作 （2）3年开展一次检查") == ["做好人口普查工作", "3年开展一次检查"]
+
+
+def _char_vectors(texts):
+    """A stand-in embedding: normalized character counts (no model)."""
+    chars = sorted({c for t in texts for c in t})
+    index = {c: i for i, c in enumerate(chars)}
+    out = np.zeros((len(texts), len(chars)), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for c in text:
+            out[row, index[c]] += 1
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_batches_have_no_repeats_and_are_seeded(pairs, duties):
+    groups = adapt.name_groups(duties, _char_vectors, 0.9)
+    first = adapt.batches(pairs, 32, random.Random("batches:1"), groups)
+    assert first == adapt.batches(pairs, 32, random.Random("batches:1"), groups)
+    assert first != adapt.batches(pairs, 32, random.Random("batches:2"), groups)
+    assert len(first) >= len(pairs) // 32 * 0.8
+    seen = set()
+    for batch in first:
+        assert len(batch) == 32
+        texts = [t for pair in batch for t in pair]
+        assert len(set(texts)) == len(texts)
+        names = [groups[name] for _, name in batch]
+        assert len(set(names)) == len(names)
+        seen.update(batch)
+    assert len(seen) == sum(len(b) for b in first)  # each pair used at most once per epoch
+
+
+def test_paraphrase_pairs_cross_township(duties):
+    township_of: dict[str, set[str]] = {}
+    for duty in duties:
+        township_of.setdefault(embedding_text(duty), set()).add(duty.township)
+    para = adapt.paraphrase_pairs(duties, _char_vectors, 0.9)
+    assert para and para == sorted(set(para))
+    for a, b in para:
+        assert a != b and a in township_of and b in township_of
+
+
+def test_importing_adapt_stays_light():
+    import subprocess
+    code = ("import sys, indexer.adapt; heavy = [m for m in ('flask', 'search_app', 'torch', "
+            "'sentence_transformers') if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
