@@ -24,6 +24,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from models.duty import record_departments
 from search.config import SearchConfig
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,8 +67,7 @@ def documents(records: list[dict], tokens: list[dict[str, str]], build_id: str):
         for key in FILTER_KEYWORDS:
             if record.get(key):
                 doc[key] = record[key]
-        departments = list(record.get("lead_departments") or []) + list(record.get("receiving_departments") or [])
-        departments = list(dict.fromkeys(d for d in departments if d))
+        departments = record_departments(record)
         if departments:
             doc["department"] = departments
         doc["record"] = record

@@ -123,11 +123,15 @@ def test_owner_view_row_per_township(browser, live_server):
         townships = json.loads(r.read())["townships"]
     assert len(rows) == len(townships)
     statuses = {r.get_attribute("data-status") for r in rows}
-    assert statuses <= {"basic", "cooperative", "recovered", "not_listed"}
+    assert statuses <= {"basic", "cooperative", "recovered", "possible", "not_listed"}
     assert statuses & {"basic", "cooperative", "recovered"}, "流动人口管理 is on some township's lists"
+    labels = {"listed": "有此事项", "possible": "可能相关", "not_listed": "清单之外"}
     for row in rows:
-        if row.get_attribute("data-status") != "not_listed":
+        verdict = row.get_attribute("data-verdict")
+        assert row.find_elements("css selector", ".verdict")[0].text == labels[verdict]
+        if verdict != "not_listed":
             assert row.find_elements("css selector", "a.duty-name"), "the item is linked"
+    assert "相似度" not in css(browser, "table.owner")[0].text, "no raw scores on the page"
 
 
 def test_owner_view_pages_and_matches_the_api(browser, live_server):
@@ -148,11 +152,13 @@ def test_owner_view_pages_and_matches_the_api(browser, live_server):
 
 
 def test_owner_view_not_listed(browser, live_server):
-    browser.get(live_server + "/owner?q=" + "火星探测器发射与深空通信")
+    browser.get(live_server + "/owner?q=" + "地铁")
     wait_for(browser, "table.owner")
     shot(browser, "06-owner-not-listed")
-    assert "清单之外无事项" in css(browser, "table.owner")[0].text
-    assert {b.text for b in css(browser, "tr.status-not_listed .badge-not_listed")} == {"清单之外"}
+    assert "三张清单中没有这项工作" in css(browser, "table.owner")[0].text
+    assert {b.text for b in css(browser, "tr.verdict-not_listed .verdict")} == {"清单之外"}
+    # the 职责准入 sentence once, not once per township
+    assert css(browser, "table.owner")[0].text.count("职责准入") == 1
 
 
 def test_compare_two_townships(browser, live_server):
