@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from search_app import params
 from search.errors import NotFound
+from search.vocabulary import PAGE_MAX, SIZE_MAX
+from search_app import export, params
 from search_app.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -56,6 +57,57 @@ def compare_payload(p: params.CompareParams) -> dict:
     return get_engine().compare(p.a, p.b)
 
 
+def township_lists_payload(name: str) -> dict:
+    """A township's three lists, every item in document order."""
+    engine = get_engine()
+    town = engine._one_township(name)
+    records = _all_pages(lambda page: engine.search("", filters={"township": [town.township], "county": [town.county]},
+                                                    page=page, size=SIZE_MAX))
+    return town.region() | {"total": len(records), "duties": records}
+
+
+def _all_pages(fetch) -> list[dict]:
+    """Every hit of a paged answer, up to export.EXPORT_MAX."""
+    out: list[dict] = []
+    for page in range(1, PAGE_MAX + 1):
+        result = fetch(page)
+        out += [h["duty"] for h in result["hits"]]
+        if not result["hits"] or len(out) >= min(result["total"], export.EXPORT_MAX):
+            break
+    return out[:export.EXPORT_MAX]
+
+
+# -- downloads: the same rows as the JSON -------------------------------------------------------
+
+def search_export(p: params.SearchParams):
+    engine = get_engine()
+    records = _all_pages(lambda page: engine.search(p.q, mode=p.mode, filters=p.filters or None, page=page,
+                                                    size=SIZE_MAX))
+    return export.response(export.duty_sheets(records, "检索结果"), p.format, f"检索-{p.q or '全部'}")
+
+
+def owner_export(p: params.OwnerParams):
+    engine = get_engine()
+    rows = []
+    for page in range(1, PAGE_MAX + 1):
+        result = engine.owner(p.q, townships=p.townships or None, region=p.region, page=page, size=SIZE_MAX)
+        rows += result["results"]
+        if len(rows) >= result["total"] or not result["results"]:
+            break
+    payload = {"query": p.q, "results": rows}
+    return export.response(export.owner_sheets(payload), p.format, f"谁负责-{p.q}")
+
+
+def compare_export(p: params.CompareParams):
+    return export.response(export.compare_sheets(compare_payload(p)), p.format, f"对比-{p.a}-{p.b}")
+
+
+def township_lists_export(name: str, fmt: str):
+    payload = township_lists_payload(name)
+    return export.response(export.list_sheets(payload["duties"]), fmt,
+                           f"{payload['county']}{payload['township']}履职事项清单")
+
+
 def townships_payload() -> dict:
     townships = list(get_engine().townships())
     return {"total": len(townships), "townships": townships}
@@ -69,12 +121,14 @@ def health_payload() -> dict:
 
 @bp.get("/search")
 def search():
-    return jsonify(search_payload(params.parse_search(request.args)))
+    p = params.parse_search(request.args)
+    return search_export(p) if p.format != "json" else jsonify(search_payload(p))
 
 
 @bp.get("/owner")
 def owner():
-    return jsonify(owner_payload(params.parse_owner(request.args)))
+    p = params.parse_owner(request.args)
+    return owner_export(p) if p.format != "json" else jsonify(owner_payload(p))
 
 
 @bp.get("/duties/<duty_id>")
@@ -90,7 +144,14 @@ def similar(duty_id: str):
 
 @bp.get("/compare")
 def compare():
-    return jsonify(compare_payload(params.parse_compare(request.args)))
+    p = params.parse_compare(request.args)
+    return compare_export(p) if p.format != "json" else jsonify(compare_payload(p))
+
+
+@bp.get("/townships/<path:name>/lists")
+def township_lists(name: str):
+    fmt = params.parse_format(request.args)
+    return township_lists_export(name, fmt) if fmt != "json" else jsonify(township_lists_payload(name))
 
 
 @bp.get("/townships")
@@ -119,6 +180,6 @@ def index():
         "openapi": "/api/openapi.json",
         "endpoints": [
             "/api/search", "/api/owner", "/api/duties/{id}", "/api/duties/{id}/similar",
-            "/api/compare", "/api/townships", "/api/health",
+            "/api/compare", "/api/townships", "/api/townships/{name}/lists", "/api/health",
         ],
     })

@@ -71,8 +71,21 @@ def _error(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
 
 
-def _ok(description: str, schema: dict) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _ok(description: str, schema: dict, downloads: bool = False) -> dict:
+    content = {"application/json": {"schema": schema}}
+    if downloads:
+        content["text/csv"] = {"schema": {"type": "string"}}
+        content[XLSX] = {"schema": {"type": "string", "format": "binary"}}
+        description += " With format=csv or xlsx: the same rows as a download (CSV in UTF-8 with BOM)."
+    return {"description": description, "content": content}
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMAT_PARAM = {
+    "name": "format", "in": "query", "required": False,
+    "description": "json (default), or csv / xlsx to download every row (not only this page) for Excel.",
+    "schema": {"type": "string", "enum": list(params.FORMATS), "default": "json"},
+}
 
 
 def _text_param(name: str, description: str, limit: int, required: bool = False, example=None) -> dict:
@@ -291,6 +304,12 @@ SCHEMAS = {
         "required": ["province", "prefecture", "county", "township", "total"],
         "properties": {"province": STR, "prefecture": STR, "county": STR, "township": STR, "total": INT},
     },
+    "TownshipLists": {
+        "type": "object",
+        "required": ["province", "prefecture", "county", "township", "total", "duties"],
+        "properties": {"province": STR, "prefecture": STR, "county": STR, "township": STR, "total": INT,
+                       "duties": {"type": "array", "items": _ref("Duty")}},
+    },
     "TownshipsResponse": {
         "type": "object",
         "required": ["total", "townships"],
@@ -336,8 +355,9 @@ PATHS = {
             *FILTER_PARAMS,
             _int_param("page", "Page number (1-based).", 1, 1, params.PAGE_MAX),
             _int_param("size", "Hits per page.", params.SIZE_DEFAULT, 1, params.SIZE_MAX),
+            FORMAT_PARAM,
         ],
-        _ok("Hits, facets and timing.", _ref("SearchResponse")),
+        _ok("Hits, facets and timing.", _ref("SearchResponse"), downloads=True),
     ),
     "/api/owner": _op(
         "owner", "Who owns a task, per township: basic, cooperative, recovered or not on the lists.",
@@ -354,9 +374,10 @@ PATHS = {
             *FILTER_PARAMS[:3],
             _int_param("page", "Page of townships (1-based).", 1, 1, params.PAGE_MAX),
             _int_param("size", "Townships per page.", SearchConfig.from_env().owner_page_size, 1, params.SIZE_MAX),
+            FORMAT_PARAM,
         ],
         _ok("One row per township of the page (townships in list order; `total` counts them all).",
-            _ref("OwnerResponse")),
+            _ref("OwnerResponse"), downloads=True),
         {"404": _error("Unknown township.")},
     ),
     "/api/duties/{id}": _op(
@@ -383,8 +404,20 @@ PATHS = {
             _text_param("a", "First township: its name, or 县/乡镇 when the name is not unique.",
                         params.FILTER_MAX, required=True, example="渡口镇"),
             _text_param("b", "Second township, as a.", params.FILTER_MAX, required=True, example="补隆淖镇"),
+            FORMAT_PARAM,
         ],
-        _ok("Pairs and one-sided items.", _ref("CompareResponse")),
+        _ok("Pairs and one-sided items.", _ref("CompareResponse"), downloads=True),
+        {"404": _error("Unknown township.")},
+    ),
+    "/api/townships/{name}/lists": _op(
+        "townshipLists", "A township's three lists, every item in document order.",
+        [
+            {"name": "name", "in": "path", "required": True,
+             "description": "The township's name, or 县/乡镇 when the name is not unique.",
+             "schema": {"type": "string", "minLength": 1, "maxLength": params.FILTER_MAX}, "example": "渡口镇"},
+            FORMAT_PARAM,
+        ],
+        _ok("The township and its items (xlsx: one sheet per list).", _ref("TownshipLists"), downloads=True),
         {"404": _error("Unknown township.")},
     ),
     "/api/townships": _op(

@@ -83,9 +83,15 @@ def api_url(endpoint: str, **values) -> str:
     return base + ("?" + query if query else "")
 
 
+def with_format(url: str, fmt: str) -> str:
+    """An API URL asking for a download (format=csv|xlsx) instead of JSON."""
+    return url + ("&" if "?" in url else "?") + urlencode({"format": fmt})
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(highlight, "highlight")
     app.add_template_global(url_with, "url_with")
+    app.add_template_global(with_format, "with_format")
     app.jinja_env.globals.update(
         LIST_LABELS=LIST_LABELS,
         LIST_FULL=LIST_FULL,
@@ -126,6 +132,8 @@ def page_numbers(result: dict | None) -> dict | None:
 @bp.get("/")
 def search_page():
     p = params.parse_search(request.args)
+    if p.format != "json":  # the page and its JSON twin take the same parameters, downloads too
+        return api.search_export(p)
     result = None if p.is_empty else api.search_payload(p)
     pages = page_numbers(result)
     return render_template(
@@ -137,6 +145,7 @@ def search_page():
         result=result,
         pages=pages,
         json_url=api_url("api.search") if result else None,
+        exportable=True,
         townships=None if result else with_refs(api.townships_payload()["townships"]),
     )
 
@@ -144,6 +153,8 @@ def search_page():
 @bp.get("/owner")
 def owner_page():
     p = params.parse_owner(request.args, require_q=False)
+    if p and p.format != "json":
+        return api.owner_export(p)
     result = api.owner_payload(p) if p else None
     pages = page_numbers(result)
     return render_template(
@@ -155,6 +166,7 @@ def owner_page():
         result=result,
         townships=_townships_or_empty(),
         json_url=api_url("api.owner") if p else None,
+        exportable=True,
     )
 
 
@@ -175,6 +187,8 @@ def duty_page(duty_id: str):
 @bp.get("/compare")
 def compare_page():
     p = params.parse_compare(request.args, require=False)
+    if p and p.format != "json":
+        return api.compare_export(p)
     result = api.compare_payload(p) if p else None
     if result:  # mark pairs the two townships put on different lists (display only)
         result = dict(result, pairs=[dict(pr, differs=pr["a"]["list_type"] != pr["b"]["list_type"])
@@ -187,6 +201,7 @@ def compare_page():
         result=result,
         townships=_townships_or_empty(),
         json_url=api_url("api.compare") if p else None,
+        exportable=True,
     )
 
 

@@ -32,6 +32,9 @@ _TRUE = ("true",)
 _FALSE = ("false",)
 
 
+FORMATS = ("json", "csv", "xlsx")  # json: the answer; csv / xlsx: the same rows as a download
+
+
 @dataclass
 class SearchParams:
     q: str
@@ -39,6 +42,7 @@ class SearchParams:
     filters: dict = field(default_factory=dict)
     page: int = 1
     size: int = SIZE_DEFAULT
+    format: str = "json"
 
     @property
     def is_empty(self) -> bool:
@@ -52,6 +56,7 @@ class OwnerParams:
     region: dict = field(default_factory=dict)
     page: int = 1
     size: int | None = None  # None: the engine's SearchConfig.owner_page_size
+    format: str = "json"
 
 
 @dataclass
@@ -64,6 +69,7 @@ class SimilarParams:
 class CompareParams:
     a: str
     b: str
+    format: str = "json"
 
 
 def clean_text(value: str) -> str:
@@ -131,10 +137,11 @@ def _bool(args, name: str, default: bool) -> bool:
     raise BadRequest(f"参数 {name} 须为 true 或 false", name, "invalid_boolean")
 
 
-SEARCH_PARAMS = ("q", "mode") + FILTER_FIELDS + ("page", "size")
-OWNER_PARAMS = ("q", "township") + AREA_FIELDS + ("page", "size")
+SEARCH_PARAMS = ("q", "mode") + FILTER_FIELDS + ("page", "size", "format")
+OWNER_PARAMS = ("q", "township") + AREA_FIELDS + ("page", "size", "format")
 SIMILAR_PARAMS = ("k", "other_townships")
-COMPARE_PARAMS = ("a", "b")
+COMPARE_PARAMS = ("a", "b", "format")
+FORMAT_PARAMS = ("format",)
 
 
 def parse_filters(args) -> dict:
@@ -162,7 +169,8 @@ def parse_search(args) -> SearchParams:
     filters = parse_filters(args)
     size = _int(args, "size", SIZE_DEFAULT, 1, SIZE_MAX)
     page = _int(args, "page", 1, 1, PAGE_MAX, "page_out_of_range")
-    return SearchParams(q=q, mode=mode, filters=filters, page=page, size=size)
+    return SearchParams(q=q, mode=mode, filters=filters, page=page, size=size,
+                        format=_choice(args, "format", FORMATS, "json"))
 
 
 def parse_owner(args, require_q: bool = True) -> OwnerParams | None:
@@ -181,9 +189,10 @@ def parse_owner(args, require_q: bool = True) -> OwnerParams | None:
     region = {name: value for name in AREA_FIELDS if (value := _text(args, name, FILTER_MAX))}
     size = _int(args, "size", None, 1, SIZE_MAX)
     page = _int(args, "page", 1, 1, PAGE_MAX, "page_out_of_range")
+    fmt = _choice(args, "format", FORMATS, "json")
     if q is None:
         return None
-    return OwnerParams(q=q, townships=townships, region=region, page=page, size=size)
+    return OwnerParams(q=q, townships=townships, region=region, page=page, size=size, format=fmt)
 
 
 def parse_similar(args) -> SimilarParams:
@@ -198,9 +207,15 @@ def parse_compare(args, require: bool = True) -> CompareParams | None:
     _check_known(args, COMPARE_PARAMS)
     a = _text(args, "a", FILTER_MAX, required=require)
     b = _text(args, "b", FILTER_MAX, required=require)
+    fmt = _choice(args, "format", FORMATS, "json")
     if a is None or b is None:
         return None
-    return CompareParams(a=a, b=b)
+    return CompareParams(a=a, b=b, format=fmt)
+
+
+def parse_format(args) -> str:
+    _check_known(args, FORMAT_PARAMS)
+    return _choice(args, "format", FORMATS, "json")
 
 
 def parse_none(args) -> None:

@@ -438,7 +438,7 @@ def test_openapi_document(client):
     doc = r.get_json()
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {"/api/search", "/api/owner", "/api/duties/{id}", "/api/duties/{id}/similar",
-                                 "/api/compare", "/api/townships", "/api/health"}
+                                 "/api/compare", "/api/townships", "/api/townships/{name}/lists", "/api/health"}
     for path, item in doc["paths"].items():
         for status in ("200", "400", "405", "503"):
             assert status in item["get"]["responses"], (path, status)

@@ -197,3 +197,25 @@ def test_hostile_query_does_not_execute(browser, live_server, i, text):
     assert no_alert(browser)
     assert not css(browser, "script") and not css(browser, "main img, main svg")
     assert text in css(browser, "p.summary")[0].text
+
+
+def test_owner_view_export_buttons_download_the_rows(browser, live_server):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    browser.get(live_server + "/owner?q=" + "流动人口管理")
+    wait_for(browser, "table.owner")
+    xlsx_href = css(browser, "#export-xlsx")[0].get_attribute("href")
+    csv_href = css(browser, "#export-csv")[0].get_attribute("href")
+    with urllib.request.urlopen(live_server + "/api/owner?q=%E6%B5%81%E5%8A%A8%E4%BA%BA%E5%8F%A3%E7%AE%A1%E7%90%86") as r:
+        api = json.loads(r.read())
+    with urllib.request.urlopen(csv_href) as r:
+        rows = list(csv.reader(io.StringIO(r.read().decode("utf-8-sig"))))
+    with urllib.request.urlopen(xlsx_href) as r:
+        sheet = load_workbook(io.BytesIO(r.read())).worksheets[0]
+    townships = [row["township"] for row in api["results"]]
+    assert list(dict.fromkeys(row[0] for row in rows[1:])) == townships
+    from_xlsx = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert from_xlsx == rows[1:]
