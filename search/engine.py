@@ -36,7 +36,9 @@ from search import ann, equivalents, keyword, owner, ranking, store
 from search.columns import Columns, TownshipRange
 from search.config import INDEX_FORMAT, SearchConfig, index_root
 from search.errors import BackendUnavailable, BadRequest, IndexNotReady, NotFound
-from search.vocabulary import FILTER_FIELDS, LIST_TYPES, MODES, PAGE_MAX, Q_MAX, REGION_FIELDS, SIZE_MAX
+from search.vocabulary import FILTER_FIELDS, LIST_TYPES, MODES, PAGE_MAX, Q_MAX, SIZE_MAX
+
+PLACE_LABELS = {"province": "省（区）", "prefecture": "市（地区）", "county": "县", "township": "乡镇"}
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ class Engine:
         self.ranges = columns.township_ranges()
         self._range_starts = np.array([t.start for t in self.ranges], dtype=np.int64)
         self._range_of = {t.key(): t for t in self.ranges}
+        self._places: dict[str, frozenset] = {}
 
     # ----- opening
 
@@ -155,7 +158,17 @@ class Engine:
                     raise BadRequest(f"unknown list_type {bad[0]!r}; one of {', '.join(LIST_TYPES)}")
             if values:
                 out[key] = list(dict.fromkeys(values))
+        self._check_places(out)
         return out
+
+    def _check_places(self, filters: dict) -> None:
+        """An unknown province, prefecture, county or township is a 404 on every endpoint, not an
+        empty answer: a misspelt place would otherwise read as "nothing there"."""
+        for key in ("province", "prefecture", "county", "township"):
+            known = self._places.setdefault(key, frozenset(getattr(t, key) for t in self.ranges))
+            for value in filters.get(key, ()):
+                if value not in known:
+                    raise NotFound(f"未找到{PLACE_LABELS[key]}：{value}")
 
     def _check_query(self, q) -> str:
         if q is None:
@@ -364,7 +377,7 @@ class Engine:
     def health(self) -> dict:
         keyword = self.keyword.health() if hasattr(self.keyword, "health") else {"backend": self.keyword.name}
         return {"loaded": True, "records": len(self.records), "model": self.embedder.name,
-                "backend": getattr(self.keyword, "name", "embedded"), "index_dir": str(self.build_dir),
+                "backend": getattr(self.keyword, "name", "embedded"), "index_dir": self.build_dir.name,
                 "built_at": self.meta.get("built_at"), "build_id": self.meta.get("build_id"),
                 "faiss": self.vectors.kind, "keyword": keyword,
                 **({"es": keyword.get("es", "down"), "degraded": not keyword.get("up", False)}

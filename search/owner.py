@@ -52,7 +52,9 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     if not q:
         raise BadRequest("q is required", "q", "missing_parameter")
     chosen = engine._resolve_townships(townships) if townships else list(engine.ranges)
-    chosen = [t for t in chosen if all(getattr(t, f) == v for f, v in _region(region).items())]
+    area = _region(region)
+    engine._check_places({k: [v] for k, v in area.items()})
+    chosen = [t for t in chosen if all(getattr(t, f) == v for f, v in area.items())]
     page, size = engine._paging(page, size or engine.config.owner_page_size)
     total = len(chosen)
     shown = chosen[(page - 1) * size: page * size]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from urllib.parse import unquote_to_bytes
+
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
@@ -132,6 +134,10 @@ def _register_request_guards(app: Flask) -> None:
         limit = app.config["MAX_CONTENT_LENGTH"]
         if length is not None and limit is not None and length > limit:
             raise RequestEntityTooLarge()
+        try:  # werkzeug would replace undecodable bytes with U+FFFD and search for those
+            unquote_to_bytes(request.query_string.decode("latin-1").replace("+", " ")).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("查询参数不是有效的 UTF-8 文本（请用 UTF-8 编码）", None, "invalid_encoding") from None
 
     @app.after_request
     def security_headers(response):

@@ -358,6 +358,7 @@ PATHS = {
             FORMAT_PARAM,
         ],
         _ok("Hits, facets and timing.", _ref("SearchResponse"), downloads=True),
+        {"404": _error("Unknown place (province, prefecture, county or township).")},
     ),
     "/api/owner": _op(
         "owner", "Who owns a task, per township: basic, cooperative, recovered or not on the lists.",
@@ -378,7 +379,7 @@ PATHS = {
         ],
         _ok("One row per township of the page (townships in list order; `total` counts them all).",
             _ref("OwnerResponse"), downloads=True),
-        {"404": _error("Unknown township.")},
+        {"404": _error("Unknown township or place.")},
     ),
     "/api/duties/{id}": _op(
         "getDuty", "One duty record.", [DUTY_ID], _ok("The record.", _ref("Duty")),

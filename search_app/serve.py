@@ -20,7 +20,7 @@ from search.config import INDEX_FORMAT, index_format
 
 log = logging.getLogger("search_app.serve")
 
-HOST = "127.0.0.1"
+HOST = "127.0.0.1"  # TDS_HOST to listen on a LAN address (an office server)
 # Request line + headers: the longest valid URL (an owner query naming 20 townships, every character
 # percent-encoded) stays well below this. Bodies: the app refuses anything over MAX_CONTENT_LENGTH
 # with a JSON 413; waitress cuts off what is far beyond that.
@@ -47,8 +47,10 @@ def build_index(index_dir: str, why: str = "no index") -> int:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m search_app.serve", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default=os.environ.get("TDS_HOST") or HOST,
+                        help="address to listen on (env TDS_HOST, default 127.0.0.1; 0.0.0.0 for an office LAN)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("TDS_PORT") or 8000),
-                        help="port on 127.0.0.1 (env TDS_PORT, default 8000)")
+                        help="port (env TDS_PORT, default 8000)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("TDS_THREADS") or 8),
                         help="waitress worker threads (env TDS_THREADS, default 8)")
     parser.add_argument("--no-build", action="store_true", help="fail instead of building a missing index")
@@ -57,6 +59,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # faiss tries its AVX2 build first and logs the failed import with a traceback at INFO:
+    # harmless (it falls back), but it reads like a crash
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     args = parse_args(argv)
     config = default_config()
     index_dir = config["INDEX_DIR"]
@@ -84,10 +89,13 @@ def main(argv=None) -> int:
 
     import waitress
 
-    log.info("serving on http://%s:%d/ with %d threads", HOST, args.port, args.threads)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s: every machine that reaches this address can use the service "
+                    "(no login); keep it on the office network", args.host)
+    log.info("serving on http://%s:%d/ with %d threads", args.host, args.port, args.threads)
     waitress.serve(
         app,
-        host=HOST,
+        host=args.host,
         port=args.port,
         threads=args.threads,
         ident="township-duty-search",

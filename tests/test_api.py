@@ -137,8 +137,8 @@ def test_browse_one_townships_list_in_document_order(client):
     assert_matches("SearchResponse", body)
 
 
-def test_search_unknown_filter_value_is_empty_not_error(client):
-    body = client.get("/api/search", query_string={"q": QUERY, "township": "不存在乡"}).get_json()
+def test_search_unknown_category_is_empty_not_error(client):
+    body = client.get("/api/search", query_string={"q": QUERY, "category": "不存在的类别"}).get_json()
     assert body["total"] == 0 and body["hits"] == []
 
 
@@ -272,8 +272,8 @@ def test_owner_region_filter(client, townships):
     expected = sorted(t["township"] for t in townships if t["county"] == county)
     assert sorted(r["township"] for r in body["results"]) == expected and body["total"] == len(expected)
     assert all(r["county"] == county for r in body["results"])
-    none = client.get("/api/owner", query_string={"q": QUERY, "county": "不存在县"}).get_json()
-    assert none["total"] == 0 and none["results"] == []
+    unknown = client.get("/api/owner", query_string={"q": QUERY, "county": "不存在县"})
+    assert unknown.status_code == 404 and "不存在县" in unknown.get_json()["error"]["message"]
 
 
 def test_owner_hostile_and_syntax_queries(client):
@@ -645,3 +645,23 @@ def test_highlight_filter_keeps_only_marks():
     assert str(highlight("<mark><mark>x</mark>")) == "<mark>x</mark>"
     assert str(highlight("<mark>open")) == "<mark>open</mark>"
     assert str(highlight(None)) == ""
+
+
+def test_query_string_that_is_not_utf8_is_a_400(client):
+    response = client.get("/api/search?q=%FF%FE")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_encoding"
+
+
+@pytest.mark.parametrize("url", ["/api/search?q=低保&township=不存在乡", "/api/owner?q=低保&township=不存在乡",
+                                 "/api/owner?q=低保&county=火星县", "/api/search?county=火星县",
+                                 "/api/compare?a=不存在乡&b=渡口镇"])
+def test_unknown_places_are_404_on_every_endpoint(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "未找到" in response.get_json()["error"]["message"]
+
+
+def test_health_shows_no_server_paths(client):
+    body = client.get("/api/health").get_json()
+    assert "/" not in body["index_dir"] and "path" not in body["keyword"]

@@ -170,7 +170,7 @@ class Bm25Index:
         return KeywordMatches(top(positions, scores[positions], limit), positions)
 
     def health(self) -> dict:
-        return {"backend": self.name, "up": True, "path": str(self.folder), "records": self.count,
+        return {"backend": self.name, "up": True, "records": self.count,
                 "terms": len(self._term_id), "postings": int(len(self._docs))}
 
 
