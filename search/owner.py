@@ -63,17 +63,16 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     groups = engine.segmenter.query_groups(q)
     degraded = False
     try:
-        # over every township asked about, not only this page: the best evidence anywhere is a
-        # feature, and a page must answer as it would in the whole list
-        everywhere = len(chosen) == len(engine.ranges)
-        keyword_hits = engine.keyword.search(
-            terms.keyword, {} if everywhere else {"township": sorted({t.township for t in chosen})}, None).hits
+        keyword_hits = engine.keyword.search(terms.keyword, _townships_filter(engine, shown), None).hits
+        # the best anywhere asked about, not only on this page, is a feature: a page must answer
+        # as it would within the whole list
+        best = engine.keyword.search(terms.keyword, _townships_filter(engine, chosen), 1).hits
     except BackendUnavailable:  # answer from the embeddings alone
-        keyword_hits, degraded = [], True
+        keyword_hits, best, degraded = [], [], True
     by_town = _hits_by_township(engine, keyword_hits, engine.config.depth)
     evidence = {town.start: _evidence(engine, town, by_town.get(town.start, []), vector) for town in shown}
     best_cosine = _best_cosine(engine, vector, chosen)
-    best_keyword = max((s for _, s in keyword_hits), default=0.0)
+    best_keyword = best[0][1] if best else 0.0
     rows = []
     for town in shown:
         ev = evidence[town.start]
@@ -86,6 +85,10 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     if degraded:
         out["degraded"] = True
     return out
+
+
+def _townships_filter(engine, towns) -> dict:
+    return {} if len(towns) == len(engine.ranges) else {"township": sorted({t.township for t in towns})}
 
 
 def _best_cosine(engine, vector: np.ndarray, towns) -> float:
