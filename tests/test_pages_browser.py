@@ -219,3 +219,23 @@ def test_owner_view_export_buttons_download_the_rows(browser, live_server):
     assert list(dict.fromkeys(row[0] for row in rows[1:])) == townships
     from_xlsx = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert from_xlsx == rows[1:]
+
+
+@pytest.mark.parametrize("path", ["/", "/?q=%E4%BD%8E%E4%BF%9D", "/owner?q=%E4%BD%8E%E4%BF%9D",
+                                  "/compare?a=%E6%B8%A1%E5%8F%A3%E9%95%87&b=%E5%98%8E%E6%9C%A8%E4%B9%A1",
+                                  "/townships"])
+def test_phone_width_has_no_horizontal_scroll(browser, live_server, path):
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(live_server + path)
+        wait_for(browser, "main")
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        viewport = browser.execute_script("return document.documentElement.clientWidth")
+        shot(browser, "phone-" + (path.strip("/").split("?")[0] or "home") + ("-q" if "?" in path else ""))
+        assert width <= viewport, (path, width, viewport)
+        if "/?q=" in path:  # facets are behind 筛选
+            assert not css(browser, ".facet-body")[0].is_displayed()
+            css(browser, ".facet-button")[0].click()
+            assert css(browser, ".facet-body")[0].is_displayed()
+    finally:
+        browser.set_window_size(1280, 1000)
