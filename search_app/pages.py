@@ -124,7 +124,14 @@ def page_numbers(result: dict | None) -> dict | None:
     if not result:
         return None
     last = min(max((result["total"] + result["size"] - 1) // result["size"], 1), params.PAGE_MAX)
-    return {"current": result["page"], "last": last}
+    current = result["page"]
+    shown = sorted({1, last} | {n for n in range(current - 2, current + 3) if 1 <= n <= last})
+    window: list[int | None] = []
+    for n in shown:  # page numbers around the current one, the first and the last; None for a gap
+        if window and n - window[-1] > 1:
+            window.append(None)
+        window.append(n)
+    return {"current": current, "last": last, "window": window}
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -211,3 +218,9 @@ def townships_page():
     data = api.townships_payload()
     data = dict(data, townships=with_refs(data["townships"]))
     return render_template("townships.html", data=data, json_url=url_for("api.townships"))
+
+
+@bp.get("/help")
+def help_page():
+    params.parse_none(request.args)
+    return render_template("help.html")

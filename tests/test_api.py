@@ -665,3 +665,20 @@ def test_unknown_places_are_404_on_every_endpoint(client, url):
 def test_health_shows_no_server_paths(client):
     body = client.get("/api/health").get_json()
     assert "/" not in body["index_dir"] and "path" not in body["keyword"]
+
+
+def test_page_past_the_last_says_so(client):
+    html = client.get("/", query_string={"q": "abc", "page": 18}).get_data(as_text=True)
+    assert "没有第 18 页" in html and "第 18 / " not in html
+
+
+def test_pager_numbers_pages(client):
+    html = client.get("/", query_string={"q": "安全", "mode": "keyword", "page": 5}).get_data(as_text=True)
+    assert '<b class="page-now">5</b>' in html and 'class="page-n"' in html and "…" in html
+
+
+def test_help_page_explains_the_lists_and_verdicts(client):
+    html = client.get("/help").get_data(as_text=True)
+    for words in ("基本履职事项清单", "配合履职事项清单", "上级部门收回事项清单", "有此事项", "可能相关", "清单之外", "导出 Excel"):
+        assert words in html
+    assert client.get("/help?x=1").status_code == 400
