@@ -195,7 +195,7 @@ def train(out: Path, settings: Settings, raw: Path = DEFAULT_RAW, log=print) -> 
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
     from indexer.parse import parse_corpus
-    from models.embedding import _fingerprint, resolve_model
+    from models.embedding import DEFAULT_QUANTIZE, _fingerprint, resolve_model
 
     torch.set_num_threads(settings.threads)
     _seed_everything(settings.seed)
@@ -258,8 +258,9 @@ def train(out: Path, settings: Settings, raw: Path = DEFAULT_RAW, log=print) -> 
     model.save(str(out), create_model_card=False)
     info = {
         "base_model": base_name,
-        "base_fingerprint": _fingerprint(base_path, "none"),
-        "fingerprint": _fingerprint(str(out), "none"),
+        "base_fingerprint": _fingerprint(base_path, DEFAULT_QUANTIZE),
+        "fingerprint": _fingerprint(str(out), DEFAULT_QUANTIZE),  # what an index built with it records
+        "weights_sha256": _sha256(out / "model.safetensors"),
         "settings": asdict(settings),
         "pairs": len(pairs),
         "counts": counts,
@@ -273,6 +274,15 @@ def train(out: Path, settings: Settings, raw: Path = DEFAULT_RAW, log=print) -> 
     }
     (out / "training.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return info
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _version(module: str) -> str:
@@ -300,7 +310,8 @@ def main(argv=None) -> int:
     settings = Settings(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                         max_per_name=args.max_per_name, paraphrases=args.paraphrases, threads=args.threads)
     info = train(Path(args.out), settings, Path(args.raw), log=lambda m: print(m, file=sys.stderr, flush=True))
-    print(json.dumps({k: info[k] for k in ("pairs", "counts", "steps", "timings_s", "fingerprint")}, ensure_ascii=False))
+    print(json.dumps({k: info[k] for k in ("pairs", "counts", "steps", "timings_s", "fingerprint", "weights_sha256")},
+                     ensure_ascii=False))
     print(f"model: {args.out}  (use it: TDS_MODEL={args.out} python -m indexer build)")
     return 0
 

@@ -74,14 +74,17 @@ def resolve_model(name: str | None = None) -> tuple[str, str]:
 
 
 def _fingerprint(path: str, quantize: str) -> str:
-    """Identity of the weights without reading all of them: config, file names, sizes, heads and tails."""
+    """Identity of the weights without reading all of them: config, file names, sizes, heads and tails.
+    Notes are not weights: Markdown and a training report (training.json, written by
+    `python -m indexer adapt` with timings) are left out, so retraining to the same weights keeps
+    the fingerprint."""
     digest = hashlib.sha256(f"quantize={quantize}".encode())
     folder = Path(path)
     if not folder.is_dir():
         digest.update(path.encode())
         return digest.hexdigest()[:16]
     for file in sorted(folder.rglob("*")):
-        if not file.is_file() or file.name.startswith(".") or file.suffix == ".md":
+        if not file.is_file() or file.name.startswith(".") or file.suffix == ".md" or file.name == "training.json":
             continue
         size = file.stat().st_size
         digest.update(f"{file.relative_to(folder)}:{size}".encode())

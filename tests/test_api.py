@@ -682,3 +682,13 @@ def test_help_page_explains_the_lists_and_verdicts(client):
     for words in ("基本履职事项清单", "配合履职事项清单", "上级部门收回事项清单", "有此事项", "可能相关", "清单之外", "导出 Excel"):
         assert words in html
     assert client.get("/help?x=1").status_code == 400
+
+
+def test_compare_a_township_with_itself_is_a_400(client):
+    response = client.get("/api/compare", query_string={"a": "渡口镇", "b": "渡口镇"})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "same_township"
+
+
+def test_duty_page_names_the_document_not_a_file(client, cooperative_hit):
+    html = client.get(f"/duties/{cooperative_hit['id']}").get_data(as_text=True)
+    assert ".txt" not in html and "原文第" in html
