@@ -21,10 +21,11 @@ from search.config import INDEX_FORMAT, index_format
 log = logging.getLogger("search_app.serve")
 
 HOST = "127.0.0.1"  # TDS_HOST to listen on a LAN address (an office server)
-# Request line + headers: the longest valid URL (an owner query naming 20 townships, every character
-# percent-encoded) stays well below this. Bodies: the app refuses anything over MAX_CONTENT_LENGTH
-# with a JSON 413; waitress cuts off what is far beyond that.
-MAX_HEADER_BYTES = 64 * 1024
+# Request line + headers: large enough that an over-long query (10,000 Chinese characters are 90 KB
+# percent-encoded) reaches the app and gets its JSON 400 naming the parameter, instead of waitress's
+# plain-text 431. Bodies: the app refuses anything over MAX_CONTENT_LENGTH with a JSON 413; waitress
+# cuts off what is far beyond that.
+MAX_HEADER_BYTES = 256 * 1024
 MAX_BODY_BYTES = 1024 * 1024
 
 

@@ -61,7 +61,8 @@ def live_server(app):
     """The app served by waitress (as in production) on 127.0.0.1 and a free port."""
     from waitress.server import create_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    from search_app.serve import MAX_HEADER_BYTES
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, max_request_header_size=MAX_HEADER_BYTES)
     thread = threading.Thread(target=server.run, name="waitress-test", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"

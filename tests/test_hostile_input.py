@@ -239,3 +239,12 @@ def test_hostile_document_renders_escaped(hostile_app):
             assert "<script>alert" not in page and "<img src=x" not in page, (path, q)
     page = client.get("/", query_string={"q": "山火"}).get_data(as_text=True)
     assert "<script>alert(2)" not in page and "&lt;script&gt;alert(2)" not in page
+
+
+def test_a_ten_thousand_character_query_is_a_json_400(live_server, before):
+    from urllib.parse import quote
+
+    target = ("/api/search?q=" + quote("山林着火" * 2500)).encode()
+    status, head, body = raw_get(live_server, target, timeout=30)
+    assert status == 400 and b"application/json" in head.lower(), (status, head)
+    assert b"too_long" in body
