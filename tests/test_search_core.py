@@ -212,7 +212,12 @@ def test_similar_excludes_own_township(engine):
     assert all(s["duty"]["township"] != fire["township"] for s in similar)
     assert sum(is_fire(s["duty"]) for s in similar) >= 5
     assert [s["score"] for s in similar] == sorted((s["score"] for s in similar), reverse=True)
-    with_own = engine.similar(fire["id"], k=50, other_townships=False)
+    config = engine.config
+    engine.config = config.with_(similar_floor=0.0)  # the flag alone, without the relevance floor
+    try:
+        with_own = engine.similar(fire["id"], k=50, other_townships=False)
+    finally:
+        engine.config = config
     assert any(s["duty"]["township"] == fire["township"] for s in with_own)
     assert all(s["duty"]["id"] != fire["id"] for s in with_own)
     with pytest.raises(NotFound):
@@ -332,3 +337,10 @@ def test_ann_index_kinds(engine, kind, min_recall):
         ranged, _ = ann.search_range(data[i], 5, 100, 400)
         assert all(100 <= p < 400 for p in ranged)
     assert np.mean(recalls) >= min_recall
+
+
+def test_similar_does_not_pad_with_unrelated_items(engine):
+    record = engine.search("出具婚姻状况证明", mode="keyword")["hits"][0]["duty"]
+    similar = engine.similar(record["id"], k=10)
+    assert all(s["similarity"] >= engine.config.similar_floor for s in similar)
+    assert not any("老年人" in s["duty"]["name"] for s in similar), [s["duty"]["name"] for s in similar]
