@@ -32,6 +32,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from models.duty import county_departments
 from search.config import INDEX_FORMAT, SearchConfig, index_root
 
 REPO = Path(__file__).resolve().parent.parent
@@ -289,7 +290,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         "python": platform.python_version(),
     }
     store.write_store(build_dir / store.DB_NAME, [d.to_dict() for d in duties], tokens,
-                      [d.departments() for d in duties],
+                      [county_departments(d.to_dict()) for d in duties],
                       {"build_id": build_dir.name, "model": meta["model"]})
     timings["sqlite_s"] = time.perf_counter() - t
     log(f"record store (SQLite {sqlite3.sqlite_version}) in {timings['sqlite_s']:.2f} s")

@@ -24,7 +24,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from models.duty import record_departments
+from models.duty import county_departments
 from search.config import SearchConfig
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,7 +67,7 @@ def documents(records: list[dict], tokens: list[dict[str, str]], build_id: str):
         for key in FILTER_KEYWORDS:
             if record.get(key):
                 doc[key] = record[key]
-        departments = record_departments(record)
+        departments = county_departments(record)
         if departments:
             doc["department"] = departments
         doc["record"] = record

@@ -66,6 +66,22 @@ def record_departments(record: dict) -> list[str]:
                         (dd["department"] for dd in record.get("department_duties") or ()))
 
 
+def county_departments(record: dict) -> list[str]:
+    """The record's departments as the department filter and facet know them: qualified by the
+    county, since 县应急管理局 is a different bureau in every county ("县应急管理局" in 磴口县 →
+    磴口县应急管理局; a name already starting with its county stays as written)."""
+    county = record.get("county") or ""
+    return list(dict.fromkeys(_qualified(d, county) for d in record_departments(record)))
+
+
+def _qualified(name: str, county: str) -> str:
+    if not county or name.startswith(county):
+        return name
+    if name.startswith("县") and not name.startswith(("县委", "县政府", "县人民", "县级")):
+        return county + name[1:]
+    return county + name
+
+
 def _departments(leads, receivers, heads) -> list[str]:
     return list(dict.fromkeys(n for n in [*leads, *receivers, *heads] if n))
 

@@ -136,7 +136,7 @@ FILTER_PARAMS = [
         "schema": {"type": "string", "enum": list(params.LIST_TYPES)},
     },
     _text_param("category", "Filter: category (exact value).", params.FILTER_MAX),
-    _text_param("department", "Filter: lead or receiving department (exact value).", params.FILTER_MAX),
+    _text_param("department", "Filter: lead or receiving department, qualified by its county (磴口县应急管理局; values as in the facet).", params.FILTER_MAX),
 ]
 
 SCHEMAS = {

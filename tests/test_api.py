@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 import jsonschema_rs
 import pytest
 
+from models.duty import county_departments
+
 from search_app import create_app, params
 from search_app.openapi import openapi_document
 from search_app.pages import highlight
@@ -109,8 +111,7 @@ def test_search_filters_restrict_hits_and_facets(client, field):
     for hit in body["hits"]:
         d = hit["duty"]
         if field == "department":
-            assert value in d["lead_departments"] + d["receiving_departments"] + \
-                [dd["department"] for dd in d["department_duties"]]
+            assert value in county_departments(d)
         else:
             assert d[field] == value
 
@@ -692,3 +693,10 @@ def test_compare_a_township_with_itself_is_a_400(client):
 def test_duty_page_names_the_document_not_a_file(client, cooperative_hit):
     html = client.get(f"/duties/{cooperative_hit['id']}").get_data(as_text=True)
     assert ".txt" not in html and "原文第" in html
+
+
+def test_department_facet_is_per_county(client):
+    facets = client.get("/api/search", query_string={"q": "应急", "mode": "keyword"}).get_json()["facets"]
+    values = [f["value"] for f in facets["department"]]
+    assert "县应急管理局" not in values  # every county's bureau is its own value
+    assert any(v.startswith("磴口县") for v in values) and any(v.startswith("伽师县") for v in values)

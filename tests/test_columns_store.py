@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.duty import record_departments
+from models.duty import county_departments
 from search import store
 from search.columns import COLUMN_FIELDS, Columns
 
@@ -28,7 +28,7 @@ def columns(db) -> Columns:
 
 
 def departments(record: dict) -> list[str]:
-    return record_departments(record)
+    return county_departments(record)
 
 
 def expected_facets(records: list[dict], positions, size: int) -> dict:

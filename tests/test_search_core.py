@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from models.duty import record_departments
+from models.duty import county_departments
 from search.engine import Engine, semantic_text
 from search.errors import BadRequest, IndexNotReady, NotFound
 
@@ -98,7 +98,7 @@ def test_filters_restrict_every_hit(engine, field, mode):
     for hit in result["hits"]:
         duty = hit["duty"]
         if field == "department":
-            assert value in duty["lead_departments"] + duty["receiving_departments"]
+            assert value in county_departments(duty)
         else:
             assert duty[field] == value
     counted = {f["value"]: f["count"] for f in result["facets"][field]}
@@ -131,7 +131,7 @@ def test_facets_count_every_matching_record(engine, mode, filters):
         expected = Counter(h["duty"][field] for h in hits)
         got = {f["value"]: f["count"] for f in result["facets"][field]}
         assert got == dict(expected), field
-    departments = Counter(d for h in hits for d in record_departments(h["duty"]))
+    departments = Counter(d for h in hits for d in county_departments(h["duty"]))
     got = {f["value"]: f["count"] for f in result["facets"]["department"]}
     assert all(got[v] == departments[v] for v in got)
 
