@@ -221,24 +221,53 @@ def test_owner_view_export_buttons_download_the_rows(browser, live_server):
     assert from_xlsx == rows[1:]
 
 
-@pytest.mark.parametrize("path", ["/", "/?q=%E4%BD%8E%E4%BF%9D", "/owner?q=%E4%BD%8E%E4%BF%9D",
-                                  "/compare?a=%E6%B8%A1%E5%8F%A3%E9%95%87&b=%E5%98%8E%E6%9C%A8%E4%B9%A1",
-                                  "/townships", "/help", "duty"])
-def test_phone_width_has_no_horizontal_scroll(browser, live_server, path):
+PAGES = ["/", "/?q=%E4%BD%8E%E4%BF%9D", "/owner?q=%E4%BD%8E%E4%BF%9D",
+         "/compare?a=%E6%B8%A1%E5%8F%A3%E9%95%87&b=%E5%98%8E%E6%9C%A8%E4%B9%A1", "/townships", "/help", "duty"]
+
+
+def _page_url(live_server, path: str) -> str:
     if path == "duty":  # a cooperative item's page (the longest)
         with urllib.request.urlopen(live_server + "/api/search?q=%E6%B6%88%E9%98%B2&list_type=cooperative&size=1") as r:
             path = "/duties/" + json.loads(r.read())["hits"][0]["duty"]["id"]
-    browser.set_window_size(390, 844)
+    return live_server + path
+
+
+def _shot_name(prefix: str, path: str) -> str:
+    return prefix + (path.strip("/").split("?")[0].split("/")[0] or "home") + ("-q" if "?" in path else "")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_fits_the_screen(browser, live_server, path, width):
+    browser.set_window_size(width, 1000 if width > 600 else 844)
     try:
-        browser.get(live_server + path)
+        browser.get(_page_url(live_server, path))
         wait_for(browser, "main")
-        width = browser.execute_script("return document.documentElement.scrollWidth")
+        scroll = browser.execute_script("return document.documentElement.scrollWidth")
         viewport = browser.execute_script("return document.documentElement.clientWidth")
-        shot(browser, "phone-" + (path.strip("/").split("?")[0].split("/")[0] or "home") + ("-q" if "?" in path else ""))
-        assert width <= viewport, (path, width, viewport)
-        if "/?q=" in path:  # facets are behind 筛选
-            assert not css(browser, ".facet-body")[0].is_displayed()
-            css(browser, ".facet-button")[0].click()
-            assert css(browser, ".facet-body")[0].is_displayed()
+        shot(browser, _shot_name("desktop-" if width > 600 else "phone-", path))
+        assert scroll <= viewport, (path, width, scroll, viewport)
+        facets = css(browser, ".facet-body")
+        if facets:  # filters shown on a desktop, behind 筛选 on a phone
+            assert facets[0].is_displayed() == (width > 600)
+            if width <= 600:
+                css(browser, ".facet-button")[0].click()
+                assert facets[0].is_displayed()
     finally:
         browser.set_window_size(1280, 1000)
+
+
+def test_owner_table_prints_on_a4_without_the_page_chrome(browser, live_server):
+    import base64
+
+    browser.get(live_server + "/owner?q=" + "山林着火了谁负责")
+    wait_for(browser, "table.owner")
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not css(browser, "header.top nav")[0].is_displayed()
+        assert not css(browser, ".take-away")[0].is_displayed()
+        assert css(browser, "table.owner")[0].is_displayed()
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    pdf = base64.b64decode(browser.print_page())
+    assert pdf.startswith(b"%PDF") and b"/MediaBox" in pdf
