@@ -172,9 +172,10 @@ def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = 
     raw_dir, index_dir = Path(raw_dir), Path(index_dir)
     if not raw_dir.is_dir():
         raise BuildError(f"no source folder {raw_dir}")
-    sources = sorted(raw_dir.glob("*.txt"))
+    from indexer.parse import source_files
+    sources = source_files(raw_dir)
     if not sources:
-        raise BuildError(f"no *.txt documents in {raw_dir}")
+        raise BuildError(f"no documents in {raw_dir}")
 
     t = time.perf_counter()
     duties = order_records(parse_corpus(raw_dir))

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer import cells, flow, layout
+from indexer import cells, documents, flow, layout
 from models.duty import Duty, duty_id
 
 MANIFEST = "manifest.json"
@@ -58,10 +58,17 @@ class DocumentError(ValueError):
     """A source document that cannot be read into records; names the file and line."""
 
 
+def source_files(raw_dir: str | Path) -> list[Path]:
+    """The documents in a folder: every file but the region manifest and hidden files (the kind of
+    each is told by its content, see indexer/documents.py)."""
+    return sorted(p for p in Path(raw_dir).iterdir()
+                  if p.is_file() and p.name != "manifest.json" and not p.name.startswith((".", "README")))
+
+
 def parse_corpus(raw_dir: str | Path) -> list[Duty]:
     """Every record of every document in a folder; raises DocumentError on the first bad one."""
     duties: list[Duty] = []
-    for path in sorted(Path(raw_dir).glob("*.txt")):
+    for path in source_files(raw_dir):
         document = parse_file(path)
         if document.errors:
             first = document.errors[0]
@@ -72,12 +79,10 @@ def parse_corpus(raw_dir: str | Path) -> list[Duty]:
 
 def parse_file(path: str | Path) -> ParsedDocument:
     path = Path(path)
-    data = path.read_bytes()
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DocumentError(f"{path}: line {line}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        text = documents.document_text(path)
+    except documents.UnreadableDocument as exc:
+        raise DocumentError(str(exc)) from exc
     return parse_text(text, path.name, _manifest_defaults(path))
 
 
@@ -268,7 +273,10 @@ def _record(section: ListSection, row: flow.FlowRow, ordinal: int, file_name: st
         _fill_cooperative(duty, values, where, row.line, problems)
     elif section.list_type == "recovered":
         duty.receiving_departments, duty.handling = cells.parse_recovered(values.get("recovered", ""))
-        if values.get("handling"):
+        if "handling" in values:  # 承接部门 and 工作方式 in columns of their own
+            if not duty.receiving_departments:
+                duty.receiving_departments = [d for d in cells.split_departments(values.get("recovered", ""))
+                                              if d != "无"]
             duty.handling = cells.clean(values["handling"])
     return duty
 
