@@ -1,4 +1,4 @@
-"""python -m indexer parse|validate|build|adapt …"""
+"""python -m indexer parse|validate|build|add|adapt …"""
 from __future__ import annotations
 
 import argparse
@@ -46,6 +46,11 @@ def _build(args) -> int:
     return build.main(args.rest)
 
 
+def _add(args) -> int:
+    from indexer import add
+    return add.main(args.rest)
+
+
 def _adapt(args) -> int:
     from indexer import adapt
     return adapt.main(args.rest)
@@ -64,6 +69,10 @@ def main(argv=None) -> int:
     build = commands.add_parser("build", help="build the search indexes (see: build --help)", add_help=False)
     build.add_argument("rest", nargs=argparse.REMAINDER)
     build.set_defaults(run=_build)
+    add = commands.add_parser("add", help="add or replace townships from published files and rebuild (see: add --help)",
+                              add_help=False)
+    add.add_argument("rest", nargs=argparse.REMAINDER)
+    add.set_defaults(run=_add)
     adapt = commands.add_parser("adapt", help="adapt the embedding model to the lists (see: adapt --help)", add_help=False)
     adapt.add_argument("rest", nargs=argparse.REMAINDER)
     adapt.set_defaults(run=_adapt)
@@ -71,6 +80,9 @@ def main(argv=None) -> int:
     if argv[:1] == ["build"]:  # argparse.REMAINDER drops "--option" arguments after a subcommand
         from indexer import build as build_module
         return build_module.main(argv[1:])
+    if argv[:1] == ["add"]:
+        from indexer import add as add_module
+        return add_module.main(argv[1:])
     if argv[:1] == ["adapt"]:
         from indexer import adapt as adapt_module
         return adapt_module.main(argv[1:])
