@@ -80,7 +80,7 @@ def choose_cuts(p, y, list_ok, X):
     no_keyword = X[:, FEATURES.index("keyword")] == 0
     cosine = X[:, FEATURES.index("cosine")]
     cosine_cut = 0.0
-    for cut in np.arange(0.60, 0.90, 0.005):
+    for cut in np.arange(0.20, 0.95, 0.005):
         said = no_keyword & (cosine < cut)
         if said.sum() >= 5 and (~y[said]).mean() >= PRECISION_TARGET:
             cosine_cut = round(float(cut), 3)

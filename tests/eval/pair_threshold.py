@@ -54,7 +54,7 @@ def main() -> int:
     neg = np.array([cosine(a, b) for a, b in negatives])
     print(f"tune half: {len(pos)} same-duty pairs, {len(neg)} different-duty pairs")
     chosen = None
-    for t in np.arange(0.70, 0.96, 0.01):
+    for t in np.arange(0.50, 0.96, 0.01):
         tp, fp = int((pos >= t).sum()), int((neg >= t).sum())
         precision = tp / (tp + fp) if tp + fp else float("nan")
         print(f"  cosine ≥ {t:.2f}: precision {precision:.3f}, recall {tp / len(pos):.3f}")
