@@ -3,6 +3,7 @@ command; a bad file changes nothing."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,63 @@ def test_a_file_for_one_of_several_townships_in_a_document_is_refused(tmp_path, 
     assert add.main([str(one), "--raw", str(raw), "--index-dir", str(tmp_path / "index")]) == 1
     assert "also holds" in capsys.readouterr().err
     assert sorted(p.name for p in raw.iterdir()) == ["003_ba77cdb3d8d18c6b.txt"]
+
+
+def test_add_under_load_fails_no_query_and_the_new_township_answers(tmp_path, corpus):
+    """A server keeps answering through `indexer add`, over HTTP, and then answers for the new township."""
+    import json
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    from waitress.server import create_server
+
+    from search_app import create_app
+
+    raw, index_dir = tmp_path / "raw", tmp_path / "index"
+    raw.mkdir()
+    shutil.copy(RAW / "000_dccf10dfffeb4fe9.txt", raw)
+    assert add.main([str(RAW / "000_dccf10dfffeb4fe9.txt"), "--raw", str(raw), "--index-dir", str(index_dir)]) == 0
+    app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
+    app.extensions["tds.holder"].check_interval = 0.2
+    app.extensions["tds.holder"].get()
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{server.effective_port}"
+    failures, answered, stop = [], [0], threading.Event()
+
+    def client():
+        while not stop.is_set():
+            for q in ("低保", "山林着火了谁负责"):
+                for path in ("/api/search?q=", "/api/owner?q="):
+                    try:
+                        with urllib.request.urlopen(base + path + urllib.parse.quote(q), timeout=30) as r:
+                            assert r.status == 200
+                            answered[0] += 1
+                    except Exception as exc:  # any failed query fails the test
+                        failures.append(repr(exc))
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        new_file = tmp_path / "策勒乡.docx"
+        write_docx(new_file, [d for d in corpus if d.township == "策勒乡"], "策勒县策勒乡履行职责事项清单",
+                   cell_breaks=False)
+        assert add.main([str(new_file), "--raw", str(raw), "--index-dir", str(index_dir)]) == 0
+        deadline = time.monotonic() + 60
+        towns = []
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(base + "/api/townships") as r:
+                towns = [t["township"] for t in json.loads(r.read())["townships"]]
+            if "策勒乡" in towns:
+                break
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+        server.close()
+    assert not failures, failures[:3]
+    assert answered[0] > 10
+    assert "策勒乡" in towns
