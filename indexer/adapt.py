@@ -194,6 +194,7 @@ def train(out: Path, settings: Settings, raw: Path = DEFAULT_RAW, log=print) -> 
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
+    from indexer.build import file_sha256
     from indexer.parse import parse_corpus
     from models.embedding import DEFAULT_QUANTIZE, _fingerprint, resolve_model
 
@@ -260,7 +261,7 @@ def train(out: Path, settings: Settings, raw: Path = DEFAULT_RAW, log=print) -> 
         "base_model": base_name,
         "base_fingerprint": _fingerprint(base_path, DEFAULT_QUANTIZE),
         "fingerprint": _fingerprint(str(out), DEFAULT_QUANTIZE),  # what an index built with it records
-        "weights_sha256": _sha256(out / "model.safetensors"),
+        "weights_sha256": file_sha256(out / "model.safetensors"),
         "settings": asdict(settings),
         "pairs": len(pairs),
         "counts": counts,
@@ -274,15 +275,6 @@ def train(out: Path, settings: Settings, raw: Path = DEFAULT_RAW, log=print) -> 
     }
     (out / "training.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return info
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _version(module: str) -> str:

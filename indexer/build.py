@@ -75,7 +75,7 @@ def write_dictionary(folder: Path, derived: list[str]) -> None:
         shutil.copyfile(segment.CURATED_DIR / name, folder / name)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -286,8 +286,8 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         "faiss": written,
         "keyword": {"backend": "bm25", "fields": list(KEYWORD_FIELDS)},
         "dictionary": {"terms": len(segmenter.words), "derived": len(derived), "vocabulary": len(vocabulary),
-                       "sha256": _sha256(build_dir / DICT_DIR / "userdict.txt")[:16]},
-        "sources": {p.name: _sha256(p)[:16] for p in sources},
+                       "sha256": file_sha256(build_dir / DICT_DIR / "userdict.txt")[:16]},
+        "sources": {p.name: file_sha256(p)[:16] for p in sources},
         "python": platform.python_version(),
     }
     store.write_store(build_dir / store.DB_NAME, [d.to_dict() for d in duties], tokens,

@@ -14,7 +14,7 @@ from scipy import sparse
 
 from search.errors import IndexNotReady
 from search.store import COLUMN_FIELDS, RecordStore
-from search.vocabulary import FACET_FIELDS, FILTER_FIELDS, REGION_FIELDS  # noqa: F401
+from search.vocabulary import REGION_FIELDS
 
 
 @dataclass(frozen=True)

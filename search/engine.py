@@ -21,11 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -351,7 +348,7 @@ class Engine:
             raise NotFound(f"未找到乡镇：{name}")
         return found
 
-    def _one_township(self, name: str) -> TownshipRange:
+    def one_township(self, name: str) -> TownshipRange:
         found = self.resolve_township(name)
         if len(found) > 1:
             raise BadRequest(f"乡镇名称 {name} 不唯一，请写成 县/乡镇：" + "、".join(f"{t.county}/{t.township}" for t in found))

@@ -64,7 +64,7 @@ def _distinctive_terms(engine, pos: int, n: int) -> list[str]:
 def compare(engine, a_township: str, b_township: str, threshold: float | None = None) -> dict:
     """Aligned items of two townships: mutual best matches (by cosine) at or above `threshold`,
     and the items of each side left without a partner."""
-    a, b = engine._one_township(a_township), engine._one_township(b_township)
+    a, b = engine.one_township(a_township), engine.one_township(b_township)
     if a == b:
         raise BadRequest(f"请选择两个不同的乡镇（两边都是 {a.township}）", "b", "same_township")
     if threshold is None:

@@ -39,7 +39,6 @@ class Evidence:
     """What the query found in one township: the fused candidates and their cosines."""
 
     fused: list[ranking.Fused]
-    cosine: dict[int, float]
     cosines: np.ndarray     # every item's cosine to the query (for how far the best stands out)
     keyword_best: float
 
@@ -70,12 +69,11 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     except BackendUnavailable:  # answer from the embeddings alone
         keyword_hits, best, degraded = [], [], True
     by_town = _hits_by_township(engine, keyword_hits, engine.config.depth)
-    evidence = {town.start: _evidence(engine, town, by_town.get(town.start, []), vector) for town in shown}
     best_cosine = _best_cosine(engine, vector, chosen)
     best_keyword = best[0][1] if best else 0.0
     rows = []
     for town in shown:
-        ev = evidence[town.start]
+        ev = _evidence(engine, town, by_town.get(town.start, []), vector)
         features = township_features(engine, ev, groups, best_cosine, best_keyword)
         row = town.region() | _answer(engine, ev, features)
         if explain:
@@ -109,7 +107,7 @@ def _evidence(engine, town, keyword: list[tuple[int, float]], vector: np.ndarray
     sem = [(town.start + int(i), float(cosines[i])) for i in order]
     fused = ranking.fuse(keyword, sem, method=config.fusion, k=config.rrf_k,
                          weight_keyword=config.weight_keyword, weight_semantic=config.weight_semantic)
-    return Evidence(fused[:CANDIDATES], dict(sem), cosines, max((s for _, s in keyword), default=0.0))
+    return Evidence(fused[:CANDIDATES], cosines, max((s for _, s in keyword), default=0.0))
 
 
 def township_features(engine, ev: Evidence, groups, best_cosine: float, best_keyword: float) -> dict[str, float]:

@@ -16,7 +16,6 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from search_app import params
 from search.config import SearchConfig, index_root
 from search.errors import BackendUnavailable, BadRequest, IndexNotReady, NotFound
 

@@ -60,7 +60,7 @@ def compare_payload(p: params.CompareParams) -> dict:
 def township_lists_payload(name: str) -> dict:
     """A township's three lists, every item in document order."""
     engine = get_engine()
-    town = engine._one_township(name)
+    town = engine.one_township(name)
     records = _all_pages(lambda page: engine.search("", filters={"township": [town.township], "county": [town.county]},
                                                     page=page, size=SIZE_MAX))
     return town.region() | {"total": len(records), "duties": records}

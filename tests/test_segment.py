@@ -119,11 +119,3 @@ def test_fusion_rrf_and_blend():
     assert [f.pos for f in only_semantic] == [3, 1, 4]
     with pytest.raises(ValueError):
         ranking.fuse(keyword, semantic, method="nope")
-
-
-def test_calibrate_threshold_picks_the_most_accurate_cut():
-    samples = [(0.9, True), (0.88, True), (0.86, True), (0.8, False), (0.78, False), (0.84, True)]
-    result = ranking.calibrate_threshold(samples, default=0.5)
-    assert result["accuracy"] == 1.0
-    assert 0.8 < result["threshold"] < 0.84
-    assert ranking.calibrate_threshold([], default=0.7)["threshold"] == 0.7

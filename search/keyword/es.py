@@ -23,7 +23,6 @@ Elasticsearch is down; `available()` is a ping cached for a second or two.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from typing import Sequence

@@ -106,6 +106,8 @@ def main(argv=None) -> int:
     weights, bias = fit(X, y)
     possible = ~said & (p_cv < listed_cut)
     right = np.where(y, (p_cv >= listed_cut) & ~said & list_ok, said)
+    from sklearn.metrics import roc_auc_score
+    print(f"cross-validated AUC of P(listed), listed vs not listed: {roc_auc_score(y, p_cv):.3f}")
     print(f"tune pairs {len(y)} ({int(y.sum())} listed): 清单之外 precision "
           f"{(~y[said]).mean() if said.any() else float('nan'):.3f}, recall {(said & ~y).sum() / (~y).sum():.3f}; "
           f"可能相关 share {possible.mean():.3f}; status accuracy (cross-validated) {right.mean():.3f}")

@@ -18,10 +18,8 @@ Owner ("who owns it" per township, `engine.owner`):
   accuracy (status right and, when listed, the returned item one of the acceptable ids).
 - not-listed precision / recall over the owner.jsonl pairs plus every township for each
   not-listed query of queries.jsonl ("nowhere" pairs).
-- calibration: pairs derived from queries.jsonl — a township is "listed" for a query when one of
-  its records is judged ≥ 2, "not listed" when none of its records is judged at all (grade-1-only
-  townships are left out) — fed to search.ranking.calibrate_threshold; the suggested
-  threshold is then scored on owner.jsonl (a different set of pairs).
+- the staff set (tests/eval/staff): its tune and test halves side by side (staff_eval.py); the
+  owner verdict itself is fitted by calibrate_owner.py on the tune half.
 
 Relevance judgments never come from this engine: see tests/eval/README.md.
 """
@@ -34,7 +32,6 @@ import json
 import math
 import statistics
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
