@@ -181,6 +181,20 @@ COLUMN_FIELDS = (
 )
 
 
+# The columns without which a list's records cannot be filled, and what a county would call them.
+REQUIRED_COLUMNS = {
+    "basic": {"name": "事项名称"},
+    "cooperative": {"name": "事项名称", "leads": "对应上级部门", "department_duties": "上级部门职责",
+                    "township_duties": "乡镇配合职责"},
+    "recovered": {"name": "收回事项名称", "recovered": "承接部门"},
+}
+
+
+def missing_columns(list_type: str, fields: list[str | None]) -> list[str]:
+    """The required columns a header row lacks, by the names a county would use."""
+    return [label for field, label in REQUIRED_COLUMNS[list_type].items() if field not in fields]
+
+
 def column_fields(header_cells: list[str]) -> list[str | None]:
     """The record field each header cell feeds, or None for a column we don't know."""
     fields = []

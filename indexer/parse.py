@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer import cells, documents, flow, layout
+from indexer import cells, documents, flow, gazetteer, layout
+from indexer.formats import SourceLines, UnreadableDocument
 from models.duty import Duty, duty_id
 
 MANIFEST = "manifest.json"
@@ -20,9 +21,10 @@ class Problem:
     line: int
     message: str
     severity: str = "warning"  # "error" makes validate fail
+    place: str = ""  # where in the original: "page 3 table 1 row 5", "sheet 基本 row 12"; else the line
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return f"{self.place or f'line {self.line}'}: {self.message}"
 
 
 @dataclass
@@ -44,6 +46,10 @@ class ParsedDocument:
     path: str
     sections: list[ListSection]
     problems: list[Problem]
+    source: SourceLines = field(default_factory=SourceLines)
+
+    def place(self, line: int) -> str:
+        return self.source.place(line)
 
     @property
     def duties(self) -> list[Duty]:
@@ -80,10 +86,10 @@ def parse_corpus(raw_dir: str | Path) -> list[Duty]:
 def parse_file(path: str | Path) -> ParsedDocument:
     path = Path(path)
     try:
-        text = documents.document_text(path)
-    except documents.UnreadableDocument as exc:
+        source = documents.document_lines(path)
+    except UnreadableDocument as exc:
         raise DocumentError(str(exc)) from exc
-    return parse_text(text, path.name, _manifest_defaults(path))
+    return parse_lines(source, path.name, _manifest_defaults(path))
 
 
 def _manifest_defaults(path: Path) -> layout.Region:
@@ -96,17 +102,22 @@ def _manifest_defaults(path: Path) -> layout.Region:
 
 
 def parse_text(text: str, name: str, defaults: layout.Region | None = None) -> ParsedDocument:
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return parse_lines(SourceLines(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")), name, defaults)
+
+
+def parse_lines(source: SourceLines, name: str, defaults: layout.Region | None = None) -> ParsedDocument:
     problems: list[Problem] = []
-    sections = _sections(lines, defaults or layout.Region(), problems)
+    sections = _sections(source.lines, defaults or layout.Region(), problems)
     for section in sections:
-        _read_rows(section, name, problems)
+        _read_rows(section, lambda line: source.source(name, line), problems)
     if not sections:
         problems.append(Problem(1, "no list heading (基本/配合/收回…事项清单) found", "error"))
     for section in sections:
         problems += _count_problems(section)
     problems += _missing_lists(sections)
-    return ParsedDocument(name, sections, problems)
+    for problem in problems:
+        problem.place = source.place(problem.line)
+    return ParsedDocument(name, sections, problems, source)
 
 
 def _missing_lists(sections: list[ListSection]) -> list[Problem]:
@@ -169,6 +180,9 @@ def _sections(lines, defaults, problems) -> list[ListSection]:
         preamble.append(line)
     for section in sections:
         _take_count_line(section)
+        section.region, note = gazetteer.resolve(section.region)
+        if note and not any(p.message == note for p in problems):
+            problems.append(Problem(section.line, note))
         if not section.township:
             problems.append(Problem(section.line, "list heading names no township", "error"))
     return sections
@@ -191,12 +205,12 @@ def _take_count_line(section: ListSection) -> None:
         return
 
 
-def _read_rows(section: ListSection, file_name: str, problems: list[Problem]) -> None:
+def _read_rows(section: ListSection, source_of, problems: list[Problem]) -> None:
     body = [(n, l) for n, l in section.body if not layout.is_page_mark(l)]
     is_tabular = any(layout.is_header_row(l.split("\t")) for _, l in body if "\t" in l)
     raw_rows = _tabular_rows(body, section, problems) if is_tabular else _flow_rows(body, section, problems)
     for ordinal, row in enumerate(raw_rows, start=1):
-        duty = _record(section, row, ordinal, file_name, problems)
+        duty = _record(section, row, ordinal, source_of, problems)
         if duty:
             section.duties.append(duty)
 
@@ -209,6 +223,10 @@ def _tabular_rows(body, section, problems):
         row = line.split("\t")
         if layout.is_header_row(row):
             fields = layout.column_fields(row)
+            missing = layout.missing_columns(section.list_type, fields)
+            if missing:
+                problems.append(Problem(number, f"{section.township} {section.list_type} list: the table has no "
+                                                f"{'、'.join(missing)} column", "error"))
             continue
         found = layout.category_row(row)
         if found:
@@ -251,12 +269,16 @@ def _flow_rows(body, section, problems):
     if not header:
         problems.append(Problem(section.line, "no header row (序号 …) after the list heading", "error"))
         return
+    missing = layout.missing_columns(section.list_type, flow.header_fields(" ".join(header)))
+    if missing:
+        problems.append(Problem(section.line, f"{section.township} {section.list_type} list: the table has no "
+                                              f"{'、'.join(missing)} column", "error"))
     region = section.region
     places = (region.county, region.county[:-1], region.prefecture, region.prefecture.removesuffix("地区"))
     yield from flow.rows(lines, flow.header_fields(" ".join(header)), places)
 
 
-def _record(section: ListSection, row: flow.FlowRow, ordinal: int, file_name: str, problems) -> Duty | None:
+def _record(section: ListSection, row: flow.FlowRow, ordinal: int, source_of, problems) -> Duty | None:
     values = row.cells
     name = cells.clean(values.get("name", ""))
     where = f"{section.township} {section.list_type} #{row.seq}"
@@ -267,7 +289,7 @@ def _record(section: ListSection, row: flow.FlowRow, ordinal: int, file_name: st
         province=section.region.province, prefecture=section.region.prefecture,
         county=section.region.county, township=section.township, list_type=section.list_type,
         category=cells.clean(row.category), seq=row.seq, name=name,
-        remarks=cells.clean(values.get("remarks", "")), source=f"{file_name}:{row.line}",
+        remarks=cells.clean(values.get("remarks", "")), source=source_of(row.line),
     )
     if section.list_type == "cooperative":
         _fill_cooperative(duty, values, where, row.line, problems)

@@ -8,7 +8,7 @@ from indexer.parse import ListSection, ParsedDocument
 LIST_NAMES = {"basic": "基本", "cooperative": "配合", "recovered": "收回"}
 
 
-def disagreements(section: ListSection) -> list[str]:
+def disagreements(section: ListSection, place=lambda line: f"line {line}") -> list[str]:
     """Every way the items found differ from what the document says about them."""
     found = len(section.duties)
     notes = []
@@ -16,17 +16,17 @@ def disagreements(section: ListSection) -> list[str]:
         if stated is not None and stated != found:
             notes.append(f"{label} states {stated} items, {found} found")
     if section.category_totals:
-        notes += _category_disagreements(section)
+        notes += _category_disagreements(section, place)
     notes += _numbering_gaps(section)
     return notes
 
 
-def _category_disagreements(section: ListSection) -> list[str]:
+def _category_disagreements(section: ListSection, place) -> list[str]:
     per_category = Counter(d.category for d in section.duties)
     notes = []
     for name, stated, line in section.category_totals:
         if stated is not None and per_category.get(name, 0) != stated:
-            notes.append(f"category {name} (line {line}) states {stated} items, {per_category.get(name, 0)} found")
+            notes.append(f"category {name} ({place(line)}) states {stated} items, {per_category.get(name, 0)} found")
     stated_sum = sum(c for _, c, _ in section.category_totals if c is not None)
     if stated_sum and stated_sum != len(section.duties):
         notes.append(f"category rows add up to {stated_sum}, {len(section.duties)} found")
@@ -55,7 +55,7 @@ def report(document: ParsedDocument) -> tuple[list[str], bool]:
         region = section.region
         lines.append(f"{region.province}{region.prefecture}{region.county} {section.township} "
                      f"{LIST_NAMES[section.list_type]}({section.list_type}): {len(section.duties)} items; {stated_text}")
-        lines += [f"    DIFFERS: {note}" for note in disagreements(section)]
+        lines += [f"    DIFFERS: {note}" for note in disagreements(section, document.place)]
     for problem in document.problems:
         lines.append(f"  {problem.severity.upper()}: {document.path} {problem}")
     return lines, not document.errors

@@ -10,7 +10,7 @@ import pytest
 
 from indexer import add
 from indexer.parse import parse_corpus
-from test_documents import write_docx, write_xlsx
+from published import write_docx, write_pdf, write_xlsx
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 
@@ -33,7 +33,6 @@ def test_add_a_new_township_then_replace_it(tmp_path, corpus):
     raw, index_dir = tmp_path / "raw", tmp_path / "index"
     raw.mkdir()
     shutil.copy(RAW / "000_dccf10dfffeb4fe9.txt", raw)  # 嘎木乡 only
-    shutil.copy(RAW / "manifest.json", raw)
     celexiang = [d for d in corpus if d.township == "策勒乡"]
     new_file = tmp_path / "策勒乡清单.xlsx"
     write_xlsx(new_file, celexiang, "策勒县策勒乡履行职责事项清单", merged_categories=True)
@@ -75,9 +74,24 @@ def test_a_file_for_one_of_several_townships_in_a_document_is_refused(tmp_path, 
     assert sorted(p.name for p in raw.iterdir()) == ["003_ba77cdb3d8d18c6b.txt"]
 
 
-def test_add_under_load_fails_no_query_and_the_new_township_answers(tmp_path, corpus):
-    """A server keeps answering through `indexer add`, over HTTP, and then answers for the new township."""
+def wait_for(base: str, done, seconds: float = 60) -> dict[str, int]:
+    """Township totals from the running server once `done(totals)` holds, or at the deadline."""
     import json
+    import urllib.request
+
+    deadline, totals = time.monotonic() + seconds, {}
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(base + "/api/townships") as r:
+            totals = {t["township"]: t["total"] for t in json.loads(r.read())["townships"]}
+        if done(totals):
+            break
+        time.sleep(0.2)
+    return totals
+
+
+def test_add_new_and_replacement_under_load_fail_no_query_and_answer_afterwards(tmp_path, corpus):
+    """A server keeps answering through two `indexer add` runs over HTTP — a new township's Word
+    file, then a PDF replacing an existing township — and answers with each afterwards."""
     import threading
     import urllib.parse
     import urllib.request
@@ -117,14 +131,12 @@ def test_add_under_load_fails_no_query_and_the_new_township_answers(tmp_path, co
         write_docx(new_file, [d for d in corpus if d.township == "策勒乡"], "策勒县策勒乡履行职责事项清单",
                    cell_breaks=False)
         assert add.main([str(new_file), "--raw", str(raw), "--index-dir", str(index_dir)]) == 0
-        deadline = time.monotonic() + 60
-        towns = []
-        while time.monotonic() < deadline:
-            with urllib.request.urlopen(base + "/api/townships") as r:
-                towns = [t["township"] for t in json.loads(r.read())["townships"]]
-            if "策勒乡" in towns:
-                break
-            time.sleep(0.2)
+        towns = wait_for(base, lambda by_name: "策勒乡" in by_name)
+        gamu = [d for d in corpus if d.township == "嘎木乡"]
+        replacement = tmp_path / "嘎木乡.pdf"  # a replacement, as PDF, while the queries go on
+        write_pdf(replacement, gamu[:-1], "索县嘎木乡履行职责事项清单", section_rows=False)
+        assert add.main([str(replacement), "--raw", str(raw), "--index-dir", str(index_dir)]) == 0
+        towns = wait_for(base, lambda by_name: by_name.get("嘎木乡") == len(gamu) - 1)
     finally:
         stop.set()
         for t in threads:
@@ -132,4 +144,4 @@ def test_add_under_load_fails_no_query_and_the_new_township_answers(tmp_path, co
         server.close()
     assert not failures, failures[:3]
     assert answered[0] > 10
-    assert "策勒乡" in towns
+    assert towns == {"嘎木乡": len(gamu) - 1, "策勒乡": len([d for d in corpus if d.township == "策勒乡"])}

@@ -416,11 +416,13 @@ def test_townships(client):
     assert r.status_code == 200
     body = r.get_json()
     assert_matches("TownshipsResponse", body)
-    assert body["total"] == len(body["townships"]) >= 8
+    assert body["total"] == len(body["townships"]) == 9
     for t in body["townships"]:
         assert sum(t["counts"].values()) == t["total"] > 0
     by_name = {t["township"]: t for t in body["townships"]}
     assert by_name["渡口镇"]["counts"] == {"basic": 83, "cooperative": 73, "recovered": 46}
+    assert len({t["province"] for t in body["townships"]}) == 4
+    assert (by_name["小京庄乡"]["province"], by_name["小京庄乡"]["county"]) == ("山西省", "左云县")  # gazetteer
 
 
 def test_health(client):

@@ -110,9 +110,11 @@ def test_numbering_that_restarts_per_category(duties):
     assert first.id != find(duties, "渡口镇", "basic", 1, category="党的建设").id
 
 
-def test_region_from_document_and_manifest(duties):
-    kz = find(duties, "克孜勒苏乡", "basic", 1)
+def test_region_from_document_and_gazetteer(duties):
+    kz = find(duties, "克孜勒苏乡", "basic", 1)  # the document never names its province
     assert (kz.province, kz.prefecture, kz.county) == ("新疆维吾尔自治区", "喀什地区", "伽师县")
+    xj = find(duties, "小京庄乡", "basic", 1)
+    assert (xj.province, xj.prefecture, xj.county) == ("山西省", "大同市", "左云县")
     dk = find(duties, "渡口镇", "basic", 1, category="党的建设")
     assert (dk.province, dk.prefecture, dk.county) == ("内蒙古自治区", "巴彦淖尔市", "磴口县")
 
@@ -140,3 +142,19 @@ def test_sources_point_at_the_items_line(duties):
         file_name, line = duty.source.rsplit(":", 1)
         text = (RAW / file_name).read_text(encoding="utf-8").split("\n")[int(line) - 1]
         assert text.strip().startswith(str(duty.seq)), (duty.source, text[:40])
+
+
+@pytest.mark.parametrize("place, expected, note", [
+    ("左云县", ("山西省", "大同市"), ""),
+    ("朝阳区", ("", ""), "not guessed"),            # in 北京市 and in 吉林省长春市
+    ("吉林省长春市朝阳区", ("吉林省", "长春市"), ""),  # the document settles it
+    ("山西省策勒县", ("山西省", ""), "the gazetteer in 新疆维吾尔自治区和田地区"),
+    ("某某县", ("", ""), "not in the gazetteer"),
+])
+def test_a_region_the_gazetteer_cannot_settle_is_reported_not_guessed(place, expected, note):
+    from indexer.parse import parse_text
+    document = parse_text(f"{place}某某乡基本履职事项清单\n序号\t事项名称\n1\t防汛抗旱\n", "region.txt")
+    duty = document.duties[0]
+    assert (duty.province, duty.prefecture) == expected
+    notes = [str(p) for p in document.problems if p.message.startswith("region:")]
+    assert (note in notes[0]) if note else not notes, notes
