@@ -10,4 +10,4 @@ build:
 	$$(bash scripts/venv.sh)/bin/python -m indexer build
 
 validate:
-	python3 -m indexer validate data/raw/*.txt
+	$$(bash scripts/venv.sh)/bin/python -m indexer validate data/raw/*

@@ -105,18 +105,25 @@ def write_pdf(path: Path, duties, title: str, section_rows: bool, drop: str = ""
                       bottomMargin=40, encrypt=password or None).build(story, onFirstPage=footer, onLaterPages=footer)
 
 
-def write_docx(path: Path, duties, title: str, cell_breaks: bool, drop: str = "") -> None:
+def write_docx(path: Path, duties, title: str, cell_breaks: bool, drop: str = "", one_table: bool = False) -> None:
+    """Each list a table under its heading paragraph; or (`one_table`) all three lists in one table,
+    each opened by a heading row merged across the table, as some counties draw them."""
     from docx import Document
 
     document = Document()
     document.add_paragraph(title)
+    width = max(len(table_of(duties, t, drop)[0]) for t in LISTS)
+    shared = document.add_table(rows=0, cols=width) if one_table else None
     for list_type, label in LISTS.items():
         header, rows = table_of(duties, list_type, drop)
-        document.add_paragraph(heading(duties, label, len(rows)))
-        table = document.add_table(rows=1, cols=len(header))
-        for cell, text in zip(table.rows[0].cells, header):
-            cell.text = text
-        for row in rows:
+        if one_table:
+            cells = shared.add_row().cells
+            cells[0].merge(cells[-1]).text = heading(duties, label, len(rows))
+            table = shared
+        else:
+            document.add_paragraph(heading(duties, label, len(rows)))
+            table = document.add_table(rows=0, cols=len(header))
+        for row in [header] + rows:
             cells = table.add_row().cells
             for cell, text in zip(cells, row):
                 cell.text = text if cell_breaks else text.replace("\n", " ")
