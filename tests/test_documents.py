@@ -120,3 +120,30 @@ def test_a_table_missing_a_column_is_an_error_at_its_header(tmp_path, corpus, wr
     errors = parse_file(path).errors
     assert [str(e) for e in errors if "乡镇配合职责" in e.message], errors
     assert any(place in e.place and "no 乡镇配合职责 column" in e.message for e in errors), [str(e) for e in errors]
+
+
+def test_pdf_category_cells_merged_down_a_block_fill_every_row(tmp_path):
+    """A category written once in a cell merged over its block of rows (within a page)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+    from reportlab.lib.styles import ParagraphStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    style = ParagraphStyle("cell", fontName="STSong-Light", fontSize=9, leading=11, wordWrap="CJK")
+    names = ["防汛抗旱", "森林草原防灭火", "安全生产检查", "低保申请", "临时救助"]
+    rows = [["序号", "事项类别", "事项名称"]] + [[str(i), "", n] for i, n in enumerate(names, 1)]
+    rows[1][1], rows[4][1] = "平安法治", "民生服务"
+    data = [[Paragraph(c, style) for c in r] for r in rows]
+    table = Table(data, colWidths=[40, 80, 300], style=TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("SPAN", (1, 1), (1, 3)), ("SPAN", (1, 4), (1, 5))]))
+    path = tmp_path / "merged.pdf"
+    SimpleDocTemplate(str(path), pagesize=A4).build([Paragraph("索县某乡基本履职事项清单", style), table])
+    document = parse_file(path)
+    assert not document.errors, document.errors
+    assert [(d.name, d.category) for d in document.duties] == [
+        ("防汛抗旱", "平安法治"), ("森林草原防灭火", "平安法治"), ("安全生产检查", "平安法治"),
+        ("低保申请", "民生服务"), ("临时救助", "民生服务")]
+    assert document.duties[0].source == "merged.pdf:page 1 table 1 row 2"

@@ -59,9 +59,7 @@ def _add_page(page, number: int, out: SourceLines) -> bool:
     if not page.chars:
         return False
     tables = page.find_tables()
-    outside = page
-    for table in tables:
-        outside = outside.outside_bbox(table.bbox)
+    outside = page.filter(lambda obj: not any(_centre_inside(obj, t.bbox) for t in tables))
     pieces = [(line["top"], 0, line["text"]) for line in outside.extract_text_lines()]
     pieces += [(table.bbox[1], 1, table) for table in tables]
     table_number = 0
@@ -93,6 +91,14 @@ def _cell_text(page, bbox) -> str:
             text += _joint(previous["text"], line["text"], bbox[2] - previous["x1"] < WRAP_MARGIN * size)
         text += line["text"]
     return text
+
+
+def _centre_inside(obj, bbox) -> bool:
+    """A character drawn within a table (by its centre: a heading may touch the table's top rule)."""
+    if obj.get("object_type") != "char":
+        return False
+    x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+    return bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
 
 
 def _starts_inside(obj, bbox) -> bool:
