@@ -129,7 +129,9 @@ def engine(app_index_dir):
     return Engine.open(app_index_dir)
 
 
-def test_ranking_equals_fts5_bm25_on_the_corpus_for_every_eval_query(engine):
+@pytest.mark.parametrize("dense_share", [0, 10 ** 9])  # every query merged sparsely / scored densely
+def test_ranking_equals_fts5_bm25_on_the_corpus_for_every_eval_query(engine, monkeypatch, dense_share):
+    monkeypatch.setattr(keyword_bm25, "DENSE_SHARE", dense_share)
     build_dir = engine.build_dir
     reference = fts5_table(store.read_tokens(build_dir / store.DB_NAME))
     checked = 0

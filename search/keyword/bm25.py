@@ -12,8 +12,8 @@ Why not FTS5 itself (the first version of this store): FTS5 decodes and scores e
 every OR-ed term row by row, and counting and faceting the matches took more SQL passes. At a
 million records keyword search took 0.7 s at the median and 4.2 s at p99 (bench/README.md). Here each
 term's contribution to each record is computed once when the index is opened (the formula above
-does not depend on the other query terms), so a query is one vectorized add per term over that
-term's postings, and the match set is a boolean mask the engine facets with numpy.
+does not depend on the other query terms), so a query only merges and adds the postings of its
+terms (`Bm25Index.matches`), and the engine facets the match set with numpy.
 Libraries such as bm25s do the same for one field; none weighs fields the way FTS5 does.
 
 Files in `bm25/` of a build folder (written by `write_index`):
@@ -44,6 +44,7 @@ K1, B = 1.2, 0.75
 _MIN_IDF = 1e-6
 _CHUNK = 100_000  # records per pass when writing, to bound memory at millions of records
 _KEY_BASE = 1 << 32  # a posting's sort key is term · 2³² + position (positions fit int32)
+DENSE_SHARE = 4  # a query whose postings reach a quarter of the records is scored densely (measured: bench/peers.py)
 
 
 # ----- writing
@@ -150,24 +151,44 @@ class Bm25Index:
         ids = (self._term_id.get(t) for t in dict.fromkeys(terms))
         return [i for i in ids if i is not None]
 
-    def scores(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Every record's BM25 score for `terms`, and which records contain at least one of them."""
+    def matches(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The records containing at least one of `terms` (ascending positions) and their scores.
+
+        Work follows the postings the terms have, not the size of the index: a query whose terms
+        have few postings merges them (they are sorted runs, so a stable sort merges them in
+        O(m log k)) and adds each record's contributions; one whose postings cover a large part of
+        the index adds them into a dense score array instead, which is cheaper there than sorting.
+        """
+        spans = [(int(self._indptr[t]), int(self._indptr[t + 1])) for t in self.term_ids(terms)]
+        postings = sum(end - start for start, end in spans)
+        if not postings:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        if len(spans) == 1:
+            start, end = spans[0]
+            return self._docs[start:end], self._contrib[start:end]
+        if postings * DENSE_SHARE < self.count:
+            docs = np.concatenate([self._docs[a:b] for a, b in spans])
+            contrib = np.concatenate([self._contrib[a:b] for a, b in spans])
+            order = np.argsort(docs, kind="stable")
+            docs, contrib = docs[order], contrib[order]
+            firsts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+            return docs[firsts], np.add.reduceat(contrib, firsts)
         scores = np.zeros(self.count, dtype=np.float32)
         matched = np.zeros(self.count, dtype=bool)
-        for t in self.term_ids(terms):
-            start, end = self._indptr[t], self._indptr[t + 1]
+        for start, end in spans:
             docs = self._docs[start:end]
             scores[docs] += self._contrib[start:end]  # positions are unique within a term
             matched[docs] = True
-        return scores, matched
+        positions = np.flatnonzero(matched)
+        return positions, scores[positions]
 
     def search(self, terms: Sequence[str], mask: np.ndarray | None, limit: int | None) -> KeywordMatches:
         """Matches among the records `mask` allows (None: all), ranked by score then position."""
-        scores, matched = self.scores(terms)
+        positions, scores = self.matches(terms)
         if mask is not None:
-            matched &= mask
-        positions = np.flatnonzero(matched)
-        return KeywordMatches(top(positions, scores[positions], limit), positions)
+            keep = mask[positions]
+            positions, scores = positions[keep], scores[keep]
+        return KeywordMatches(top(positions, scores, limit), positions)
 
     def health(self) -> dict:
         return {"backend": self.name, "up": True, "records": self.count,
