@@ -23,6 +23,7 @@ import json
 import logging
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,9 @@ def semantic_text(query: str) -> str:
     return text or query.strip()
 
 
+EMBEDDING_THREADS = 4  # query embeddings in flight at once (hybrid search's side thread)
+
+
 class Engine:
     def __init__(self, build_dir: Path, meta: dict, records: store.RecordStore, columns: Columns,
                  segmenter: Segmenter, keyword: keyword.KeywordBackend, vectors: ann.AnnIndex, embedder,
@@ -72,6 +76,9 @@ class Engine:
         self._range_starts = np.array([t.start for t in self.ranges], dtype=np.int64)
         self._range_of = {t.key(): t for t in self.ranges}
         self._places: dict[str, frozenset] = {}
+        # Hybrid search embeds the query here while the keyword side runs on the caller's thread:
+        # the model releases the GIL, so on two cores the two overlap instead of adding up.
+        self._embedding = ThreadPoolExecutor(max_workers=EMBEDDING_THREADS, thread_name_prefix="tds-embed")
 
     # ----- opening
 
@@ -135,6 +142,7 @@ class Engine:
         return cls(build_dir, meta, records, columns, segmenter, backend, vectors, embedder, config)
 
     def close(self) -> None:
+        self._embedding.shutdown(wait=False)
         self.keyword.close()
         self.records.close()
 
@@ -221,16 +229,8 @@ class Engine:
                 ranked = [ranking.Fused(p, s, keyword_rank=r, keyword_score=s) for r, (p, s) in enumerate(found.hits, 1)]
                 total, facets = found.total, found.facets(facet_size)
             else:
-                sem = self._semantic(q, filters, depth)
-                if sem and sem[0][1] < self.config.no_match_cosine and not self._any_keyword_match(terms, filters):
-                    sem = []  # no word in common and no name close: nothing found, not the least bad
-                if mode == "semantic":
-                    ranked = [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)]
-                else:
-                    kw = self.keyword.search(terms.keyword, filters, depth).hits
-                    ranked = ranking.fuse(kw, sem, method=self.config.fusion, k=self.config.rrf_k,
-                                          weight_keyword=self.config.weight_keyword,
-                                          weight_semantic=self.config.weight_semantic)
+                ranked = self._semantic_ranked(q, terms, filters, depth) if mode == "semantic" else \
+                    self._hybrid_ranked(q, terms, filters, depth)
                 total = len(ranked)
                 facets = self._facets([f.pos for f in ranked], facet_size)
             highlighter = ranking.Highlighter(terms.highlight_terms())
@@ -250,6 +250,24 @@ class Engine:
             result["degraded"] = True
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return result
+
+    def _semantic_ranked(self, q: str, terms, filters, depth: int) -> list[ranking.Fused]:
+        sem = self._semantic(q, filters, depth)
+        if sem and sem[0][1] < self.config.no_match_cosine and not self._any_keyword_match(terms, filters):
+            sem = []  # no word in common and no name close: nothing found, not the least bad
+        return [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)]
+
+    def _hybrid_ranked(self, q: str, terms, filters, depth: int) -> list[ranking.Fused]:
+        pending = self._embedding.submit(self.query_vector, q)  # embeds while the keyword side runs
+        try:
+            kw = self.keyword.search(terms.keyword, filters, depth)
+        finally:
+            vector = pending.result()
+        sem = self._semantic_matches(vector, filters, depth)
+        if sem and sem[0][1] < self.config.no_match_cosine and not kw.total:
+            sem = []  # as in semantic mode
+        return ranking.fuse(kw.hits, sem, method=self.config.fusion, k=self.config.rrf_k,
+                            weight_keyword=self.config.weight_keyword, weight_semantic=self.config.weight_semantic)
 
     def _paging(self, page, size) -> tuple[int, int]:
         try:
@@ -281,7 +299,9 @@ class Engine:
         return self.embedder.encode_query(self.semantic_query(q))
 
     def _semantic(self, q: str, filters, depth: int) -> list[tuple[int, float]]:
-        vector = self.query_vector(q)
+        return self._semantic_matches(self.query_vector(q), filters, depth)
+
+    def _semantic_matches(self, vector: np.ndarray, filters, depth: int) -> list[tuple[int, float]]:
         positions, scores = self.vectors.search(vector, depth, self._mask(filters))
         # A match must clear an absolute floor and lie within `semantic_band` of the best one: the
         # cosines of unrelated names sit close together, so a fixed count (the depth) means nothing.
