@@ -105,6 +105,7 @@ class SearchConfig:
     ann_threshold: int = 200_000
     ann_kind: str = "ivfpq"      # "ivfpq" | "hnsw" — used above ann_threshold
     nprobe: int = 32
+    refine_factor: int = 10      # ivfpq-sq8: candidates re-ranked per result wanted
     hnsw_ef_search: int = 96
     # Townships per owner page (request limits are in search/vocabulary.py).
     owner_page_size: int = 50

@@ -7,7 +7,11 @@ Index kinds (`make_index`):
 - "flat"  — IndexFlatIP, exact. The default up to `ann_threshold` records (SearchConfig, env
             TDS_ANN_THRESHOLD, default 200,000): at 2,000 records a query costs ~0.1 ms.
 - "ivfpq" — IndexIVFPQ, 64-byte codes (512 dims → 64 sub-quantizers × 8 bits), nlist ≈ 4·√n;
-            10M records ≈ 0.7 GB. Searched with `nprobe` lists.
+            10M records ≈ 0.7 GB. Searched with `nprobe` lists. Its codes cannot tell near-copies
+            apart (the same duty in many townships), so its exact recall@10 stays low.
+- "ivfpq-sq8" — the IVF-PQ index proposes `refine_factor`·k candidates and an 8-bit scalar-
+            quantized copy of every vector (one byte a dimension) re-ranks them: near-exact
+            recall for 512 + 64 bytes a record (1M ≈ 0.58 GB). Figures: bench/peers.py.
 - "hnsw"  — IndexHNSWFlat (M=32): faster and more exact than IVF-PQ, but keeps full vectors.
 The benchmark can force any kind: `build_index(vectors, kind="hnsw")`.
 """
@@ -19,7 +23,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-KINDS = ("flat", "ivfpq", "hnsw")
+KINDS = ("flat", "ivfpq", "ivfpq-sq8", "hnsw")
 INDEX_NAME = "vectors.faiss"
 
 
@@ -37,7 +41,7 @@ def build_index(vectors: np.ndarray, kind: str = "flat", *, pq_bytes: int = 64, 
     elif kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
-    elif kind == "ivfpq":
+    elif kind in ("ivfpq", "ivfpq-sq8"):
         nlist = nlist or max(16, min(65536, int(4 * math.sqrt(max(n, 1)))))
         nlist = min(nlist, max(1, n // 39))
         m = pq_bytes if dim % pq_bytes == 0 else _divisor_near(dim, pq_bytes)
@@ -46,6 +50,10 @@ def build_index(vectors: np.ndarray, kind: str = "flat", *, pq_bytes: int = 64, 
         rng = np.random.default_rng(seed)
         sample = vectors if n <= train_size else vectors[rng.choice(n, train_size, replace=False)]
         index.train(sample)
+        if kind == "ivfpq-sq8":
+            refine = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+            refine.train(sample)
+            index = faiss.IndexRefine(index, refine)
     else:
         raise ValueError(f"unknown index kind {kind!r} (one of {', '.join(KINDS)})")
     if n:
@@ -60,6 +68,8 @@ def _divisor_near(dim: int, target: int) -> int:
 
 
 def kind_of(index: faiss.Index) -> str:
+    if isinstance(index, faiss.IndexRefine):
+        return "ivfpq-sq8"
     if isinstance(index, faiss.IndexFlat):
         return "flat"
     if isinstance(index, faiss.IndexHNSW):
@@ -76,7 +86,7 @@ def save(index: faiss.Index, path: Path) -> None:
 class SemanticIndex:
     """Read side. Thread-safe: FAISS searches are read-only; search parameters are per call."""
 
-    def __init__(self, index: faiss.Index, nprobe: int = 32, ef_search: int = 96):
+    def __init__(self, index: faiss.Index, nprobe: int = 32, ef_search: int = 96, refine_factor: int = 10):
         self._owner = index  # downcast_index returns a non-owning wrapper: keep the owning one alive
         self.index = faiss.downcast_index(index)
         self.kind = kind_of(self.index)
@@ -84,6 +94,7 @@ class SemanticIndex:
         self.count = self.index.ntotal
         self.nprobe = nprobe
         self.ef_search = ef_search
+        self.refine_factor = refine_factor
         self._flat: np.ndarray | None = None
         if self.kind == "flat":
             # The stored vectors as one numpy array: exact scores for any subset by one matmul.
@@ -98,6 +109,9 @@ class SemanticIndex:
     def _params(self, selector=None, k: int = 10):
         if self.kind == "ivfpq":
             return faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
+        if self.kind == "ivfpq-sq8":  # the selector narrows the candidates; re-ranking keeps to them
+            return faiss.IndexRefineSearchParameters(
+                k_factor=self.refine_factor, base_index_params=faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe))
         if self.kind == "hnsw":
             return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
         return faiss.SearchParameters(sel=selector) if selector is not None else None
@@ -143,7 +157,7 @@ class SemanticIndex:
         return ids[0][keep].astype(np.int64), scores[0][keep]
 
     def vectors(self, start: int, end: int) -> np.ndarray:
-        """Stored vectors for positions [start, end) (reconstructed approximations for IVF-PQ)."""
+        """Stored vectors for positions [start, end) (decoded approximations for the compressed kinds)."""
         if self._flat is not None:
             return self._flat[start:end]
         return self.index.reconstruct_n(start, end - start)
@@ -153,7 +167,8 @@ class SemanticIndex:
 
 
 def open_index(build_dir: Path, config) -> SemanticIndex:
-    return SemanticIndex.load(Path(build_dir) / INDEX_NAME, nprobe=config.nprobe, ef_search=config.hnsw_ef_search)
+    return SemanticIndex.load(Path(build_dir) / INDEX_NAME, nprobe=config.nprobe, ef_search=config.hnsw_ef_search,
+                              refine_factor=config.refine_factor)
 
 
 def write_index(vectors: np.ndarray, build_dir: Path, config, kind: str = "auto") -> dict:
