@@ -403,8 +403,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", default=None, help="the real index root (default TDS_INDEX_DIR or var/index)")
     parser.add_argument("--records", type=int, default=1_000_000, help="synthetic corpus size (default 1,000,000)")
-    parser.add_argument("--faiss", default="ivfpq", choices=["ivfpq", "hnsw", "flat"],
-                        help="FAISS kind for the synthetic corpus (default ivfpq, the core's compressed index)")
+    parser.add_argument("--faiss", default="ivf-sq8", choices=["ivf-sq8", "ivfpq", "hnsw", "flat"],
+                        help="FAISS kind for the synthetic corpus (default ivf-sq8, the core's default above ann_threshold)")
     parser.add_argument("--noise", type=float, default=0.02, help="per-dimension noise on synthetic vectors")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=5, help="timed passes over the queries at corpus size")

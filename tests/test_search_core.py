@@ -313,7 +313,7 @@ def test_corrupt_index_is_not_ready(engine, tmp_path):
 # ----- FAISS index kinds (what the scaling path uses)
 
 
-@pytest.mark.parametrize("kind, min_recall", [("hnsw", 0.9), ("ivfpq", 0.5), ("ivfpq-sq8", 0.95)])
+@pytest.mark.parametrize("kind, min_recall", [("hnsw", 0.9), ("ivfpq", 0.5), ("ivf-sq8", 0.95)])
 def test_ann_index_kinds(engine, kind, min_recall):
     from search.ann import faiss_index as semantic
 

@@ -9,9 +9,11 @@ Index kinds (`make_index`):
 - "ivfpq" — IndexIVFPQ, 64-byte codes (512 dims → 64 sub-quantizers × 8 bits), nlist ≈ 4·√n;
             10M records ≈ 0.7 GB. Searched with `nprobe` lists. Its codes cannot tell near-copies
             apart (the same duty in many townships), so its exact recall@10 stays low.
-- "ivfpq-sq8" — the IVF-PQ index proposes `refine_factor`·k candidates and an 8-bit scalar-
-            quantized copy of every vector (one byte a dimension) re-ranks them: near-exact
-            recall for 512 + 64 bytes a record (1M ≈ 0.58 GB). Figures: bench/peers.py.
+- "ivf-sq8" — the same inverted lists holding each vector 8-bit scalar-quantized (one byte a
+            dimension): the lists a query probes are scored almost exactly, so near-copies keep
+            their order. 1M ≈ 0.5 GB; exact recall@10 ≈ 0.97 at nprobe 16 (bench/peers.py, where an
+            IVF-PQ index re-ranked by SQ8 vectors was measured too: slower and less exact). The
+            default above `ann_threshold`.
 - "hnsw"  — IndexHNSWFlat (M=32): faster and more exact than IVF-PQ, but keeps full vectors.
 The benchmark can force any kind: `build_index(vectors, kind="hnsw")`.
 """
@@ -23,7 +25,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-KINDS = ("flat", "ivfpq", "ivfpq-sq8", "hnsw")
+KINDS = ("flat", "ivfpq", "ivf-sq8", "hnsw")
 INDEX_NAME = "vectors.faiss"
 
 
@@ -41,24 +43,23 @@ def build_index(vectors: np.ndarray, kind: str = "flat", *, pq_bytes: int = 64, 
     elif kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
-    elif kind in ("ivfpq", "ivfpq-sq8"):
+    elif kind in ("ivfpq", "ivf-sq8"):
         nlist = nlist or max(16, min(65536, int(4 * math.sqrt(max(n, 1)))))
         nlist = min(nlist, max(1, n // 39))
-        m = pq_bytes if dim % pq_bytes == 0 else _divisor_near(dim, pq_bytes)
         quantizer = faiss.IndexFlatIP(dim)
-        index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
+        if kind == "ivfpq":
+            m = pq_bytes if dim % pq_bytes == 0 else _divisor_near(dim, pq_bytes)
+            index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
+        else:
+            index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                                  faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(seed)
-        sample = vectors if n <= train_size else vectors[rng.choice(n, train_size, replace=False)]
-        index.train(sample)
-        if kind == "ivfpq-sq8":
-            refine = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-            refine.train(sample)
-            index = faiss.IndexRefine(index, refine)
+        index.train(vectors if n <= train_size else vectors[rng.choice(n, train_size, replace=False)])
     else:
         raise ValueError(f"unknown index kind {kind!r} (one of {', '.join(KINDS)})")
     if n:
         index.add(vectors)
-    if kind == "ivfpq":
+    if kind in ("ivfpq", "ivf-sq8"):
         index.make_direct_map()
     return index
 
@@ -68,8 +69,8 @@ def _divisor_near(dim: int, target: int) -> int:
 
 
 def kind_of(index: faiss.Index) -> str:
-    if isinstance(index, faiss.IndexRefine):
-        return "ivfpq-sq8"
+    if isinstance(index, faiss.IndexIVFScalarQuantizer):
+        return "ivf-sq8"
     if isinstance(index, faiss.IndexFlat):
         return "flat"
     if isinstance(index, faiss.IndexHNSW):
@@ -86,7 +87,7 @@ def save(index: faiss.Index, path: Path) -> None:
 class SemanticIndex:
     """Read side. Thread-safe: FAISS searches are read-only; search parameters are per call."""
 
-    def __init__(self, index: faiss.Index, nprobe: int = 32, ef_search: int = 96, refine_factor: int = 10):
+    def __init__(self, index: faiss.Index, nprobe: int = 16, ef_search: int = 96):
         self._owner = index  # downcast_index returns a non-owning wrapper: keep the owning one alive
         self.index = faiss.downcast_index(index)
         self.kind = kind_of(self.index)
@@ -94,12 +95,11 @@ class SemanticIndex:
         self.count = self.index.ntotal
         self.nprobe = nprobe
         self.ef_search = ef_search
-        self.refine_factor = refine_factor
         self._flat: np.ndarray | None = None
         if self.kind == "flat":
             # The stored vectors as one numpy array: exact scores for any subset by one matmul.
             self._flat = faiss.vector_to_array(self.index.codes).view(np.float32).reshape(self.count, self.dim)
-        elif self.kind == "ivfpq":
+        elif self.kind in ("ivfpq", "ivf-sq8"):
             faiss.extract_index_ivf(self.index).make_direct_map()
 
     @classmethod
@@ -107,11 +107,8 @@ class SemanticIndex:
         return cls(faiss.read_index(str(path)), **kwargs)
 
     def _params(self, selector=None, k: int = 10):
-        if self.kind == "ivfpq":
+        if self.kind in ("ivfpq", "ivf-sq8"):
             return faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
-        if self.kind == "ivfpq-sq8":  # the selector narrows the candidates; re-ranking keeps to them
-            return faiss.IndexRefineSearchParameters(
-                k_factor=self.refine_factor, base_index_params=faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe))
         if self.kind == "hnsw":
             return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
         return faiss.SearchParameters(sel=selector) if selector is not None else None
@@ -167,8 +164,7 @@ class SemanticIndex:
 
 
 def open_index(build_dir: Path, config) -> SemanticIndex:
-    return SemanticIndex.load(Path(build_dir) / INDEX_NAME, nprobe=config.nprobe, ef_search=config.hnsw_ef_search,
-                              refine_factor=config.refine_factor)
+    return SemanticIndex.load(Path(build_dir) / INDEX_NAME, nprobe=config.nprobe, ef_search=config.hnsw_ef_search)
 
 
 def write_index(vectors: np.ndarray, build_dir: Path, config, kind: str = "auto") -> dict:
