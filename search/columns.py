@@ -2,8 +2,8 @@
 
 Province … category are one int32 code per record (with the code → value table); departments are
 a sparse records × departments matrix. A filter is a boolean mask from one vectorized comparison
-per field, and the facets of any set of matches are one `bincount` per field — the same over
-1,733 records as over a million, with no record decoded.
+per field, and the facets of any set of matches are one gather of their rows from a records ×
+fields code matrix and one `bincount` — work in proportion to the matches, with no record decoded.
 """
 from __future__ import annotations
 
@@ -44,10 +44,19 @@ class Columns:
         self.values = values
         self._code_of = {f: {v: i for i, v in enumerate(vs)} for f, vs in values.items()}
         self._order = {f: _value_order(vs) for f, vs in values.items()}
+        self._empty = {f: _empty_code(vs) for f, vs in values.items()}
+        # every field's codes side by side, each field's shifted past the previous fields' values:
+        # one gather and one bincount count every field at once
+        sizes = [len(values[f]) for f in codes]
+        self._offsets = dict(zip(codes, np.concatenate(([0], np.cumsum(sizes)[:-1])).tolist()))
+        self._stacked = np.stack([codes[f] + self._offsets[f] for f in codes], axis=1).astype(np.int32) \
+            if codes else np.zeros((0, 0), dtype=np.int32)
+        self._value_count = int(sum(sizes))
         self.departments = departments
         self.department_names = department_names
         self._department_code = {d: i for i, d in enumerate(department_names)}
         self._department_order = _value_order(department_names)
+        self._department_empty = _empty_code(department_names)
         self._by_department = departments.tocsc()
         coo = departments.tocoo()
         self._department_rows, self._department_cols = coo.row, coo.col
@@ -95,18 +104,27 @@ class Columns:
         """Count per value of each FACET_FIELDS over the records at `positions` (most first, then by
         value; empty values left out), the top `size` of each."""
         positions = np.asarray(positions, dtype=np.int64)
+        # np.take of whole rows is several times faster than fancy indexing them
+        every = np.bincount(np.take(self._stacked, positions, axis=0).ravel(), minlength=self._value_count)
         out = {}
         for field in COLUMN_FIELDS:
-            counts = np.bincount(self.codes[field][positions], minlength=len(self.values[field]))
-            out[field] = _top(self.values[field], self._order[field], counts, size)
+            start = self._offsets[field]
+            counts = every[start:start + len(self.values[field])]
+            out[field] = _top(self.values[field], self._order[field], counts, size, self._empty[field])
         out["department"] = _top(self.department_names, self._department_order,
-                                 self._department_counts(positions), size)
+                                 self._department_counts(positions), size, self._department_empty)
         return out
 
     def _department_counts(self, positions: np.ndarray) -> np.ndarray:
-        if len(positions) * 8 < self.count:  # few matches: read just their rows
-            chosen = self.departments[positions]
-            return np.bincount(chosen.indices, minlength=len(self.department_names))
+        if len(positions) * 8 < self.count:  # few matches: read just their rows of the matrix
+            indptr = self.departments.indptr
+            starts = indptr[positions]
+            lengths = indptr[positions + 1] - starts
+            # the row slices' entries, laid end to end: each row's start repeated over its length,
+            # plus the running index within it
+            within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            entries = np.repeat(starts, lengths) + within
+            return np.bincount(self.departments.indices[entries], minlength=len(self.department_names))
         matched = np.zeros(self.count, dtype=bool)  # many: one pass over every (record, department)
         matched[positions] = True
         return np.bincount(self._department_cols[matched[self._department_rows]],
@@ -137,9 +155,18 @@ def _value_order(values: list[str]) -> np.ndarray:
     return order
 
 
-def _top(values: list[str], order: np.ndarray, counts: np.ndarray, size: int) -> list[dict]:
+def _empty_code(values: list[str]) -> int:
+    """The code of the empty value, or -1 when there is none."""
+    return values.index("") if "" in values else -1
+
+
+def _top(values: list[str], order: np.ndarray, counts: np.ndarray, size: int, empty: int = -1) -> list[dict]:
     """The `size` most frequent non-empty values: by count descending, then value."""
     shown = np.flatnonzero(counts)
-    shown = shown[[bool(values[i]) for i in shown]] if "" in values else shown
+    if empty >= 0:
+        shown = shown[shown != empty]
+    if len(shown) > 4 * size > 0:  # many values (townships at scale): only those that can make the top
+        kth = np.partition(counts[shown], len(shown) - size)[len(shown) - size]
+        shown = shown[counts[shown] >= kth]  # ties at the cut stay, so the order below is exact
     best = shown[np.lexsort((order[shown], -counts[shown]))[:size]]
     return [{"value": values[i], "count": int(counts[i])} for i in best]

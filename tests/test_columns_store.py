@@ -88,3 +88,19 @@ def test_record_store_reads_through_a_small_cache(db, records):
             small[len(records)]
     finally:
         small.close()
+
+
+def test_top_values_are_exact_at_ties_when_only_candidates_are_sorted():
+    import numpy as np
+
+    from search.columns import _empty_code, _top, _value_order
+
+    rng = np.random.default_rng(3)
+    values = [""] + [f"乡{i:04d}" for i in range(999)]
+    order = _value_order(values)
+    for _ in range(20):
+        counts = rng.integers(0, 6, size=len(values))  # many ties
+        expected = sorted((v for v in range(len(values)) if counts[v] and values[v]),
+                          key=lambda v: (-counts[v], values[v]))[:10]
+        got = _top(values, order, counts, 10, _empty_code(values))
+        assert [g["value"] for g in got] == [values[v] for v in expected]
