@@ -112,6 +112,12 @@ def test_writing_in_chunks_gives_the_same_index(tmp_path, monkeypatch):
     chunked = keyword_bm25.Bm25Index(tmp_path / "chunked", WEIGHTS)
     for terms in (["巡查"], ["编号3", "草原"], ["防火"]):
         assert ours(one, terms) == pytest.approx(ours(chunked, terms))
+    for name in ("indptr.npy", "docs.npy", "tf.npy", "doc_len.npy"):  # the very same files
+        assert np.array_equal(np.load(tmp_path / "one" / name), np.load(tmp_path / "chunked" / name)), name
+    docs, indptr = np.load(tmp_path / "chunked" / "docs.npy"), np.load(tmp_path / "chunked" / "indptr.npy")
+    assert all(np.all(np.diff(docs[a:b]) > 0) for a, b in zip(indptr[:-1], indptr[1:]))  # ascending per term
+    assert sorted(p.name for p in (tmp_path / "chunked").iterdir()) == [
+        "doc_len.npy", "docs.npy", "indptr.npy", "terms.json", "tf.npy"]  # the chunks set aside are gone
 
 
 # ----- the real corpus

@@ -29,6 +29,7 @@ Field weights are applied when the index is opened, so TDS_FIELD_WEIGHTS needs n
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -51,37 +52,55 @@ DENSE_SHARE = 4  # a query whose postings reach a quarter of the records is scor
 
 
 def write_index(folder: Path, tokens: Iterable[dict[str, str]]) -> dict:
-    """Write the postings of `tokens` (per record, each field's space-joined tokens) into `folder`."""
+    """Write the postings of `tokens` (per record, each field's space-joined tokens) into `folder`.
+
+    Memory stays near one chunk's postings plus the output: each chunk of records is cut into
+    postings sorted by (term, position) and set aside on disk; once every term's posting count
+    is known, each chunk's postings are copied into their term's slice of the output files
+    (chunks hold ascending positions, so every term's positions come out ascending).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    runs = folder / ".runs"
+    runs.mkdir(exist_ok=True)
     term_of: dict[str, int] = {}
-    keys, counts, doc_len = [], [], []
-    n = 0
+    doc_len: list[np.ndarray] = []
+    n = chunks = 0
     batch: list[dict[str, str]] = []
     for fields in chain(tokens, [None]):
         if fields is not None:
             batch.append(fields)
         if len(batch) == _CHUNK or (fields is None and batch):
-            k, c, lengths = _chunk_postings(batch, n, term_of)
-            keys.append(k)
-            counts.append(c)
+            key, tf, lengths = _chunk_postings(batch, n, term_of)
+            term, docs = np.divmod(key, _KEY_BASE)
+            np.save(runs / f"{chunks}.terms.npy", term.astype(np.int32))
+            np.save(runs / f"{chunks}.docs.npy", docs.astype(np.int32))
+            np.save(runs / f"{chunks}.tf.npy", tf)
             doc_len.append(lengths)
-            n += len(batch)
-            batch = []
+            n, chunks, batch = n + len(batch), chunks + 1, []
     n_terms = len(term_of)
-    key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-    tf = np.concatenate(counts) if counts else np.zeros((0, len(KEYWORD_FIELDS)), dtype=np.uint16)
-    order = np.argsort(key, kind="stable")  # by term, then position
-    key, tf = key[order], tf[order]
-    term, docs = np.divmod(key, _KEY_BASE)
+    per_run = [np.bincount(np.load(runs / f"{i}.terms.npy"), minlength=n_terms) for i in range(chunks)]
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
-    np.cumsum(np.bincount(term, minlength=n_terms), out=indptr[1:])
+    np.cumsum(np.sum(per_run, axis=0) if per_run else np.zeros(n_terms, dtype=np.int64), out=indptr[1:])
+    total = int(indptr[-1])
+    docs_out = np.lib.format.open_memmap(folder / "docs.npy", mode="w+", dtype=np.int32, shape=(total,))
+    tf_out = np.lib.format.open_memmap(folder / "tf.npy", mode="w+", dtype=np.uint16, shape=(total, len(KEYWORD_FIELDS)))
+    filled = indptr[:-1].copy()
+    for i, counts in enumerate(per_run):
+        term = np.load(runs / f"{i}.terms.npy")
+        within = np.arange(len(term)) - (np.cumsum(counts) - counts)[term]  # rank within its term in this run
+        where = filled[term] + within
+        docs_out[where] = np.load(runs / f"{i}.docs.npy")
+        tf_out[where] = np.load(runs / f"{i}.tf.npy")
+        filled += counts
+    docs_out.flush()
+    tf_out.flush()
+    del docs_out, tf_out
+    shutil.rmtree(runs)
     np.save(folder / "indptr.npy", indptr)
-    np.save(folder / "docs.npy", docs.astype(np.int32))
-    np.save(folder / "tf.npy", tf)
     np.save(folder / "doc_len.npy", np.concatenate(doc_len) if doc_len else np.zeros(0, dtype=np.int32))
     (folder / "terms.json").write_text(json.dumps(list(term_of), ensure_ascii=False), encoding="utf-8")
-    return {"records": n, "terms": n_terms, "postings": int(len(docs))}
+    return {"records": n, "terms": n_terms, "postings": total}
 
 
 def _chunk_postings(batch: list[dict[str, str]], offset: int, term_of: dict[str, int]):
