@@ -26,6 +26,7 @@ from pathlib import Path
 
 from models.duty import county_departments
 from search.config import SearchConfig
+from search.keyword.es_client import Credentials, connect
 
 REPO = Path(__file__).resolve().parent.parent
 MAPPING_FILE = REPO / "mappings" / "duties.json"
@@ -56,9 +57,9 @@ def load_mapping(shards: int | None = None, replicas: int | None = None) -> dict
     return body
 
 
-def client(url: str, timeout: float = 30.0):
-    from elasticsearch import Elasticsearch
-    return Elasticsearch(url, request_timeout=timeout, retry_on_timeout=True, max_retries=2)
+def client(url: str, timeout: float = 30.0, credentials: Credentials | None = None):
+    """A client over every node of `url` (comma-separated), with the configured credentials."""
+    return connect(url, credentials or Credentials.from_config(SearchConfig.from_env()), timeout=timeout)
 
 
 def documents(records: list[dict], tokens: list[dict[str, str]], build_id: str):

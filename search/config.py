@@ -44,8 +44,13 @@ class SearchConfig:
     keyword_backend: str = ""
     index_dir: str = ""        # index root ("" = <repo>/var/index)
     ann_backend: str = "faiss"
-    es_url: str = ""
+    es_url: str = ""           # one node or several, comma-separated (search/keyword/es_client.py)
     es_index: str = "duties"
+    es_api_key: str = ""       # a secured cluster: an API key, or a user and password
+    es_username: str = ""
+    es_password: str = ""
+    es_ca_certs: str = ""      # CA certificate file for TLS
+    es_timeout: float = 2.0    # seconds per request before it is retried on another node
     # combined_fields (BM25F, as the embedded index) or most_fields (sum of per-field BM25)
     es_query_type: str = "combined_fields"
     es_shards: int = 0         # primary shards of a new index (0: the mapping file's)

@@ -63,6 +63,8 @@ def main(argv=None) -> int:
     # faiss tries its AVX2 build first and logs the failed import with a traceback at INFO:
     # harmless (it falls back), but it reads like a crash
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+    # the Elasticsearch client logs every request at INFO: thousands of lines under load
+    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
     args = parse_args(argv)
     config = default_config()
     index_dir = config["INDEX_DIR"]

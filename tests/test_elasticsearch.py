@@ -352,3 +352,55 @@ def test_three_node_cluster_with_shards_and_replica(es_url, build_parts, engines
     finally:
         subprocess.run(["bash", str(REPO / "tools/es-node/stop.sh"), "--port", str(CLUSTER_PORT)],
                        capture_output=True, timeout=120)
+
+
+# ----- several nodes in ES_URL
+
+def _hung_node():
+    """A port that accepts connections and never answers: a frozen node."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    return listener, f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("first", ["dead", "hung"])
+def test_a_dead_or_hung_first_node_fails_no_query(app_index_dir, indexed, es_url, first):
+    """ES_URL lists a node that refuses connections (or accepts and never answers) before a live one:
+    every query is answered, the bad node costs one short timeout, not one per request, and health
+    says which node answers."""
+    from search.config import SearchConfig
+    from search.engine import Engine
+    from search.keyword.es import EsKeywordBackend
+
+    listener, hung_url = _hung_node()
+    bad = DEAD_URL if first == "dead" else hung_url
+    config = SearchConfig.from_env()
+    backend = EsKeywordBackend(f"{bad},{es_url}", ALIAS, config.field_weights, timeout=1.0)
+    engine = Engine.open(app_index_dir, config=config, keyword_backend=backend)
+    try:
+        started = time.monotonic()
+        answered = 0
+        for q in _queries()[:20]:
+            for mode in ("keyword", "hybrid"):
+                answered += bool(engine.search(q, mode=mode)["total"] >= 0)
+        elapsed = time.monotonic() - started
+        assert answered == 40
+        assert elapsed < 20, elapsed  # 40 requests each waiting the 1 s timeout would take 40 s or more
+        assert backend.health()["nodes_answering"] == [{"url": bad, "up": False}, {"url": es_url, "up": True}]
+    finally:
+        engine.close()
+        listener.close()
+
+
+def test_es_url_lists_nodes_and_credentials_reach_the_client():
+    from search.keyword.es_client import Credentials, hosts
+
+    assert hosts("http://a:9200/, http://b:9200 http://c:9200") == ["http://a:9200", "http://b:9200", "http://c:9200"]
+    with pytest.raises(ValueError):
+        hosts(" , ")
+    assert Credentials(api_key="k").options() == {"api_key": "k"}
+    assert Credentials(username="u", password="p", ca_certs="/ca.pem").options() == {
+        "basic_auth": ("u", "p"), "ca_certs": "/ca.pem"}

@@ -16,10 +16,12 @@ are turned into record-store positions here; facets are a terms aggregation run 
 - highlights: not from Elasticsearch — the engine marks the original text of the records it holds,
   exactly as with the embedded store.
 
-Faults: connection errors and timeouts raise BackendUnavailable ("Elasticsearch unreachable at
-URL"), which the app answers with 503; a missing alias raises it too, naming the alias. The
-backend opens without contacting the cluster, so an engine (and semantic search) starts while
-Elasticsearch is down; `available()` is a ping cached for a second or two.
+Faults: the client spreads requests over every node ES_URL lists and retries a failed or
+timed-out request on another (es_client.py). When no node answers, BackendUnavailable
+("Elasticsearch unreachable at URL"), which the app answers with 503; a missing alias raises it
+too, naming the alias. The backend opens without contacting the cluster, so an engine (and
+semantic search) starts while Elasticsearch is down; `available()` is a short ping (PING_TIMEOUT)
+cached for a second or two, so a hung cluster does not hold semantic search.
 """
 from __future__ import annotations
 
@@ -31,26 +33,27 @@ from models.fields import KEYWORD_FIELDS
 from search.errors import BackendUnavailable
 from search.vocabulary import FACET_FIELDS, FILTER_FIELDS
 from search.keyword import KeywordResult
+from search.keyword.es_client import Credentials, connect, hosts, node_status
 
 DEFAULT_ALIAS = "duties"
 PAGE = 5000
+PING_TIMEOUT = 0.5  # seconds: the availability check must not wait out a hung node
 
 
 def open_backend(build_dir, meta: dict, config, records, columns) -> "EsKeywordBackend":
     return EsKeywordBackend(config.es_url, config.es_index or DEFAULT_ALIAS, config.field_weights,
                             build_id=(meta or {}).get("build_id"), query_type=config.es_query_type,
-                            records=records)
+                            timeout=config.es_timeout, records=records, credentials=Credentials.from_config(config))
 
 
 class EsKeywordBackend:
     name = "elasticsearch"
 
     def __init__(self, url: str, alias: str = DEFAULT_ALIAS, field_weights: dict | None = None,
-                 build_id: str | None = None, query_type: str = "combined_fields", timeout: float = 10.0,
-                 client=None, records=None):
-        from elasticsearch import Elasticsearch
-
-        self.url = url.rstrip("/")
+                 build_id: str | None = None, query_type: str = "combined_fields", timeout: float = 2.0,
+                 client=None, records=None, credentials: Credentials = Credentials()):
+        self.url = ",".join(hosts(url))
+        self.credentials = credentials
         self.alias = alias
         self.build_id = build_id
         self.query_type = query_type
@@ -61,8 +64,7 @@ class EsKeywordBackend:
             weights = {f: w / low for f, w in weights.items()}
         self.fields = [f"tokens.{f}^{w:g}" for f, w in weights.items() if w > 0]
         self.records = records
-        self.es = client or Elasticsearch(self.url, request_timeout=timeout, max_retries=1,
-                                          retry_on_timeout=False)
+        self.es = client or connect(self.url, credentials, timeout=timeout)
         self._ping_lock = threading.Lock()
         self._ping_at = 0.0
         self._ping_ok = False
@@ -187,14 +189,15 @@ class EsKeywordBackend:
             if now - self._ping_at < max_age:
                 return self._ping_ok
             try:
-                self._ping_ok = bool(self.es.ping())
+                self._ping_ok = bool(self.es.options(request_timeout=PING_TIMEOUT).ping())
             except Exception:
                 self._ping_ok = False
             self._ping_at = time.monotonic()
             return self._ping_ok
 
     def health(self) -> dict:
-        out = {"backend": self.name, "url": self.url, "alias": self.alias, "query": self.query_type}
+        out = {"backend": self.name, "url": self.url, "alias": self.alias, "query": self.query_type,
+               "nodes_answering": node_status(self.url, self.credentials, PING_TIMEOUT)}
         try:
             cluster = self.es.options(request_timeout=5).cluster.health()
             out.update(up=True, es="up", cluster=cluster.get("cluster_name"), status=cluster.get("status"),

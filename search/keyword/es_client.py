@@ -1,0 +1,68 @@
+"""Connecting to an Elasticsearch cluster: several hosts, authentication, short timeouts.
+
+`ES_URL` may list several nodes, comma-separated (`http://a:9200,http://b:9200`). The client
+spreads requests over them and, when one fails or times out, retries the request on another
+(`retries`); a node that failed is set aside for a while by the transport's node pool, so a dead
+or hung node costs one short timeout, not every request. Secured clusters take an API key or a
+user and password, and a CA certificate for TLS (SearchConfig: es_api_key, es_username,
+es_password, es_ca_certs).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+def hosts(url: str) -> list[str]:
+    """The node URLs in an ES_URL value (comma- or space-separated), without trailing slashes."""
+    found = [h.strip().rstrip("/") for h in re.split(r"[,\s]+", url or "") if h.strip()]
+    if not found:
+        raise ValueError("no Elasticsearch URL given (ES_URL=http://host:9200[,http://host2:9200…])")
+    return found
+
+
+@dataclass(frozen=True)
+class Credentials:
+    api_key: str = ""
+    username: str = ""
+    password: str = ""
+    ca_certs: str = ""
+
+    @classmethod
+    def from_config(cls, config) -> "Credentials":
+        return cls(config.es_api_key, config.es_username, config.es_password, config.es_ca_certs)
+
+    def options(self) -> dict:
+        out = {}
+        if self.api_key:
+            out["api_key"] = self.api_key
+        elif self.username:
+            out["basic_auth"] = (self.username, self.password)
+        if self.ca_certs:
+            out["ca_certs"] = self.ca_certs
+        return out
+
+
+def connect(url: str, credentials: Credentials = Credentials(), timeout: float = 2.0, retries: int = 2):
+    """A client over every node in `url`; a failed or timed-out request is retried on another node."""
+    from elasticsearch import Elasticsearch
+
+    return Elasticsearch(hosts(url), request_timeout=timeout, max_retries=retries, retry_on_timeout=True,
+                         retry_on_status=(502, 503, 504), **credentials.options())
+
+
+def node_status(url: str, credentials: Credentials = Credentials(), timeout: float = 0.5) -> list[dict]:
+    """Each configured node and whether it answers within `timeout` seconds (for health)."""
+    from elasticsearch import Elasticsearch
+
+    out = []
+    for host in hosts(url):
+        client = Elasticsearch(host, request_timeout=timeout, max_retries=0, **credentials.options())
+        try:
+            up = bool(client.ping())
+        except Exception:
+            up = False
+        finally:
+            client.close()
+        out.append({"url": host, "up": up})
+    return out
