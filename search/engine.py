@@ -34,7 +34,7 @@ from search import ann, equivalents, keyword, owner, ranking, store
 from search.columns import Columns, TownshipRange
 from search.config import INDEX_FORMAT, SearchConfig, index_root
 from search.errors import BackendUnavailable, BadRequest, IndexNotReady, NotFound
-from search.vocabulary import FILTER_FIELDS, LIST_TYPES, MODES, PAGE_MAX, Q_MAX, SIZE_MAX
+from search.vocabulary import FILTER_FIELDS, LIST_TYPES, MODES, PAGE_MAX, Q_MAX, REGION_FIELDS, SIZE_MAX
 
 PLACE_LABELS = {"province": "省（区）", "prefecture": "市（地区）", "county": "县", "township": "乡镇"}
 
@@ -75,7 +75,7 @@ class Engine:
         self.ranges = columns.township_ranges()
         self._range_starts = np.array([t.start for t in self.ranges], dtype=np.int64)
         self._range_of = {t.key(): t for t in self.ranges}
-        self._places: dict[str, frozenset] = {}
+        self._places = {key: frozenset(getattr(t, key) for t in self.ranges) for key in REGION_FIELDS}
         # Hybrid search embeds the query here while the keyword side runs on the caller's thread:
         # the model releases the GIL, so on two cores the two overlap instead of adding up.
         self._embedding = ThreadPoolExecutor(max_workers=EMBEDDING_THREADS, thread_name_prefix="tds-embed")
@@ -169,10 +169,9 @@ class Engine:
     def _check_places(self, filters: dict) -> None:
         """An unknown province, prefecture, county or township is a 404 on every endpoint, not an
         empty answer: a misspelt place would otherwise read as "nothing there"."""
-        for key in ("province", "prefecture", "county", "township"):
-            known = self._places.setdefault(key, frozenset(getattr(t, key) for t in self.ranges))
+        for key in REGION_FIELDS:
             for value in filters.get(key, ()):
-                if value not in known:
+                if value not in self._places[key]:
                     raise NotFound(f"未找到{PLACE_LABELS[key]}：{value}")
 
     def _check_query(self, q) -> str:
