@@ -163,10 +163,10 @@ class Engine:
                     raise BadRequest(f"unknown list_type {bad[0]!r}; one of {', '.join(LIST_TYPES)}")
             if values:
                 out[key] = list(dict.fromkeys(values))
-        self._check_places(out)
+        self.check_places(out)
         return out
 
-    def _check_places(self, filters: dict) -> None:
+    def check_places(self, filters: dict) -> None:
         """An unknown province, prefecture, county or township is a 404 on every endpoint, not an
         empty answer: a misspelt place would otherwise read as "nothing there"."""
         for key in REGION_FIELDS:
@@ -174,7 +174,7 @@ class Engine:
                 if value not in self._places[key]:
                     raise NotFound(f"未找到{PLACE_LABELS[key]}：{value}")
 
-    def _check_query(self, q) -> str:
+    def check_query(self, q) -> str:
         if q is None:
             return ""
         if not isinstance(q, str):
@@ -205,9 +205,9 @@ class Engine:
         started = time.perf_counter()
         if mode not in MODES:
             raise BadRequest(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
-        q = self._check_query(q)
+        q = self.check_query(q)
         filters = self._filters(filters)
-        page, size = self._paging(page, size)
+        page, size = self.paging(page, size)
         offset = (page - 1) * size
         depth = depth or self.config.depth  # fixed per query, so `total` is the same on every page
         facet_size = self.config.facet_size
@@ -268,7 +268,7 @@ class Engine:
         return ranking.fuse(kw.hits, sem, method=self.config.fusion, k=self.config.rrf_k,
                             weight_keyword=self.config.weight_keyword, weight_semantic=self.config.weight_semantic)
 
-    def _paging(self, page, size) -> tuple[int, int]:
+    def paging(self, page, size) -> tuple[int, int]:
         try:
             page, size = int(page), int(size)
         except (TypeError, ValueError):
@@ -346,7 +346,15 @@ class Engine:
 
     # ----- townships and records
 
-    def _resolve_townships(self, names: list[str]) -> list[TownshipRange]:
+    def township_range(self, region: tuple[str, str, str, str]) -> TownshipRange:
+        """The township at (province, prefecture, county, township)."""
+        return self._range_of[region]
+
+    def township_starts(self, positions) -> np.ndarray:
+        """For each record position, the first position of its township (townships are contiguous)."""
+        return self._range_starts[np.searchsorted(self._range_starts, positions, side="right") - 1]
+
+    def resolve_townships(self, names: list[str]) -> list[TownshipRange]:
         chosen: list[TownshipRange] = []
         for name in names:
             for town in self.resolve_township(name):
@@ -378,10 +386,10 @@ class Engine:
         return " ".join(self.records.tokens(pos).values()).split()
 
     def get(self, duty_id: str) -> dict | None:
-        pos = self._position(duty_id)
+        pos = self.position(duty_id)
         return None if pos is None else self.records[pos]
 
-    def _position(self, duty_id) -> int | None:
+    def position(self, duty_id) -> int | None:
         return self.records.positions_of([duty_id]).get(duty_id) if isinstance(duty_id, str) else None
 
     # ----- overview

@@ -18,7 +18,7 @@ def similar(engine, duty_id: str, k: int = 10, other_townships: bool = True) -> 
     a keyword query ("more like this"), fused by `blend`. Only semantic neighbours are
     returned; the keyword side reorders them. `score` is the fused score, `similarity` the
     cosine of the two names."""
-    pos = engine._position(duty_id)
+    pos = engine.position(duty_id)
     if pos is None:
         raise NotFound(f"未找到事项：{duty_id}")
     try:
@@ -31,7 +31,7 @@ def similar(engine, duty_id: str, k: int = 10, other_townships: bool = True) -> 
     allowed = np.ones(len(engine.records), dtype=bool)
     allowed[pos] = False
     if other_townships:
-        town = engine._range_of[_region(own)]
+        town = engine.township_range(_region(own))
         allowed[town.start:town.end] = False
     depth = max(engine.config.depth, k)
     positions, scores = engine.vectors.search(engine.vectors.vector(pos), depth, allowed)

@@ -47,14 +47,14 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
           page: int = 1, size: int | None = None, explain: bool = False) -> dict:
     """Per township (those named, else all, narrowed by `region`; one page of them): the verdict,
     its probability and the items. `explain` adds each township's features."""
-    q = engine._check_query(q)
+    q = engine.check_query(q)
     if not q:
         raise BadRequest("q is required", "q", "missing_parameter")
-    chosen = engine._resolve_townships(townships) if townships else list(engine.ranges)
+    chosen = engine.resolve_townships(townships) if townships else list(engine.ranges)
     area = _region(region)
-    engine._check_places({k: [v] for k, v in area.items()})
+    engine.check_places({k: [v] for k, v in area.items()})
     chosen = [t for t in chosen if all(getattr(t, f) == v for f, v in area.items())]
-    page, size = engine._paging(page, size or engine.config.owner_page_size)
+    page, size = engine.paging(page, size or engine.config.owner_page_size)
     total = len(chosen)
     shown = chosen[(page - 1) * size: page * size]
     terms = engine.segmenter.query_terms(q)
@@ -223,7 +223,7 @@ def _hits_by_township(engine, hits: list[tuple[int, float]], depth: int) -> dict
     out: dict[int, list[tuple[int, float]]] = {}
     if not hits:
         return out
-    starts = engine._range_starts[np.searchsorted(engine._range_starts, [p for p, _ in hits], side="right") - 1]
+    starts = engine.township_starts([p for p, _ in hits])
     for start, hit in zip(starts.tolist(), hits):
         bucket = out.setdefault(start, [])
         if len(bucket) < depth:

@@ -48,7 +48,7 @@ def main() -> int:
     positives, negatives = judged_pairs(engine)
 
     def cosine(a, b):
-        return float(engine.vectors.vector(engine._position(a)) @ engine.vectors.vector(engine._position(b)))
+        return float(engine.vectors.vector(engine.position(a)) @ engine.vectors.vector(engine.position(b)))
 
     pos = np.array([cosine(a, b) for a, b in positives])
     neg = np.array([cosine(a, b) for a, b in negatives])
