@@ -29,8 +29,6 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -50,9 +48,9 @@ FACETS = ("province", "prefecture", "county", "township", "list_type", "category
 
 
 class Data:
-    def __init__(self, texts, facets, vectors, query_tokens, query_vectors, label):
-        self.texts = texts              # per record: its tokens, space-joined, all keyword fields
-        self.fields = None              # per record: {field: tokens} (the project's writer wants fields)
+    def __init__(self, fields, facets, vectors, query_tokens, query_vectors, label):
+        self.fields = fields            # per record: {field: tokens} (the project's writer wants fields)
+        self.texts = [" ".join(f.values()) for f in fields]  # the same tokens as one text, for the peers
         self.facets = facets            # per record: {facet: value or [values]}
         self.vectors = vectors          # float32 [n, dim], normalized
         self.query_tokens = query_tokens
@@ -92,10 +90,7 @@ def load_data(size: str, seed: int) -> Data:
                 "province": province, "prefecture": prefecture, "county": county, "township": township}))
         vectors = synthetic_vectors(vectors, plan, 0.02, seed)
         label = f"synthetic ({plan.n:,} records, bench_search.py's generator, seed {seed})"
-    data = Data([" ".join(f.values()) for f in fields], facet_rows, np.ascontiguousarray(vectors, dtype=np.float32),
-                query_tokens, query_vectors, label)
-    data.fields = fields
-    return data
+    return Data(fields, facet_rows, np.ascontiguousarray(vectors, dtype=np.float32), query_tokens, query_vectors, label)
 
 
 def _facet_row(record: dict, region: dict) -> dict:

@@ -54,4 +54,4 @@ def document_lines(path: Path) -> SourceLines:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise UnreadableDocument(f"{path}: line {line}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    return SourceLines(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return SourceLines.of_text(text)

@@ -102,7 +102,7 @@ def _manifest_defaults(path: Path) -> layout.Region:
 
 
 def parse_text(text: str, name: str, defaults: layout.Region | None = None) -> ParsedDocument:
-    return parse_lines(SourceLines(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")), name, defaults)
+    return parse_lines(SourceLines.of_text(text), name, defaults)
 
 
 def parse_lines(source: SourceLines, name: str, defaults: layout.Region | None = None) -> ParsedDocument:
@@ -223,10 +223,7 @@ def _tabular_rows(body, section, problems):
         row = line.split("\t")
         if layout.is_header_row(row):
             fields = layout.column_fields(row)
-            missing = layout.missing_columns(section.list_type, fields)
-            if missing:
-                problems.append(Problem(number, f"{section.township} {section.list_type} list: the table has no "
-                                                f"{'、'.join(missing)} column", "error"))
+            problems += _missing_columns(section, fields, number)
             continue
         found = layout.category_row(row)
         if found:
@@ -269,13 +266,17 @@ def _flow_rows(body, section, problems):
     if not header:
         problems.append(Problem(section.line, "no header row (序号 …) after the list heading", "error"))
         return
-    missing = layout.missing_columns(section.list_type, flow.header_fields(" ".join(header)))
-    if missing:
-        problems.append(Problem(section.line, f"{section.township} {section.list_type} list: the table has no "
-                                              f"{'、'.join(missing)} column", "error"))
+    fields = flow.header_fields(" ".join(header))
+    problems += _missing_columns(section, fields, section.line)
     region = section.region
     places = (region.county, region.county[:-1], region.prefecture, region.prefecture.removesuffix("地区"))
-    yield from flow.rows(lines, flow.header_fields(" ".join(header)), places)
+    yield from flow.rows(lines, fields, places)
+
+
+def _missing_columns(section: ListSection, fields: list[str | None], line: int) -> list[Problem]:
+    missing = layout.missing_columns(section.list_type, fields)
+    return [Problem(line, f"{section.township} {section.list_type} list: the table has no {'、'.join(missing)} column",
+                    "error")] if missing else []
 
 
 def _record(section: ListSection, row: flow.FlowRow, ordinal: int, source_of, problems) -> Duty | None:

@@ -49,8 +49,7 @@ class Columns:
         # one gather and one bincount count every field at once
         sizes = [len(values[f]) for f in codes]
         self._offsets = dict(zip(codes, np.concatenate(([0], np.cumsum(sizes)[:-1])).tolist()))
-        self._stacked = np.stack([codes[f] + self._offsets[f] for f in codes], axis=1).astype(np.int32) \
-            if codes else np.zeros((0, 0), dtype=np.int32)
+        self._stacked = np.stack([codes[f] + self._offsets[f] for f in codes], axis=1).astype(np.int32)
         self._value_count = int(sum(sizes))
         self.departments = departments
         self.department_names = department_names

@@ -251,9 +251,8 @@ class Engine:
         return result
 
     def _semantic_ranked(self, q: str, terms, filters, depth: int) -> list[ranking.Fused]:
-        sem = self._semantic(q, filters, depth)
-        if sem and sem[0][1] < self.config.no_match_cosine and not self._any_keyword_match(terms, filters):
-            sem = []  # no word in common and no name close: nothing found, not the least bad
+        sem = self._unless_nothing_close(self._semantic(q, filters, depth),
+                                         lambda: self._any_keyword_match(terms, filters))
         return [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)]
 
     def _hybrid_ranked(self, q: str, terms, filters, depth: int) -> list[ranking.Fused]:
@@ -262,11 +261,16 @@ class Engine:
             kw = self.keyword.search(terms.keyword, filters, depth)
         finally:
             vector = pending.result()
-        sem = self._semantic_matches(vector, filters, depth)
-        if sem and sem[0][1] < self.config.no_match_cosine and not kw.total:
-            sem = []  # as in semantic mode
+        sem = self._unless_nothing_close(self._semantic_matches(vector, filters, depth), lambda: kw.total > 0)
         return ranking.fuse(kw.hits, sem, method=self.config.fusion, k=self.config.rrf_k,
                             weight_keyword=self.config.weight_keyword, weight_semantic=self.config.weight_semantic)
+
+    def _unless_nothing_close(self, sem: list[tuple[int, float]], any_keyword_match) -> list[tuple[int, float]]:
+        """No word in common and no name close: nothing found, not the least bad (the keyword check
+        runs only when the best cosine is low)."""
+        if sem and sem[0][1] < self.config.no_match_cosine and not any_keyword_match():
+            return []
+        return sem
 
     def paging(self, page, size) -> tuple[int, int]:
         try:

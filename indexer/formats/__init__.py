@@ -15,16 +15,17 @@ class SourceLines:
     lines: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)  # empty for text: its line numbers are its places
 
+    @classmethod
+    def of_text(cls, text: str) -> "SourceLines":
+        """A text file's lines (any line ending), numbered as its places."""
+        return cls(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
     def add(self, line: str, place: str) -> None:
         self.lines.append(line)
         self.places.append(place)
 
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
-
     def place(self, line_number: int) -> str:
-        """The original's place for a 1-based line of `text`."""
+        """The original's place for a 1-based line number."""
         if not self.places:
             return f"line {line_number}"
         return self.places[min(max(line_number, 1), len(self.places)) - 1]

@@ -65,6 +65,7 @@ def write_index(folder: Path, tokens: Iterable[dict[str, str]]) -> dict:
     runs.mkdir(exist_ok=True)
     term_of: dict[str, int] = {}
     doc_len: list[np.ndarray] = []
+    per_run: list[np.ndarray] = []  # each chunk's postings per term
     n = chunks = 0
     batch: list[dict[str, str]] = []
     for fields in chain(tokens, [None]):
@@ -76,10 +77,11 @@ def write_index(folder: Path, tokens: Iterable[dict[str, str]]) -> dict:
             np.save(runs / f"{chunks}.terms.npy", term.astype(np.int32))
             np.save(runs / f"{chunks}.docs.npy", docs.astype(np.int32))
             np.save(runs / f"{chunks}.tf.npy", tf)
+            per_run.append(np.bincount(term))
             doc_len.append(lengths)
             n, chunks, batch = n + len(batch), chunks + 1, []
     n_terms = len(term_of)
-    per_run = [np.bincount(np.load(runs / f"{i}.terms.npy"), minlength=n_terms) for i in range(chunks)]
+    per_run = [np.pad(counts, (0, n_terms - len(counts))) for counts in per_run]  # terms seen later count 0
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(np.sum(per_run, axis=0) if per_run else np.zeros(n_terms, dtype=np.int64), out=indptr[1:])
     total = int(indptr[-1])
