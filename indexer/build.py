@@ -162,8 +162,8 @@ def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = 
           after_records=None) -> dict:
     """Build and swap in a new index; returns its meta. Raises on any failure (current untouched).
 
-    `after_records(records, build_dir)` is a hook run after the local files are written and
-    before the swap (for a second keyword backend such as Elasticsearch); raising aborts the build.
+    `after_records(records, build_dir, vectors, meta)` is a hook run after the local files are
+    written and before the swap (to write the build to Elasticsearch too); raising aborts the build.
     """
     from indexer.parse import parse_corpus
 
@@ -194,11 +194,11 @@ def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = 
         build_dir = index_dir / BUILDS / build_id
         build_dir.mkdir()
         try:
-            meta = _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log,
-                                ann_threshold, timings, started)
+            meta, vectors = _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log,
+                                         ann_threshold, timings, started)
             if after_records is not None:
                 t = time.perf_counter()
-                after_records(duties, build_dir)
+                after_records(duties, build_dir, vectors, meta)
                 timings["after_records_s"] = time.perf_counter() - t
             meta["timings"] = {k: round(v, 3) for k, v in timings.items()}
             meta["timings"]["total_s"] = round(time.perf_counter() - started, 3)
@@ -215,7 +215,7 @@ def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = 
 
 
 def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log, ann_threshold,
-                 timings, started) -> dict:
+                 timings, started) -> tuple[dict, "np.ndarray"]:
     import numpy as np
     from tqdm import tqdm
 
@@ -300,7 +300,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     timings["bm25_s"] = time.perf_counter() - t
     log(f"BM25 postings ({meta['keyword']['terms']} terms, {meta['keyword']['postings']} postings) "
         f"in {timings['bm25_s']:.2f} s")
-    return meta
+    return meta, vectors
 
 
 def main(argv=None) -> int:

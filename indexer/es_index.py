@@ -15,11 +15,19 @@ Zero-downtime rebuild, as Elastic recommends:
 The documents carry exactly the tokens written to the SQLite store (read back from its tokens table),
 so both keyword backends see the same jieba tokens; `pos` is the record's position in the build
 (= its FAISS id) and `build_id` ties the index to the local build it came from.
+
+With the build's vectors and its description (`build=`), the index holds the whole build, so an
+app server needs no local files (search/elastic/): each document gains `vector` (a quantized
+HNSW `dense_vector`), and a one-document index `<index>-build` beside it holds meta.json, the
+segmenter's dictionary files and every township's position range. Both aliases (`<alias>` and
+`<alias>-build`) move in the same `_aliases` call, so a reader never sees one build's records with
+another's dictionary.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +39,10 @@ from search.keyword.es_client import Credentials, connect
 REPO = Path(__file__).resolve().parent.parent
 MAPPING_FILE = REPO / "mappings" / "duties.json"
 DEFAULT_ALIAS = "duties"
+BUILD_SUFFIX = "-build"
+BUILD_DOC = "build"
+BUILD_MAPPING = {"settings": {"index": {"number_of_shards": 1, "auto_expand_replicas": "0-all"}},
+                 "mappings": {"enabled": False}}
 FILTER_KEYWORDS = ("province", "prefecture", "county", "township", "list_type", "category")
 
 
@@ -42,10 +54,16 @@ def default_alias() -> str:
     return SearchConfig.from_env().es_index or DEFAULT_ALIAS
 
 
-def load_mapping(shards: int | None = None, replicas: int | None = None) -> dict:
-    """mappings/duties.json without its comment keys, with shard/replica counts applied."""
+def load_mapping(shards: int | None = None, replicas: int | None = None, dims: int | None = None) -> dict:
+    """mappings/duties.json without its comment keys, with shard/replica counts applied; with `dims`
+    the `vector` field takes that many dimensions, without it the field is left out (keyword only)."""
     body = json.loads(MAPPING_FILE.read_text(encoding="utf-8"))
     body = {k: v for k, v in body.items() if not k.startswith("_")}
+    properties = body["mappings"]["properties"]
+    if dims:
+        properties["vector"]["dims"] = int(dims)
+    else:
+        properties.pop("vector", None)
     index = body.setdefault("settings", {}).setdefault("index", {})
     config = SearchConfig.from_env()
     shards = shards if shards is not None else (config.es_shards or None)
@@ -62,7 +80,7 @@ def client(url: str, timeout: float = 30.0, credentials: Credentials | None = No
     return connect(url, credentials or Credentials.from_config(SearchConfig.from_env()), timeout=timeout)
 
 
-def documents(records: list[dict], tokens: list[dict[str, str]], build_id: str):
+def documents(records: list[dict], tokens: list[dict[str, str]], build_id: str, vectors=None):
     for pos, record in enumerate(records):
         doc = {"id": record["id"], "pos": pos, "build_id": build_id, "tokens": tokens[pos]}
         for key in FILTER_KEYWORDS:
@@ -72,13 +90,16 @@ def documents(records: list[dict], tokens: list[dict[str, str]], build_id: str):
         if departments:
             doc["department"] = departments
         doc["record"] = record
+        if vectors is not None:
+            doc["vector"] = [round(float(x), 7) for x in vectors[pos]]
         yield {"_index": None, "_id": record["id"], "_source": doc}
 
 
 def write_index(url: str, records: list[dict], tokens: list[dict[str, str]], build_id: str,
                 alias: str | None = None, shards: int | None = None, replicas: int | None = None,
-                log=print, es=None, chunk_size: int = 500) -> dict:
+                log=print, es=None, chunk_size: int = 500, vectors=None, build: dict | None = None) -> dict:
     """Index the records into a new versioned index, then point `alias` at it and drop the old one.
+    With `vectors` (records × dims) and `build` (build_document()), the whole build goes in.
     Returns {"index", "alias", "indexed", "previous", "deleted"}. Raises EsIndexError on any rejection."""
     from elasticsearch import ApiError, TransportError, helpers
 
@@ -86,13 +107,15 @@ def write_index(url: str, records: list[dict], tokens: list[dict[str, str]], bui
     es = es or client(url)
     name = f"{alias}-{datetime.now().strftime('%Y%m%dt%H%M%S')}-{os.getpid()}-{int(time.time() * 1000) % 1000:03d}"
     try:
-        es.indices.create(index=name, **load_mapping(shards, replicas))
+        es.indices.create(index=name, **load_mapping(shards, replicas, None if vectors is None else vectors.shape[1]))
+        if build is not None:
+            es.indices.create(index=name + BUILD_SUFFIX, **BUILD_MAPPING)
     except TransportError as exc:
         raise EsIndexError(f"Elasticsearch unreachable at {url}: {exc}") from exc
     except ApiError as exc:
         raise EsIndexError(f"cannot create index {name} at {url}: {exc}") from exc
     try:
-        actions = ({**a, "_index": name} for a in documents(records, tokens, build_id))
+        actions = ({**a, "_index": name} for a in documents(records, tokens, build_id, vectors))
         indexed, rejected = 0, []
         for ok, item in helpers.streaming_bulk(es, actions, chunk_size=chunk_size, raise_on_error=False,
                                                raise_on_exception=False, max_retries=3):
@@ -110,39 +133,83 @@ def write_index(url: str, records: list[dict], tokens: list[dict[str, str]], bui
         count = es.count(index=name)["count"]
         if count != len(records):
             raise EsIndexError(f"index {name} holds {count} documents, expected {len(records)}")
-        health = es.cluster.health(index=name, wait_for_status="yellow", timeout="60s")
+        if build is not None:
+            es.index(index=name + BUILD_SUFFIX, id=BUILD_DOC, document=build, refresh=True)
+        health = es.cluster.health(index=name + (f",{name}{BUILD_SUFFIX}" if build is not None else ""),
+                                   wait_for_status="yellow", timeout="60s")
         if health.get("timed_out"):
             raise EsIndexError(f"index {name} did not reach yellow: {health.get('status')}")
-        previous = swap_alias(es, alias, name)
+        previous = swap_alias(es, alias, name, with_build=build is not None)
     except BaseException:
         try:
-            es.indices.delete(index=name, ignore_unavailable=True)
+            es.indices.delete(index=f"{name},{name}{BUILD_SUFFIX}", ignore_unavailable=True)
         except Exception:
             pass
         raise
     deleted = []
-    for old in previous:
+    for old in older_versions(es, alias, keep={name, *previous}):
         try:
             es.indices.delete(index=old, ignore_unavailable=True)
             deleted.append(old)
         except Exception as exc:  # the alias already moved; an old index left behind is not fatal
             log(f"could not delete old index {old}: {exc}")
     log(f"Elasticsearch: {indexed} documents in {name}, alias {alias} moved"
-        + (f" from {', '.join(previous)} (deleted)" if previous else ""))
+        + (f" from {', '.join(previous)} (kept until the next build)" if previous else "")
+        + (f"; deleted {', '.join(deleted)}" if deleted else ""))
     return {"index": name, "alias": alias, "indexed": indexed, "previous": previous, "deleted": deleted}
 
 
-def swap_alias(es, alias: str, index: str) -> list[str]:
-    """Point `alias` at `index` only, in one atomic _aliases call; returns the indexes it left."""
-    previous: list[str] = []
-    if es.indices.exists_alias(name=alias):
-        previous = [i for i in es.indices.get_alias(name=alias) if i != index]
-    elif es.indices.exists(index=alias):
-        raise EsIndexError(f"{alias} is a concrete index, not an alias; delete or rename it first")
-    actions = [{"remove": {"index": i, "alias": alias}} for i in previous]
+def swap_alias(es, alias: str, index: str, with_build: bool = False) -> list[str]:
+    """Point `alias` at `index` only (and `<alias>-build` at `<index>-build` when the build document
+    was written, or at nothing when it was not), in one atomic _aliases call; returns the indexes
+    `alias` left."""
+    previous = _alias_targets(es, alias)
+    build_alias = alias + BUILD_SUFFIX
+    actions = [{"remove": {"index": i, "alias": alias}} for i in previous if i != index]
+    actions += [{"remove": {"index": i, "alias": build_alias}} for i in _alias_targets(es, build_alias)]
     actions.append({"add": {"index": index, "alias": alias}})
+    if with_build:
+        actions.append({"add": {"index": index + BUILD_SUFFIX, "alias": build_alias}})
     es.indices.update_aliases(actions=actions)
-    return previous
+    return [i for i in previous if i != index]
+
+
+def older_versions(es, alias: str, keep: set[str]) -> list[str]:
+    """The versioned indexes of `alias` (and their -build indexes) other than those in `keep`.
+
+    The index the alias just left is kept until the next build: an app server reading the whole
+    build from the cluster stays on the index it opened until it has opened the new one."""
+    pattern = re.compile(re.escape(alias) + r"-\d{8}t\d{6}-\d+-\d{3}")
+    names = es.indices.get(index=f"{alias}-*", expand_wildcards="open", ignore_unavailable=True)
+    out = []
+    for name in sorted(names):
+        base = name[:-len(BUILD_SUFFIX)] if name.endswith(BUILD_SUFFIX) else name
+        if pattern.fullmatch(base) and base not in keep:
+            out.append(name)
+    return out
+
+
+def _alias_targets(es, alias: str) -> list[str]:
+    if es.indices.exists_alias(name=alias):
+        return list(es.indices.get_alias(name=alias))
+    if es.indices.exists(index=alias):
+        raise EsIndexError(f"{alias} is a concrete index, not an alias; delete or rename it first")
+    return []
+
+
+def build_document(meta: dict, dict_dir: Path, records: list[dict]) -> dict:
+    """What an app server reads besides the records: meta.json, the dictionary files, and each
+    township's [start, end) positions with its count per list."""
+    townships = []
+    for pos, record in enumerate(records):
+        key = [record.get(f, "") for f in ("province", "prefecture", "county", "township")]
+        if not townships or townships[-1]["region"] != key:
+            townships.append({"region": key, "start": pos, "end": pos, "counts": {}})
+        town = townships[-1]
+        town["end"] = pos + 1
+        town["counts"][record["list_type"]] = town["counts"].get(record["list_type"], 0) + 1
+    return {"meta": meta, "townships": townships,
+            "dictionary": {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(dict_dir).iterdir())}}
 
 
 def build_hook(url: str, alias: str | None = None, shards: int | None = None, replicas: int | None = None,
@@ -158,10 +225,11 @@ def build_hook(url: str, alias: str | None = None, shards: int | None = None, re
     if not reachable:  # fail before parsing and embedding, not after
         raise EsIndexError(f"Elasticsearch unreachable at {url}")
 
-    def hook(duties, build_dir: Path) -> None:
+    def hook(duties, build_dir: Path, vectors, meta: dict) -> None:
         build_dir = Path(build_dir)
         tokens = store.read_tokens(build_dir / store.DB_NAME)
-        write_index(url, [d.to_dict() for d in duties], tokens, build_dir.name, alias=alias,
-                    shards=shards, replicas=replicas, log=log, es=es)
+        records = [d.to_dict() for d in duties]
+        write_index(url, records, tokens, build_dir.name, alias=alias, shards=shards, replicas=replicas,
+                    log=log, es=es, vectors=vectors, build=build_document(meta, build_dir / "dict", records))
 
     return hook

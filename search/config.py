@@ -53,6 +53,14 @@ class SearchConfig:
     es_timeout: float = 2.0    # seconds per request before it is retried on another node
     # combined_fields (BM25F, as the embedded index) or most_fields (sum of per-field BM25)
     es_query_type: str = "combined_fields"
+    # query_then_fetch scores each shard with its own term statistics; dfs_query_then_fetch asks
+    # every shard for them first, so a ranking does not depend on the shard count
+    # (tests/eval/es_equivalence.py measures both)
+    es_search_type: str = "query_then_fetch"
+    # Where a server's build lives: "local" (the index folder; ES_URL, if set, serves keyword
+    # search), "cluster" (the whole build in Elasticsearch, no local files: search/elastic/), or
+    # "" = "cluster" when es_url is set and the index folder holds no build, else "local".
+    es_mode: str = ""
     es_shards: int = 0         # primary shards of a new index (0: the mapping file's)
     es_replicas: int = -1      # replicas of a new index (-1: the mapping file's)
     # Embedding model: a folder or a name sentence-transformers loads offline ("" = m3e-small from
@@ -146,6 +154,13 @@ class SearchConfig:
     @property
     def keyword_kind(self) -> str:
         return self.keyword_backend or ("elasticsearch" if self.es_url else "bm25")
+
+    def serves_from_cluster(self, index_dir=None) -> bool:
+        if self.es_mode not in ("", "local", "cluster"):
+            raise ValueError(f"TDS_ES_MODE must be local or cluster, not {self.es_mode!r}")
+        if self.es_mode:
+            return self.es_mode == "cluster"
+        return bool(self.es_url) and not (index_root(index_dir or self.index_dir or None) / "current").exists()
 
     def embedder_options(self) -> dict:
         """Keyword arguments for models.embedding.get_embedder."""

@@ -72,6 +72,7 @@ class Engine:
         self.vectors = vectors
         self.embedder = embedder
         self.config = config
+        self.local_vectors = not getattr(vectors, "remote", False)
         self.ranges = columns.township_ranges()
         self._range_starts = np.array([t.start for t in self.ranges], dtype=np.int64)
         self._range_of = {t.key(): t for t in self.ranges}
@@ -85,10 +86,13 @@ class Engine:
     @classmethod
     def open(cls, index_dir=None, model: str | None = None, config: SearchConfig | None = None,
              keyword_backend=None) -> "Engine":
-        """Open `<index_dir>/current`. Raises IndexNotReady naming the path when it is missing,
-        incomplete, corrupt, or built with a different embedding model."""
+        """Open `<index_dir>/current`, or the build in Elasticsearch when the configuration serves
+        from the cluster (SearchConfig.es_mode). Raises IndexNotReady naming the path or alias when
+        it is missing, incomplete, corrupt, or built with a different embedding model."""
         config = config or SearchConfig.from_env()
         _limit_blas_threads(config.blas_threads)
+        if keyword_backend is None and config.serves_from_cluster(index_dir):
+            return cls.open_cluster(model, config)
         root = index_root(index_dir)
         current = root / "current"
         if not current.exists():
@@ -101,28 +105,7 @@ class Engine:
             raise IndexNotReady(build_dir, "incomplete index: meta.json is missing") from None
         except (OSError, ValueError) as exc:
             raise IndexNotReady(build_dir, f"unreadable meta.json: {exc}") from exc
-        if meta.get("format") != INDEX_FORMAT:
-            raise IndexNotReady(build_dir, f"index format {meta.get('format')} was written by an older version "
-                                           f"(this one reads format {INDEX_FORMAT}); rebuild it with "
-                                           "`python -m indexer build`")
-        from models.embedding import ModelNotFound, get_embedder
-        built_with = meta.get("model", {})
-        # Quantization is how the model runs, not which model: unless configured otherwise, run it
-        # the way the index was built (the fingerprint check below still applies).
-        options = config.embedder_options()
-        options["name"] = model or options["name"]
-        options["quantize"] = options["quantize"] or built_with.get("quantize")
-        try:
-            embedder = get_embedder(**options)
-        except (ModelNotFound, OSError, ValueError) as exc:
-            raise IndexNotReady(build_dir, f"embedding model unavailable: {exc}") from exc
-        if (built_with.get("fingerprint"), built_with.get("dim")) != (embedder.fingerprint, embedder.dim):
-            raise IndexNotReady(
-                build_dir,
-                f"index built with model {built_with.get('name')!r} (dim {built_with.get('dim')}, fingerprint "
-                f"{built_with.get('fingerprint')}, quantize {built_with.get('quantize')}) but queries would use "
-                f"{embedder.name!r} (dim {embedder.dim}, fingerprint {embedder.fingerprint}, quantize "
-                f"{embedder.quantize}); rebuild the index or set TDS_MODEL/TDS_QUANTIZE to match")
+        embedder = _embedder_for(build_dir, meta, model, config)
         try:
             records = store.RecordStore(build_dir / store.DB_NAME, config.sqlite_connections, config.record_cache)
             columns = Columns.from_store(records)
@@ -140,6 +123,46 @@ class Engine:
             raise IndexNotReady(build_dir, f"inconsistent index: {len(records)} records, {vectors.count} vectors, "
                                            f"{backend.count} keyword documents, meta says {meta.get('records')}")
         return cls(build_dir, meta, records, columns, segmenter, backend, vectors, embedder, config)
+
+    @classmethod
+    def open_cluster(cls, model: str | None = None, config: SearchConfig | None = None) -> "Engine":
+        """The build the alias (ES_INDEX) names in the cluster at ES_URL, with no local files: the
+        records, columns, vectors and keyword side all answer from Elasticsearch (search/elastic/)."""
+        import shutil
+
+        from search import elastic
+        from search.elastic.columns import ClusterColumns
+        from search.elastic.records import ClusterRecords
+        from search.elastic.vectors import ClusterVectors
+        from search.keyword.es import DEFAULT_ALIAS, EsKeywordBackend
+        from search.keyword.es_client import Credentials
+
+        config = config or SearchConfig.from_env()
+        credentials = Credentials.from_config(config)
+        cluster = elastic.Cluster(config.es_url, credentials, timeout=config.es_timeout)
+        try:
+            build = elastic.open_build(cluster, config.es_index or DEFAULT_ALIAS)
+        except BaseException:
+            cluster.close()
+            raise
+        meta, where = build.meta, Path(build.index)
+        embedder = _embedder_for(where, meta, model, config)
+        dict_dir = build.dictionary_dir()
+        try:
+            segmenter = Segmenter.from_dir(dict_dir)
+        finally:
+            shutil.rmtree(dict_dir, ignore_errors=True)
+        records = ClusterRecords(cluster, build.index, meta["records"], config.record_cache)
+        columns = ClusterColumns(cluster, build.index, records, build.townships)
+        vectors = ClusterVectors(cluster, build.index, meta["records"], embedder.dim)
+        backend = EsKeywordBackend(cluster.url, build.index, config.field_weights, build_id=meta.get("build_id"),
+                                   query_type=config.es_query_type, client=cluster.es, records=records,
+                                   credentials=credentials, positions_from_index=True,
+                                   search_type=config.es_search_type)
+        held = cluster.call(cluster.es.count, index=build.index)["count"]
+        if held != meta.get("records"):
+            raise IndexNotReady(where, f"inconsistent index: {held} documents, meta says {meta.get('records')}")
+        return cls(where, meta, records, columns, segmenter, backend, vectors, embedder, config)
 
     def close(self) -> None:
         self._embedding.shutdown(wait=False)
@@ -214,7 +237,9 @@ class Engine:
         terms = self.segmenter.query_terms(q) if q else None
         result = {"query": q, "mode": mode}
 
-        degraded = mode == "semantic" and not self.keyword.available()
+        # Semantic search answers from local vectors while a remote keyword side is down; with the
+        # whole build in the cluster there is nothing local to fall back on (503 instead).
+        degraded = mode == "semantic" and self.local_vectors and not self.keyword.available()
         if not q:
             found = (keyword.browse_columns(self.columns, filters, offset, size) if degraded
                      else self.keyword.browse(filters, offset, size))
@@ -410,6 +435,34 @@ class Engine:
                 "faiss": self.vectors.kind, "keyword": keyword,
                 **({"es": keyword.get("es", "down"), "degraded": not keyword.get("up", False)}
                    if getattr(self.keyword, "name", "") == "elasticsearch" else {})}
+
+
+def _embedder_for(where, meta: dict, model: str | None, config: SearchConfig):
+    """The query model, checked against the one the index was built with."""
+    from models.embedding import ModelNotFound, get_embedder
+
+    if meta.get("format") != INDEX_FORMAT:
+        raise IndexNotReady(where, f"index format {meta.get('format')} was written by an older version "
+                                   f"(this one reads format {INDEX_FORMAT}); rebuild it with "
+                                   "`python -m indexer build`")
+    built_with = meta.get("model", {})
+    # Quantization is how the model runs, not which model: unless configured otherwise, run it
+    # the way the index was built (the fingerprint check below still applies).
+    options = config.embedder_options()
+    options["name"] = model or options["name"]
+    options["quantize"] = options["quantize"] or built_with.get("quantize")
+    try:
+        embedder = get_embedder(**options)
+    except (ModelNotFound, OSError, ValueError) as exc:
+        raise IndexNotReady(where, f"embedding model unavailable: {exc}") from exc
+    if (built_with.get("fingerprint"), built_with.get("dim")) != (embedder.fingerprint, embedder.dim):
+        raise IndexNotReady(
+            where,
+            f"index built with model {built_with.get('name')!r} (dim {built_with.get('dim')}, fingerprint "
+            f"{built_with.get('fingerprint')}, quantize {built_with.get('quantize')}) but queries would use "
+            f"{embedder.name!r} (dim {embedder.dim}, fingerprint {embedder.fingerprint}, quantize "
+            f"{embedder.quantize}); rebuild the index or set TDS_MODEL/TDS_QUANTIZE to match")
+    return embedder
 
 
 _BLAS_LIMITED = False

@@ -72,8 +72,9 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     best_cosine = _best_cosine(engine, vector, chosen)
     best_keyword = best[0][1] if best else 0.0
     rows = []
-    for town in shown:
-        ev = _evidence(engine, town, by_town.get(town.start, []), vector)
+    cosines = engine.vectors.range_cosines(vector, [(t.start, t.end) for t in shown])
+    for town, town_cosines in zip(shown, cosines):
+        ev = _evidence(engine, town, by_town.get(town.start, []), town_cosines)
         features = township_features(engine, ev, groups, best_cosine, best_keyword)
         row = town.region() | _answer(engine, ev, features)
         if explain:
@@ -100,9 +101,8 @@ def _best_cosine(engine, vector: np.ndarray, towns) -> float:
     return float(scores[0]) if len(scores) else 0.0
 
 
-def _evidence(engine, town, keyword: list[tuple[int, float]], vector: np.ndarray) -> Evidence:
+def _evidence(engine, town, keyword: list[tuple[int, float]], cosines: np.ndarray) -> Evidence:
     config = engine.config
-    cosines = engine.vectors.vectors(town.start, town.end) @ vector
     order = np.argsort(-cosines, kind="stable")[:config.depth]
     sem = [(town.start + int(i), float(cosines[i])) for i in order]
     fused = ranking.fuse(keyword, sem, method=config.fusion, k=config.rrf_k,

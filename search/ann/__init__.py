@@ -4,7 +4,10 @@ An index holds one L2-normalized vector per record, its id the record's position
 
     search(vector, k, allowed=None) -> (positions, scores)   # best first; `allowed` a bool mask
     search_range(vector, k, start, end) -> (positions, scores)  # one township's contiguous range
+    range_cosines(vector, [(start, end), …]) -> [cosines of every record in the range]  # owner
     vector(pos) ; vectors(start, end) ; count ; kind
+
+search/elastic/vectors.py answers the same calls from an Elasticsearch cluster.
 
 A backend is a module in this package with `open_index(build_dir, config)` and `write_index(
 vectors, build_dir, config, kind)`; add it to BACKENDS to make it selectable.
@@ -26,6 +29,7 @@ class AnnIndex(Protocol):
     def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]: ...
     def search_range(self, vector: np.ndarray, k: int, start: int, end: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def range_cosines(self, vector: np.ndarray, ranges: list[tuple[int, int]]) -> list[np.ndarray]: ...
     def vector(self, pos: int) -> np.ndarray: ...
     def vectors(self, start: int, end: int) -> np.ndarray: ...
 

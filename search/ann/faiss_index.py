@@ -162,6 +162,10 @@ class SemanticIndex:
     def vector(self, pos: int) -> np.ndarray:
         return self.vectors(pos, pos + 1)[0]
 
+    def range_cosines(self, vector: np.ndarray, ranges: list[tuple[int, int]]) -> list[np.ndarray]:
+        """Every record's cosine to `vector` in each [start, end) range."""
+        return [self.vectors(start, end) @ vector for start, end in ranges]
+
 
 def open_index(build_dir: Path, config) -> SemanticIndex:
     return SemanticIndex.load(Path(build_dir) / INDEX_NAME, nprobe=config.nprobe, ef_search=config.hnsw_ef_search)

@@ -40,10 +40,27 @@ PAGE = 5000
 PING_TIMEOUT = 0.5  # seconds: the availability check must not wait out a hung node
 
 
+def facet_aggregations(size: int) -> dict:
+    """A terms aggregation per facet field; each shard counts well past `size` so the merged top
+    values are exact at this corpus's value counts."""
+    return {f: {"terms": {"field": f, "size": size, "shard_size": max(size * 10, 1000)}} for f in FACET_FIELDS}
+
+
+def read_facets(response: dict, size: int) -> dict[str, list[dict]]:
+    """{field: [{value, count}]}, most first then by value, empty values left out (as search/columns.py)."""
+    out = {}
+    for f in FACET_FIELDS:
+        buckets = [{"value": b["key"], "count": b["doc_count"]}
+                   for b in response["aggregations"][f]["buckets"] if b["key"]]
+        out[f] = sorted(buckets, key=lambda v: (-v["count"], v["value"]))[:size]
+    return out
+
+
 def open_backend(build_dir, meta: dict, config, records, columns) -> "EsKeywordBackend":
     return EsKeywordBackend(config.es_url, config.es_index or DEFAULT_ALIAS, config.field_weights,
                             build_id=(meta or {}).get("build_id"), query_type=config.es_query_type,
-                            timeout=config.es_timeout, records=records, credentials=Credentials.from_config(config))
+                            timeout=config.es_timeout, records=records, credentials=Credentials.from_config(config),
+                            search_type=config.es_search_type)
 
 
 class EsKeywordBackend:
@@ -51,7 +68,8 @@ class EsKeywordBackend:
 
     def __init__(self, url: str, alias: str = DEFAULT_ALIAS, field_weights: dict | None = None,
                  build_id: str | None = None, query_type: str = "combined_fields", timeout: float = 2.0,
-                 client=None, records=None, credentials: Credentials = Credentials()):
+                 client=None, records=None, credentials: Credentials = Credentials(),
+                 positions_from_index: bool = False, search_type: str = "query_then_fetch"):
         self.url = ",".join(hosts(url))
         self.credentials = credentials
         self.alias = alias
@@ -64,6 +82,12 @@ class EsKeywordBackend:
             weights = {f: w / low for f, w in weights.items()}
         self.fields = [f"tokens.{f}^{w:g}" for f, w in weights.items() if w > 0]
         self.records = records
+        # The whole build in the cluster (search/elastic/): `pos` is the position. Keyword side only:
+        # the local build's ids decide, so a record the local build lacks is never shown.
+        self.positions_from_index = positions_from_index
+        if search_type not in ("query_then_fetch", "dfs_query_then_fetch"):
+            raise ValueError(f"unknown search type {search_type!r}")
+        self.search_type = search_type
         self.es = client or connect(self.url, credentials, timeout=timeout)
         self._ping_lock = threading.Lock()
         self._ping_at = 0.0
@@ -121,35 +145,38 @@ class EsKeywordBackend:
 
     def browse(self, filters: dict[str, list[str]], offset: int, limit: int) -> KeywordResult:
         ids, total = self.browse_ids(filters, offset, limit)
-        return KeywordResult(self._positions([(i, 0.0) for i in ids]), total,
+        return KeywordResult(self._positions([(i, 0.0, p) for i, p in ids]), total,
                              lambda size: self.facets(None, filters, size))
 
-    def _positions(self, hits: list[tuple[str, float]]) -> list[tuple[int, float]]:
-        known = self.records.positions_of([i for i, _ in hits])
-        return [(known[i], s) for i, s in hits if i in known]
+    def _positions(self, hits: list[tuple[str, float, int]]) -> list[tuple[int, float]]:
+        if self.positions_from_index:
+            return [(p, s) for _, s, p in hits]
+        known = self.records.positions_of([i for i, _, _ in hits])
+        return [(known[i], s) for i, s, _ in hits if i in known]
 
     def search_ids(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None
-                   ) -> tuple[list[tuple[str, float]], int]:
-        """Best-first (duty id, score) and the number of matches."""
+                   ) -> tuple[list[tuple[str, float, int]], int]:
+        """Best-first (duty id, score, position) and the number of matches."""
         if not self._has_terms(terms):
             return [], 0
         query = self._query(terms, filters)
         sort = [{"_score": "desc"}, {"pos": "asc"}]
         want = limit
-        hits: list[tuple[str, float]] = []
+        hits: list[tuple[str, float, int]] = []
         after = None
         total = 0
         while True:
             size = PAGE if want is None else min(PAGE, max(want - len(hits), 0))
             body = dict(index=self.alias, query=query, sort=sort, size=size, track_total_hits=after is None,
-                        _source=False, docvalue_fields=["id"])
+                        allow_partial_search_results=False, search_type=self.search_type,
+                        _source=False, docvalue_fields=["id", "pos"])
             if after is not None:
                 body["search_after"] = after
             response = self._call(self.es.search, **body)
             if after is None:
                 total = response["hits"]["total"]["value"]
             page = response["hits"]["hits"]
-            hits.extend((hit["fields"]["id"][0], float(hit["_score"])) for hit in page)
+            hits.extend((hit["fields"]["id"][0], float(hit["_score"]), hit["fields"]["pos"][0]) for hit in page)
             if not page or len(page) < size or (want is not None and len(hits) >= want):
                 break
             after = page[-1]["sort"]
@@ -158,21 +185,17 @@ class EsKeywordBackend:
     def facets(self, terms, filters, size):
         if terms is not None and not self._has_terms(terms):
             return {f: [] for f in FACET_FIELDS}
-        aggs = {f: {"terms": {"field": f, "size": size, "shard_size": max(size * 10, 1000)}} for f in FACET_FIELDS}
         response = self._call(self.es.search, index=self.alias, query=self._query(terms, filters), size=0,
-                              aggs=aggs, track_total_hits=False)
-        out = {}
-        for f in FACET_FIELDS:
-            buckets = [{"value": b["key"], "count": b["doc_count"]}
-                       for b in response["aggregations"][f]["buckets"] if b["key"]]
-            out[f] = sorted(buckets, key=lambda v: (-v["count"], v["value"]))[:size]
-        return out
+                              aggs=facet_aggregations(size), track_total_hits=False,
+                              allow_partial_search_results=False)
+        return read_facets(response, size)
 
     def browse_ids(self, filters, offset, limit):
         response = self._call(self.es.search, index=self.alias, query=self._query(None, filters),
                               sort=[{"pos": "asc"}], from_=offset, size=limit, track_total_hits=True,
-                              _source=False, docvalue_fields=["id"])
-        return ([h["fields"]["id"][0] for h in response["hits"]["hits"]],
+                              allow_partial_search_results=False,
+                              _source=False, docvalue_fields=["id", "pos"])
+        return ([(h["fields"]["id"][0], h["fields"]["pos"][0]) for h in response["hits"]["hits"]],
                 response["hits"]["total"]["value"])
 
     # ----- state
@@ -207,7 +230,8 @@ class EsKeywordBackend:
             self._ping_ok, self._ping_at = False, time.monotonic()
             return out
         try:
-            indexes = list(self.es.options(request_timeout=5).indices.get_alias(name=self.alias))
+            # an alias (the keyword side of a local build) or the index a cluster-served engine opened
+            indexes = list(self.es.options(request_timeout=5).indices.get(index=self.alias, features="aliases"))
             out["index"] = indexes[0] if len(indexes) == 1 else indexes
             out["records"] = self.es.options(request_timeout=5).count(index=self.alias)["count"]
             hit = self.es.options(request_timeout=5).search(index=self.alias, size=1, _source=False, docvalue_fields=["build_id"])["hits"]["hits"]

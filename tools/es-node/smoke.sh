@@ -12,11 +12,11 @@ check() {  # name, command...
   if "$@"; then pass=$((pass + 1)); echo "ok   $name" >&2; else fail=$((fail + 1)); echo "FAIL $name" >&2; fi
 }
 has() { grep -q -- "$1" <<<"$2"; }
-trap 'bash "$here/stop.sh" --port "$port" >/dev/null 2>&1' EXIT
+trap 'bash "$here/stop.sh" --port "$port" --wipe >/dev/null 2>&1' EXIT
 
 # ---- one node -------------------------------------------------------------------------------
 t0=$(date +%s%N)
-url=$(bash "$here/start.sh" --port "$port") || { echo "0 passed, 1 failed"; exit 1; }
+url=$(bash "$here/start.sh" --port "$port" --wipe) || { echo "0 passed, 1 failed"; exit 1; }
 echo "single node up in $(( ($(date +%s%N) - t0) / 1000000 )) ms: $url" >&2
 
 out=$(curl -s "$url/")
@@ -38,11 +38,12 @@ out=$(curl -s "$url/smoke/_search" "${H[@]}" -d '{"size":0,"query":{"match":{"na
 check "terms aggregation over two buckets" has '"key":"recovered","doc_count":1' "$out"
 out=$(curl -s "$url/smoke/_analyze" "${H[@]}" -d '{"tokenizer":"whitespace","filter":["lowercase"],"text":"GPS 定位"}')
 check "whitespace tokenizer + lowercase filter" has '"token":"gps"' "$out"
-bash "$here/stop.sh" --port "$port" >/dev/null 2>&1
+bash "$here/stop.sh" --port "$port" --wipe >/dev/null 2>&1
 
 # ---- three nodes ----------------------------------------------------------------------------
 t0=$(date +%s%N)
-url=$(bash "$here/start.sh" --nodes 3 --port "$port") || { echo "$pass passed, $((fail + 1)) failed"; exit 1; }
+urls=$(bash "$here/start.sh" --nodes 3 --port "$port" --wipe) || { echo "$pass passed, $((fail + 1)) failed"; exit 1; }
+url=${urls%%,*}
 echo "3 nodes up in $(( ($(date +%s%N) - t0) / 1000000 )) ms: $url" >&2
 out=$(curl -s "$url/_cluster/health")
 check "three nodes joined" has '"number_of_nodes":3' "$out"

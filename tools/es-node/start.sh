@@ -1,76 +1,105 @@
 #!/usr/bin/env bash
-# Starts a local Elasticsearch node (or a 3-node cluster in one JVM) in the background and prints its
-# URL on stdout once it is healthy; everything else goes to stderr. See README.md.
+# Starts a local Elasticsearch node, or a cluster of N nodes each in its own JVM, in the background and
+# prints the URL(s) on stdout once healthy; everything else goes to stderr. See README.md.
 #
-#   tools/es-node/start.sh [--nodes N] [--port HTTP_PORT] [--transport-port PORT] [--heap SIZE] [--timeout SECONDS]
+#   tools/es-node/start.sh [--nodes N] [--node I] [--port HTTP_PORT] [--transport-port PORT] [--heap SIZE]
+#                          [--timeout SECONDS] [--wipe]
 #
-# Defaults: 1 node, http 9250 (node i of N listens on HTTP_PORT+i), transport HTTP_PORT+100, heap 512m
-# (1g for several nodes), timeout 180 s. Environment: ES_NODE_PORT, ES_NODE_NODES, ES_NODE_HEAP,
-# ES_NODE_TIMEOUT set the same defaults; ES_JAVA_OPTS adds JVM options; JAVA_HOME picks the JDK (17+).
-# If this script already started a healthy node on that port, it prints the URL and leaves it running.
+# Defaults: 1 node, http 9250 (node i of N listens on HTTP_PORT+i), transport HTTP_PORT+100, heap 512m a
+# node, timeout 180 s. --node I starts only node I of the N (to bring a stopped or killed node back).
+# Data lives in target/data/es-HTTP_PORT (ES_NODE_DATA to move it) and is kept across stop and start;
+# --wipe deletes it first. Environment: ES_NODE_PORT, ES_NODE_NODES, ES_NODE_HEAP, ES_NODE_TIMEOUT set
+# the same defaults; ES_JAVA_OPTS adds JVM options; JAVA_HOME picks the JDK (17+).
+# Nodes this script already started and that answer are left running.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 nodes=${ES_NODE_NODES:-1}
 port=${ES_NODE_PORT:-9250}
 tport=""
-heap=${ES_NODE_HEAP:-}
+only=""
+wipe=0
+heap=${ES_NODE_HEAP:-512m}
 timeout=${ES_NODE_TIMEOUT:-180}
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
+    --node) only=$2; shift 2 ;;
     --port|--http-port) port=$2; shift 2 ;;
     --transport-port) tport=$2; shift 2 ;;
     --heap) heap=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" >&2; exit 0 ;;
+    --wipe) wipe=1; shift ;;
+    -h|--help) sed -n '2,14p' "$0" >&2; exit 0 ;;
     *) echo "start.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [ -n "$tport" ] || tport=$((port + 100))
-if [ -z "$heap" ]; then
-  if [ "$nodes" -gt 1 ]; then heap=1g; else heap=512m; fi
+if [ -n "$only" ] && { [ "$only" -lt 0 ] || [ "$only" -ge "$nodes" ]; }; then
+  echo "start.sh: --node must be between 0 and $((nodes - 1))" >&2; exit 2
 fi
-url="http://127.0.0.1:$port"
 want=yellow
 [ "$nodes" -gt 1 ] && want=green
+[ -n "$only" ] && want=yellow  # a node rejoining: its replicas recover in the background
 
 run="$here/target/run"
-pidfile="$run/es-$port.pid"
-logfile="$run/es-$port.log"
+data=${ES_NODE_DATA:-$here/target/data}/es-$port
 mkdir -p "$run"
 
 is_our_node() {  # pid -> true if it is a live es-node JVM
   [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q 'township.esnode.EsNodeMain'
 }
-healthy() {
-  curl -sf -o /dev/null --max-time 5 "$url/_cluster/health?wait_for_status=$want&wait_for_nodes=$nodes&timeout=1s"
+node_pid() {  # http port -> pid of our live node there, or nothing
+  local pf="$run/es-$1.pid"
+  [ -f "$pf" ] && is_our_node "$(cat "$pf")" && cat "$pf"
+  return 0
+}
+healthy() {  # http port -> the cluster, asked at that node, has all N nodes and is $want
+  curl -sf -o /dev/null --max-time 5 \
+    "http://127.0.0.1:$1/_cluster/health?wait_for_status=$want&wait_for_nodes=$nodes&timeout=1s"
 }
 
-# Already running (started by this script)?
-if [ -f "$pidfile" ]; then
-  old=$(cat "$pidfile")
-  if is_our_node "$old"; then
-    if healthy; then
-      echo "es-node: already running on $url (pid $old); tools/es-node/stop.sh --port $port stops it" >&2
-      echo "$url"
-      exit 0
-    fi
-    echo "es-node: pid $old runs on port $port but is not healthy; stopping it" >&2
-    bash "$here/stop.sh" --port "$port" >&2 || true
-  fi
-  rm -f "$pidfile"
+if [ -n "$only" ]; then members=("$only"); else members=($(seq 0 $((nodes - 1)))); fi
+if [ "$wipe" = 1 ]; then
+  for i in $(seq 0 $((nodes - 1))); do
+    [ -z "$(node_pid $((port + i)))" ] || { echo "es-node: node $i (port $((port + i))) is running; stop it before --wipe" >&2; exit 1; }
+  done
+  rm -rf "$data"
 fi
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for ((i = 0; i < nodes; i++)); do
-  for p in $((port + i)) $((tport + i)); do
+# Which of the wanted nodes need starting? (ours and answering: keep; ours and not answering: restart)
+todo=()
+for i in "${members[@]}"; do
+  hp=$((port + i))
+  pid=$(node_pid "$hp")
+  if [ -n "$pid" ]; then
+    if curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$hp/"; then
+      echo "es-node: node $i already running on http://127.0.0.1:$hp (pid $pid)" >&2
+      continue
+    fi
+    echo "es-node: pid $pid runs on port $hp but does not answer; stopping it" >&2
+    bash "$here/stop.sh" --port "$hp" >&2 || true
+  fi
+  rm -f "$run/es-$hp.pid"
+  port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+  for p in "$hp" $((tport + i)); do
     if port_busy "$p"; then
       echo "es-node: port $p on 127.0.0.1 is already in use (pick another with --port / --transport-port)" >&2
       exit 1
     fi
   done
+  todo+=("$i")
 done
+
+urls() {
+  local out=() i
+  for i in "${members[@]}"; do out+=("http://127.0.0.1:$((port + i))"); done
+  (IFS=,; echo "${out[*]}")
+}
+if [ ${#todo[@]} -eq 0 ] && healthy $((port + members[0])); then
+  urls
+  exit 0
+fi
 
 # Java 17+.
 java=java
@@ -108,42 +137,53 @@ if [ ! -e "$native/libzstd.so" ]; then
   done
 fi
 
-home=$(mktemp -d "${TMPDIR:-/tmp}/es-node-$port.XXXXXX")
-mkdir -p "$home/tmp"
-echo "$home" >"$run/es-$port.home"
-
-jvm_opts=(
-  "-Xms$heap" "-Xmx$heap" -XX:+UseG1GC -Xss1m -XX:-OmitStackTraceInFastThrow
-  # C1 only: starts in about half the time on a 2-CPU machine; ES_JAVA_OPTS=-XX:TieredStopAtLevel=4
-  # restores the full JIT (do that for benchmarks)
-  -XX:TieredStopAtLevel=1
-  -Dfile.encoding=UTF-8 -Djava.locale.providers=CLDR "-Djava.io.tmpdir=$home/tmp"
-  -Dlog4j2.disable.jmx=true -Dlog4j.shutdownHookEnabled=false -Dlog4j2.formatMsgNoLookups=true
-  -Des.networkaddress.cache.ttl=60 -Des.networkaddress.cache.negative.ttl=10
-  --enable-native-access=ALL-UNNAMED "-Des.nativelibs.path=$native"
-)
-# shellcheck disable=SC2206
-extra_opts=(${ES_JAVA_OPTS:-})
-
+mkdir -p "$data"
+echo "$nodes" >"$run/cluster-$port.nodes"
 start_ns=$(date +%s%N)
-"$java" "${jvm_opts[@]}" "${extra_opts[@]}" -cp "$jar:$here/target/lib/*" township.esnode.EsNodeMain \
-  --nodes "$nodes" --http-port "$port" --transport-port "$tport" --home "$home" \
-  </dev/null >"$logfile" 2>&1 &
-pid=$!
-echo "$pid" >"$pidfile"
+started=()
+for i in "${todo[@]}"; do
+  hp=$((port + i))
+  home="$data/node-$i"
+  mkdir -p "$home/tmp"
+  echo "$data" >"$run/es-$hp.home"
+  jvm_opts=(
+    "-Xms$heap" "-Xmx$heap" -XX:+UseG1GC -Xss1m -XX:-OmitStackTraceInFastThrow
+    # C1 only: starts in about half the time on a 2-CPU machine; ES_JAVA_OPTS=-XX:TieredStopAtLevel=4
+    # restores the full JIT (do that for benchmarks)
+    -XX:TieredStopAtLevel=1
+    -Dfile.encoding=UTF-8 -Djava.locale.providers=CLDR "-Djava.io.tmpdir=$home/tmp"
+    -Dlog4j2.disable.jmx=true -Dlog4j.shutdownHookEnabled=false -Dlog4j2.formatMsgNoLookups=true
+    -Des.networkaddress.cache.ttl=60 -Des.networkaddress.cache.negative.ttl=10
+    --enable-native-access=ALL-UNNAMED "-Des.nativelibs.path=$native"
+  )
+  # shellcheck disable=SC2206
+  extra_opts=(${ES_JAVA_OPTS:-})
+  "$java" "${jvm_opts[@]}" "${extra_opts[@]}" -cp "$jar:$here/target/lib/*" township.esnode.EsNodeMain \
+    --nodes "$nodes" --only "$i" --http-port "$port" --transport-port "$tport" --home "$data" \
+    </dev/null >"$run/es-$hp.log" 2>&1 &
+  echo "$!" >"$run/es-$hp.pid"
+  started+=("$i")
+done
 
 fail() {
-  echo "es-node: $1; last lines of $logfile:" >&2
-  tail -n 40 "$logfile" >&2 || true
-  bash "$here/stop.sh" --port "$port" >/dev/null 2>&1 || true
+  local i
+  echo "es-node: $1" >&2
+  for i in "${started[@]}"; do
+    echo "--- last lines of $run/es-$((port + i)).log" >&2
+    tail -n 30 "$run/es-$((port + i)).log" >&2 || true
+    bash "$here/stop.sh" --port $((port + i)) >/dev/null 2>&1 || true
+  done
   exit 1
 }
 deadline=$(( $(date +%s) + timeout ))
-until healthy; do
-  kill -0 "$pid" 2>/dev/null || fail "the node exited during startup"
-  [ "$(date +%s)" -lt "$deadline" ] || fail "not $want within ${timeout}s"
+until healthy $((port + members[0])); do
+  for i in "${started[@]}"; do
+    kill -0 "$(cat "$run/es-$((port + i)).pid")" 2>/dev/null || fail "node $i exited during startup"
+  done
+  [ "$(date +%s)" -lt "$deadline" ] || fail "not $want with $nodes node(s) within ${timeout}s"
   sleep 0.5
 done
 ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
-echo "es-node: $nodes node(s) $want at $url in $((ms / 1000)).$(printf %03d $((ms % 1000)))s (pid $pid, log $logfile, data $home)" >&2
-echo "$url"
+echo "es-node: started node(s) ${started[*]} of $nodes, cluster $want, in $((ms / 1000)).$(printf %03d $((ms % 1000)))s" \
+  "(logs $run/es-PORT.log, data $data)" >&2
+urls

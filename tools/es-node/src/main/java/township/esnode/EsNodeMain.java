@@ -20,17 +20,20 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Starts 1..N Elasticsearch nodes in this JVM, bound to 127.0.0.1 only.
+ * Starts Elasticsearch nodes of an N-node cluster, bound to 127.0.0.1 only: all N in this JVM, or
+ * only node I ({@code --only I}: tools/es-node/start.sh runs each node as its own JVM, so a test
+ * can kill one).
  *
  * <pre>
  * java -cp target/es-node.jar:target/lib/* township.esnode.EsNodeMain \
- *      [--nodes 1] [--http-port 9250] [--transport-port 9350] [--home DIR] [--cluster-name NAME]
+ *      [--nodes 1] [--only I] [--http-port 9250] [--transport-port 9350] [--home DIR] [--cluster-name NAME]
  * </pre>
  *
  * Node i (0-based) listens on http-port+i and transport-port+i. One node runs with
  * discovery.type=single-node; several nodes discover each other on the transport ports and
  * bootstrap a cluster with all of them as initial master nodes.
- * Every node keeps config/, data/ and logs/ under HOME/node-i. Stop with SIGTERM.
+ * Every node keeps config/, data/ and logs/ under HOME/node-i, so a node started again on the same
+ * home finds its data. Stop with SIGTERM.
  */
 public final class EsNodeMain {
 
@@ -38,6 +41,7 @@ public final class EsNodeMain {
 
     public static void main(String[] args) throws Exception {
         int nodes = 1;
+        int only = -1;
         int httpPort = 9250;
         int transportPort = -1;
         Path home = null;
@@ -47,6 +51,7 @@ public final class EsNodeMain {
             String a = args[i];
             switch (a) {
                 case "--nodes" -> nodes = Integer.parseInt(args[++i]);
+                case "--only" -> only = Integer.parseInt(args[++i]);
                 case "--http-port", "--port" -> httpPort = Integer.parseInt(args[++i]);
                 case "--transport-port" -> transportPort = Integer.parseInt(args[++i]);
                 case "--home" -> home = Path.of(args[++i]);
@@ -60,6 +65,9 @@ public final class EsNodeMain {
         }
         if (nodes < 1) {
             throw new IllegalArgumentException("--nodes must be >= 1");
+        }
+        if (only >= nodes) {
+            throw new IllegalArgumentException("--only must be below --nodes");
         }
         if (transportPort < 0) {
             transportPort = httpPort + 100;
@@ -79,6 +87,9 @@ public final class EsNodeMain {
 
         List<Environment> envs = new ArrayList<>();
         for (int i = 0; i < nodes; i++) {
+            if (only >= 0 && i != only) {
+                continue;
+            }
             Path nodeHome = home.resolve(names.get(i));
             Path config = nodeHome.resolve("config");
             Files.createDirectories(config);
@@ -103,7 +114,7 @@ public final class EsNodeMain {
             } else {
                 s.putList("discovery.seed_hosts", seeds);
                 s.putList("cluster.initial_master_nodes", names);
-                // several nodes share one JVM: keep each node's thread pools small
+                // several nodes share the machine: keep each node's thread pools small
                 s.put("node.processors", Math.min(2, Runtime.getRuntime().availableProcessors()));
             }
             for (String kv : extra) {
@@ -119,7 +130,7 @@ public final class EsNodeMain {
         // logging is JVM-wide: configure it once, from the first node's config dir
         LogConfigurator.registerErrorListener();
         LogConfigurator.setClusterName(clusterName);
-        LogConfigurator.setNodeName(nodes == 1 ? names.get(0) : "nodes");
+        LogConfigurator.setNodeName(envs.size() == 1 ? envs.get(0).settings().get("node.name") : "nodes");
         LogConfigurator.configure(envs.get(0), true);
 
         List<Class<? extends Plugin>> plugins = List.of(Netty4Plugin.class, EsNodeExtrasPlugin.class);
@@ -164,8 +175,9 @@ public final class EsNodeMain {
             System.exit(1);
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        System.out.println("es-node: started " + nodes + " node(s) in " + ms + " ms; http://127.0.0.1:" + httpPort
-            + (nodes > 1 ? " .. " + (httpPort + nodes - 1) : "") + "; home " + home);
+        System.out.println("es-node: started " + envs.size() + " node(s) of " + nodes + " in " + ms
+            + " ms; http://127.0.0.1:" + (httpPort + Math.max(only, 0))
+            + (envs.size() > 1 ? " .. " + (httpPort + nodes - 1) : "") + "; home " + home);
         System.out.flush();
         stop.await();
     }
