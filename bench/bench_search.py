@@ -150,10 +150,11 @@ def wait_quiet(limit: float, timeout_s: float) -> str:
 
 
 def measure_in_child(index_dir: Path, rounds: int, township_map: dict | None = None,
-                     drop_filters: bool = False, blas_threads: int | None = None, warmup: int | None = None) -> dict:
+                     drop_filters: bool = False, blas_threads: int | None = None, warmup: int | None = None,
+                     env_extra: dict | None = None) -> dict:
     spec = json.dumps({"index_dir": str(index_dir), "rounds": rounds, "township_map": township_map,
                        "drop_filters": drop_filters, "warmup": warmup}, ensure_ascii=False)
-    env = dict(os.environ, TDS_QUERY_CACHE="0", PYTHONPATH=str(REPO))
+    env = dict(os.environ, TDS_QUERY_CACHE="0", PYTHONPATH=str(REPO), **(env_extra or {}))
     if blas_threads:
         env.update(OPENBLAS_NUM_THREADS=str(blas_threads), OMP_NUM_THREADS=str(blas_threads),
                    MKL_NUM_THREADS=str(blas_threads))

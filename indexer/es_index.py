@@ -32,6 +32,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from models.duty import county_departments
 from search.config import SearchConfig
 from search.keyword.es_client import Credentials, connect
@@ -91,23 +93,36 @@ def documents(records: list[dict], tokens: list[dict[str, str]], build_id: str, 
             doc["department"] = departments
         doc["record"] = record
         if vectors is not None:
-            doc["vector"] = [round(float(x), 7) for x in vectors[pos]]
+            # seven decimals: a tenth of the JSON of full float repr, cosines unchanged to 1e-6
+            doc["vector"] = np.round(np.asarray(vectors[pos], dtype=np.float64), 7).tolist()
         yield {"_index": None, "_id": record["id"], "_source": doc}
 
 
 def write_index(url: str, records: list[dict], tokens: list[dict[str, str]], build_id: str,
                 alias: str | None = None, shards: int | None = None, replicas: int | None = None,
-                log=print, es=None, chunk_size: int = 500, vectors=None, build: dict | None = None) -> dict:
+                log=print, es=None, chunk_size: int = 500, vectors=None, build: dict | None = None,
+                count: int | None = None) -> dict:
     """Index the records into a new versioned index, then point `alias` at it and drop the old one.
     With `vectors` (records × dims) and `build` (build_document()), the whole build goes in.
-    Returns {"index", "alias", "indexed", "previous", "deleted"}. Raises EsIndexError on any rejection."""
+    `records` and `tokens` may be iterables when `count` says how many there are.
+    Returns {"index", "alias", "indexed", "previous", "deleted"}. Raises EsIndexError on any rejection.
+
+    The index is loaded as Elastic advises for a bulk load: no replicas and no refresh while the
+    documents go in, then the configured replicas and refresh interval, waiting until every copy
+    is started (green) when the cluster has the nodes for it."""
     from elasticsearch import ApiError, TransportError, helpers
 
     alias = alias or default_alias()
     es = es or client(url)
     name = f"{alias}-{datetime.now().strftime('%Y%m%dt%H%M%S')}-{os.getpid()}-{int(time.time() * 1000) % 1000:03d}"
+    expected = len(records) if count is None else count
+    body = load_mapping(shards, replicas, None if vectors is None else vectors.shape[1])
+    settings = body["settings"]["index"]
+    serving = {"number_of_replicas": settings.get("number_of_replicas", 1),
+               "refresh_interval": settings.get("refresh_interval", "1s")}
+    settings.update(number_of_replicas=0, refresh_interval="-1")
     try:
-        es.indices.create(index=name, **load_mapping(shards, replicas, None if vectors is None else vectors.shape[1]))
+        es.indices.create(index=name, **body)
         if build is not None:
             es.indices.create(index=name + BUILD_SUFFIX, **BUILD_MAPPING)
     except TransportError as exc:
@@ -127,18 +142,21 @@ def write_index(url: str, records: list[dict], tokens: list[dict[str, str]], bui
                 log(f"rejected document {op.get('_id') if isinstance(op, dict) else '?'}: "
                     f"{json.dumps(op.get('error') if isinstance(op, dict) else op, ensure_ascii=False)[:500]}")
         if rejected:
-            raise EsIndexError(f"{len(rejected)} of {len(records)} documents rejected by {url}; "
+            raise EsIndexError(f"{len(rejected)} of {expected} documents rejected by {url}; "
                                f"index {name} discarded, alias {alias} unchanged")
+        es.indices.put_settings(index=name, settings={"index": serving})
         es.indices.refresh(index=name)
-        count = es.count(index=name)["count"]
-        if count != len(records):
-            raise EsIndexError(f"index {name} holds {count} documents, expected {len(records)}")
+        held = es.count(index=name)["count"]
+        if held != expected:
+            raise EsIndexError(f"index {name} holds {held} documents, expected {expected}")
         if build is not None:
             es.index(index=name + BUILD_SUFFIX, id=BUILD_DOC, document=build, refresh=True)
+        nodes = es.cluster.health()["number_of_data_nodes"]
+        want = "green" if nodes > int(serving["number_of_replicas"]) else "yellow"
         health = es.cluster.health(index=name + (f",{name}{BUILD_SUFFIX}" if build is not None else ""),
-                                   wait_for_status="yellow", timeout="60s")
+                                   wait_for_status=want, timeout="600s")
         if health.get("timed_out"):
-            raise EsIndexError(f"index {name} did not reach yellow: {health.get('status')}")
+            raise EsIndexError(f"index {name} did not reach {want}: {health.get('status')}")
         previous = swap_alias(es, alias, name, with_build=build is not None)
     except BaseException:
         try:

@@ -73,8 +73,10 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     best_keyword = best[0][1] if best else 0.0
     rows = []
     cosines = engine.vectors.range_cosines(vector, [(t.start, t.end) for t in shown])
-    for town, town_cosines in zip(shown, cosines):
-        ev = _evidence(engine, town, by_town.get(town.start, []), town_cosines)
+    evidence = [_evidence(engine, town, by_town.get(town.start, []), c) for town, c in zip(shown, cosines)]
+    # every candidate's record (and, from a cluster, its tokens) in one read, not one per candidate
+    engine.records.many(dict.fromkeys(f.pos for ev in evidence for f in ev.fused))
+    for town, ev in zip(shown, evidence):
         features = township_features(engine, ev, groups, best_cosine, best_keyword)
         row = town.region() | _answer(engine, ev, features)
         if explain:

@@ -47,9 +47,12 @@ class ClusterRecords(Sequence):
         found = self._cached(self._cache, positions)
         missing = [p for p in dict.fromkeys(positions) if p not in found]
         for start in range(0, len(missing), CHUNK):
-            loaded = {doc["pos"]: doc["record"] for doc in self._sources(missing[start:start + CHUNK], ["pos", "record"])}
+            docs = self._sources(missing[start:start + CHUNK], ["pos", "record", "tokens"])
+            loaded = {doc["pos"]: doc["record"] for doc in docs}
             found.update(loaded)
             self._remember(self._cache, loaded)
+            # the owner answer reads the tokens of the records it reads: keep them too
+            self._remember(self._tokens, {d["pos"]: _tokens(d) for d in docs})
         try:
             return [found[p] for p in positions]
         except KeyError as exc:
@@ -60,8 +63,7 @@ class ClusterRecords(Sequence):
         pos = int(pos)
         found = self._cached(self._tokens, [pos])
         if pos not in found:
-            docs = self._sources([pos], ["pos", "tokens"])
-            found = {d["pos"]: {f: d["tokens"].get(f, "") for f in KEYWORD_FIELDS} for d in docs}
+            found = {d["pos"]: _tokens(d) for d in self._sources([pos], ["pos", "tokens"])}
             self._remember(self._tokens, found)
         return found.get(pos, {})
 
@@ -96,3 +98,7 @@ class ClusterRecords(Sequence):
 
     def close(self) -> None:
         self.cluster.close()
+
+
+def _tokens(doc: dict) -> dict[str, str]:
+    return {f: doc.get("tokens", {}).get(f, "") for f in KEYWORD_FIELDS}

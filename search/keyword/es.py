@@ -69,7 +69,7 @@ class EsKeywordBackend:
     def __init__(self, url: str, alias: str = DEFAULT_ALIAS, field_weights: dict | None = None,
                  build_id: str | None = None, query_type: str = "combined_fields", timeout: float = 2.0,
                  client=None, records=None, credentials: Credentials = Credentials(),
-                 positions_from_index: bool = False, search_type: str = "query_then_fetch"):
+                 positions_from_index: bool = False, search_type: str = "dfs_query_then_fetch"):
         self.url = ",".join(hosts(url))
         self.credentials = credentials
         self.alias = alias

@@ -52,17 +52,21 @@ def connect(url: str, credentials: Credentials = Credentials(), timeout: float =
 
 
 def node_status(url: str, credentials: Credentials = Credentials(), timeout: float = 0.5) -> list[dict]:
-    """Each configured node and whether it answers within `timeout` seconds (for health)."""
+    """Each configured node and whether it answers within `timeout` seconds (for health); the nodes
+    are asked at once, so a hung node costs one timeout however many there are."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from elasticsearch import Elasticsearch
 
-    out = []
-    for host in hosts(url):
+    def answers(host: str) -> bool:
         client = Elasticsearch(host, request_timeout=timeout, max_retries=0, **credentials.options())
         try:
-            up = bool(client.ping())
+            return bool(client.ping())
         except Exception:
-            up = False
+            return False
         finally:
             client.close()
-        out.append({"url": host, "up": up})
-    return out
+
+    nodes = hosts(url)
+    with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+        return [{"url": host, "up": up} for host, up in zip(nodes, pool.map(answers, nodes))]
