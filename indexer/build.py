@@ -215,7 +215,8 @@ def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = 
 
 
 def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log, ann_threshold,
-                 timings, started) -> tuple[dict, "np.ndarray"]:
+                 timings, started) -> tuple:
+    """Write the build's files; its meta and the records' vectors (for a hook to reuse)."""
     import numpy as np
     from tqdm import tqdm
 

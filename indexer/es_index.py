@@ -83,8 +83,8 @@ def client(url: str, timeout: float = 30.0, credentials: Credentials | None = No
 
 
 def documents(records: list[dict], tokens: list[dict[str, str]], build_id: str, vectors=None):
-    for pos, record in enumerate(records):
-        doc = {"id": record["id"], "pos": pos, "build_id": build_id, "tokens": tokens[pos]}
+    for pos, (record, record_tokens) in enumerate(zip(records, tokens)):
+        doc = {"id": record["id"], "pos": pos, "build_id": build_id, "tokens": record_tokens}
         for key in FILTER_KEYWORDS:
             if record.get(key):
                 doc[key] = record[key]

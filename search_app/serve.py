@@ -3,7 +3,9 @@
 - serves with waitress (no debug mode, no reloader) on 127.0.0.1;
 - port from TDS_PORT (default 8000), index from TDS_INDEX_DIR (default <repo>/var/index),
   worker threads from TDS_THREADS (default 8);
-- builds the index first if there is none or an older version wrote it (`indexer.build.main`),
+- builds the index first if there is none or an older version wrote it (`indexer.build.main`) —
+  unless it serves the whole build from Elasticsearch (TDS_ES_MODE=cluster, or ES_URL set and no
+  local build: search/elastic/), where there is nothing local to build,
   then loads it before accepting requests, so the first request does not pay for loading the model;
 - exits with a message naming the path when the index or the model cannot be loaded.
 """
@@ -16,7 +18,7 @@ import sys
 from pathlib import Path
 
 from search_app import create_app, default_config
-from search.config import INDEX_FORMAT, index_format
+from search.config import INDEX_FORMAT, SearchConfig, index_format
 
 log = logging.getLogger("search_app.serve")
 
@@ -69,8 +71,10 @@ def main(argv=None) -> int:
     config = default_config()
     index_dir = config["INDEX_DIR"]
 
+    settings = SearchConfig.from_env()
+    from_cluster = settings.serves_from_cluster(index_dir)
     missing, outdated = not index_present(index_dir), index_outdated(index_dir)
-    if missing or outdated:
+    if (missing or outdated) and not from_cluster:
         why = "no index" if missing else "an index in an older format"
         if args.no_build:
             print(f"error: {why} in {index_dir} (run: python -m indexer build --index-dir {index_dir})",
@@ -85,7 +89,8 @@ def main(argv=None) -> int:
     try:
         health = app.extensions["tds.holder"].get().health()
     except Exception as exc:  # IndexNotReady, a missing model file, …: say what and where, then stop
-        print(f"error: cannot load the index from {index_dir}: {exc}", file=sys.stderr)
+        where = f"Elasticsearch ({settings.es_url}, alias {settings.es_index})" if from_cluster else index_dir
+        print(f"error: cannot load the index from {where}: {exc}", file=sys.stderr)
         return 2
     log.info("index loaded: %s records, backend %s, model %s, built %s",
              health.get("records"), health.get("backend"), health.get("model"), health.get("built_at"))

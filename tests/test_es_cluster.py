@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -285,3 +286,39 @@ def test_compose_file_runs_a_secured_cluster_of_the_tested_version():
         assert env["xpack.security.enabled"] == "true" and env["xpack.security.http.ssl.enabled"] == "true", name
         assert all(p.startswith("127.0.0.1:") for p in service["ports"]), name
         assert "-Xmx512m" in env["ES_JAVA_OPTS"], name
+
+
+def test_make_serve_answers_from_the_cluster_with_no_local_build(cluster_config, tmp_path):
+    """`make serve`'s entry point with ES_URL listing the three nodes and an empty index folder:
+    it builds nothing locally and answers pages and API from the cluster."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, ES_URL=cluster_config.es_url, TDS_ES_INDEX=ALIAS, TDS_INDEX_DIR=str(tmp_path),
+               TDS_PORT=str(port), PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    env.pop("TDS_ES_MODE", None)
+    server = subprocess.Popen([sys.executable, "-m", "search_app.serve", "--no-build"], cwd=REPO, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                health = json.loads(urllib.request.urlopen(base + "/api/health", timeout=5).read())
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()[-3000:]
+                assert time.monotonic() < deadline, "the server did not answer within 120 s"
+                time.sleep(0.5)
+        assert health["faiss"].startswith("elasticsearch") and health["records"] > 1000
+        assert not any(tmp_path.iterdir())  # nothing was built locally
+        from urllib.parse import quote
+        for path in (f"/api/owner?q={quote('低保')}", f"/?q={quote('宅基地审批')}", "/townships"):
+            with urllib.request.urlopen(base + path, timeout=30) as response:
+                assert response.status == 200, path
+    finally:
+        server.terminate()
+        server.wait(30)
