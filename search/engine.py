@@ -142,25 +142,29 @@ class Engine:
         cluster = elastic.Cluster(config.es_url, credentials, timeout=config.es_timeout)
         try:
             build = elastic.open_build(cluster, config.es_index or DEFAULT_ALIAS)
+            meta, where = build.meta, Path(build.index)
+            embedder = _embedder_for(where, meta, model, config)
+            dict_dir = build.dictionary_dir()
+            try:
+                segmenter = Segmenter.from_dir(dict_dir)
+            finally:
+                shutil.rmtree(dict_dir, ignore_errors=True)
+            records = ClusterRecords(cluster, build.index, meta["records"], config.record_cache)
+            columns = ClusterColumns(cluster, build.index, records, build.townships)
+            vectors = ClusterVectors(cluster, build.index, meta["records"], embedder.dim)
+            backend = EsKeywordBackend(cluster.url, build.index, config.field_weights, build_id=meta.get("build_id"),
+                                       query_type=config.es_query_type, client=cluster.es, records=records,
+                                       credentials=credentials, positions_from_index=True,
+                                       search_type=config.es_search_type)
+            held = cluster.call(cluster.es.count, index=build.index)["count"]
+        except BackendUnavailable as exc:
+            cluster.close()
+            raise IndexNotReady(config.es_url, str(exc)) from exc
         except BaseException:
             cluster.close()
             raise
-        meta, where = build.meta, Path(build.index)
-        embedder = _embedder_for(where, meta, model, config)
-        dict_dir = build.dictionary_dir()
-        try:
-            segmenter = Segmenter.from_dir(dict_dir)
-        finally:
-            shutil.rmtree(dict_dir, ignore_errors=True)
-        records = ClusterRecords(cluster, build.index, meta["records"], config.record_cache)
-        columns = ClusterColumns(cluster, build.index, records, build.townships)
-        vectors = ClusterVectors(cluster, build.index, meta["records"], embedder.dim)
-        backend = EsKeywordBackend(cluster.url, build.index, config.field_weights, build_id=meta.get("build_id"),
-                                   query_type=config.es_query_type, client=cluster.es, records=records,
-                                   credentials=credentials, positions_from_index=True,
-                                   search_type=config.es_search_type)
-        held = cluster.call(cluster.es.count, index=build.index)["count"]
         if held != meta.get("records"):
+            cluster.close()
             raise IndexNotReady(where, f"inconsistent index: {held} documents, meta says {meta.get('records')}")
         return cls(where, meta, records, columns, segmenter, backend, vectors, embedder, config)
 

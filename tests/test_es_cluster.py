@@ -322,3 +322,32 @@ def test_make_serve_answers_from_the_cluster_with_no_local_build(cluster_config,
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_a_missing_or_keyword_only_index_is_a_clear_503(cluster_url, session_build, tmp_path):
+    """No alias, or an index written without vectors and build document: the app says so (503 JSON)."""
+    from indexer.es_index import client, write_index
+    from search.config import SearchConfig
+    from search.errors import IndexNotReady
+    from search.holder import EngineHolder
+    from search_app import create_app
+
+    records, tokens, _, build = session_build
+    es = client(cluster_url)
+    keyword_only = f"{ALIAS}-kw"
+    try:
+        write_index(cluster_url, records, tokens, build["meta"]["build_id"], alias=keyword_only,
+                    log=lambda *_: None, es=es)
+        for alias, says in ((f"{ALIAS}-none", "no Elasticsearch index behind alias"),
+                            (keyword_only, "keyword side only")):
+            config = SearchConfig.from_env(es_url=cluster_url, es_index=alias, es_mode="cluster")
+            with pytest.raises(IndexNotReady, match=says):
+                from search.engine import Engine
+                Engine.open(config=config)
+            app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path),
+                              "ENGINE_HOLDER": EngineHolder(index_dir=tmp_path, config=config)})
+            response = app.test_client().get("/api/search?q=低保")
+            assert response.status_code == 503 and says in response.get_json()["error"]["message"]
+    finally:
+        es.indices.delete(index=f"{keyword_only}-*", ignore_unavailable=True, allow_no_indices=True)
+        es.close()
