@@ -230,6 +230,27 @@ def build_document(meta: dict, dict_dir: Path, records: list[dict]) -> dict:
             "dictionary": {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(dict_dir).iterdir())}}
 
 
+def local_build(index_dir=None) -> dict:
+    """The local build at `<index_dir>/current` as write_index's arguments (records, tokens,
+    build_id, vectors, build), for writing a build to a cluster without embedding it again. The
+    vectors are exact for a flat FAISS index, the decoded approximations for a compressed one."""
+    from search import store
+    from search.config import index_root
+    from search.engine import Engine
+
+    build_dir = (index_root(index_dir) / "current").resolve()
+    records = store.read_records(build_dir / store.DB_NAME)
+    meta = json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))
+    engine = Engine.open(index_dir)
+    try:
+        vectors = np.array(engine.vectors.vectors(0, len(records)), dtype=np.float32)
+    finally:
+        engine.close()
+    return {"records": records, "tokens": store.read_tokens(build_dir / store.DB_NAME),
+            "build_id": meta["build_id"], "vectors": vectors,
+            "build": build_document(meta, build_dir / "dict", records)}
+
+
 def build_hook(url: str, alias: str | None = None, shards: int | None = None, replicas: int | None = None,
                log=print):
     """An `after_records` hook for indexer.build.build: index the build's records into Elasticsearch."""

@@ -121,7 +121,29 @@ def read_tokens(path: Path) -> list[dict[str, str]]:
 # ----- serving
 
 
-class RecordStore(Sequence):
+class Positional(Sequence):
+    """Records by position: `store[pos]`, `store[a:b]`, `len(store)`, over `many(positions)`."""
+
+    _count = 0
+
+    def many(self, positions: Iterable[int]) -> list[dict]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, pos):
+        if isinstance(pos, slice):
+            return self.many(range(*pos.indices(self._count)))
+        pos = int(pos)
+        if pos < 0:
+            pos += self._count
+        if not 0 <= pos < self._count:
+            raise IndexError(pos)
+        return self.many([pos])[0]
+
+
+class RecordStore(Positional):
     """The records of a build as a read-only sequence: `store[pos]` is the record's dict.
 
     Records are read on demand and the most recently used `cache_size` kept decoded, so memory
@@ -150,19 +172,6 @@ class RecordStore(Sequence):
             yield connection
         finally:
             self._pool.put(connection)
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, pos):
-        if isinstance(pos, slice):
-            return self.many(range(*pos.indices(self._count)))
-        pos = int(pos)
-        if pos < 0:
-            pos += self._count
-        if not 0 <= pos < self._count:
-            raise IndexError(pos)
-        return self.many([pos])[0]
 
     def __iter__(self) -> Iterator[dict]:
         with self._connection() as connection:

@@ -52,31 +52,18 @@ def cluster_url():
 
 @pytest.fixture(scope="module")
 def session_build(app_index_dir):
-    """(records, tokens, vectors, build document) of the session's embedded build."""
-    from indexer.es_index import build_document
-    from search import store
-    from search.engine import Engine
+    """The session's embedded build as write_index's arguments (its flat index's exact vectors)."""
+    from indexer.es_index import local_build
 
-    build_dir = (Path(app_index_dir) / "current").resolve()
-    records = store.read_records(build_dir / store.DB_NAME)
-    tokens = store.read_tokens(build_dir / store.DB_NAME)
-    meta = json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))
-    engine = Engine.open(app_index_dir)
-    try:
-        vectors = engine.vectors.vectors(0, len(records)).copy()
-    finally:
-        engine.close()
-    return records, tokens, vectors, build_document(meta, build_dir / "dict", records)
+    return local_build(app_index_dir)
 
 
 def _write(url, session_build, alias=ALIAS):
     from indexer.es_index import client, write_index
 
-    records, tokens, vectors, build = session_build
     es = client(url)
     try:
-        return write_index(url, records, tokens, build["meta"]["build_id"], alias=alias, shards=3, replicas=1,
-                           log=lambda *_: None, es=es, vectors=vectors, build=build)
+        return write_index(url, alias=alias, shards=3, replicas=1, log=lambda *_: None, es=es, **session_build)
     finally:
         es.close()
 
@@ -332,12 +319,11 @@ def test_a_missing_or_keyword_only_index_is_a_clear_503(cluster_url, session_bui
     from search.holder import EngineHolder
     from search_app import create_app
 
-    records, tokens, _, build = session_build
     es = client(cluster_url)
     keyword_only = f"{ALIAS}-kw"
     try:
-        write_index(cluster_url, records, tokens, build["meta"]["build_id"], alias=keyword_only,
-                    log=lambda *_: None, es=es)
+        write_index(cluster_url, session_build["records"], session_build["tokens"], session_build["build_id"],
+                    alias=keyword_only, log=lambda *_: None, es=es)
         for alias, says in ((f"{ALIAS}-none", "no Elasticsearch index behind alias"),
                             (keyword_only, "keyword side only")):
             config = SearchConfig.from_env(es_url=cluster_url, es_index=alias, es_mode="cluster")

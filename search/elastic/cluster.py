@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.errors import BackendUnavailable, IndexNotReady
-from search.keyword.es_client import Credentials, connect, hosts
+from search.keyword.es_client import Credentials, call, connect, hosts
 
 BUILD_SUFFIX = "-build"  # indexer/es_index.py writes <index>-build beside <index>
 BUILD_DOC = "build"
@@ -22,20 +22,7 @@ class Cluster:
         self.es = client or connect(self.url, credentials, timeout=timeout)
 
     def call(self, fn, **kwargs):
-        from elasticsearch import ApiError, NotFoundError, TransportError
-
-        try:
-            return fn(**kwargs)
-        except NotFoundError as exc:
-            raise BackendUnavailable(self.url, f"Elasticsearch index {kwargs.get('index')!r} not found at "
-                                               f"{self.url}") from exc
-        except TransportError as exc:
-            raise BackendUnavailable(self.url, f"Elasticsearch unreachable at {self.url}") from exc
-        except ApiError as exc:
-            if getattr(exc, "status_code", 0) in (429, 502, 503, 504) or "no_shard_available" in str(exc):
-                raise BackendUnavailable(self.url, f"Elasticsearch at {self.url} cannot answer: "
-                                                   f"{exc.status_code} {exc.error}") from exc
-            raise
+        return call(self.url, fn, f"Elasticsearch index {kwargs.get('index')!r} not found at {self.url}", **kwargs)
 
     def search(self, index: str, **body) -> dict:
         # a shard with no copy answering is an error (retried on another node), never fewer hits

@@ -7,11 +7,12 @@ from typing import Iterable, Iterator, Sequence
 
 from models.fields import KEYWORD_FIELDS
 from search.elastic.cluster import Cluster
+from search.store import Positional
 
 CHUNK = 1000
 
 
-class ClusterRecords(Sequence):
+class ClusterRecords(Positional):
     """Records of one index by position, the most recently used `cache_size` kept decoded (a
     build's records never change, so the cache needs no invalidation)."""
 
@@ -23,19 +24,6 @@ class ClusterRecords(Sequence):
         self._tokens: OrderedDict[int, dict] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, pos):
-        if isinstance(pos, slice):
-            return self.many(range(*pos.indices(self._count)))
-        pos = int(pos)
-        if pos < 0:
-            pos += self._count
-        if not 0 <= pos < self._count:
-            raise IndexError(pos)
-        return self.many([pos])[0]
 
     def __iter__(self) -> Iterator[dict]:
         for start in range(0, self._count, CHUNK):

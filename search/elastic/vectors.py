@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from search.elastic.cluster import Cluster
-from search.errors import BackendUnavailable
 from search.elastic.columns import positions_clause
 
 CANDIDATES = 4.0      # HNSW candidates per shard, as a multiple of k (more: better recall, slower)
@@ -72,8 +71,8 @@ class ClusterVectors:
         responses = self.cluster.call(self.cluster.es.msearch, searches=searches)["responses"]
         out = []
         for (start, end), response in zip(ranges, responses):
-            if "error" in response:
-                raise BackendUnavailable(self.cluster.url, f"Elasticsearch kNN failed: {response['error']}")
+            if "error" in response:  # one search of the batch failed (a node lost mid-way): alone, with retries
+                response = self.cluster.search(self.index, **self._knn(vector, end - start, _range(start, end)))
             cosines = np.full(end - start, -1.0, dtype=np.float32)
             positions, scores = self._hits(response)
             cosines[positions - start] = scores

@@ -33,7 +33,7 @@ from models.fields import KEYWORD_FIELDS
 from search.errors import BackendUnavailable
 from search.vocabulary import FACET_FIELDS, FILTER_FIELDS
 from search.keyword import KeywordResult
-from search.keyword.es_client import Credentials, connect, hosts, node_status
+from search.keyword.es_client import Credentials, call, connect, hosts, node_status
 
 DEFAULT_ALIAS = "duties"
 PAGE = 5000
@@ -96,20 +96,15 @@ class EsKeywordBackend:
     # ----- requests
 
     def _call(self, fn, **kwargs):
-        from elasticsearch import ApiError, NotFoundError, TransportError
+        from elasticsearch import TransportError
 
+        not_found = (f"Elasticsearch index {self.alias!r} not found at {self.url} — "
+                     f"run `python -m indexer build --es-url {self.url}`")
         try:
-            return fn(**kwargs)
-        except NotFoundError as exc:
-            raise BackendUnavailable(self.url, f"Elasticsearch index {self.alias!r} not found at {self.url} — "
-                                               f"run `python -m indexer build --es-url {self.url}`") from exc
-        except TransportError as exc:  # ConnectionError, ConnectionTimeout, TLS errors
-            self._ping_ok, self._ping_at = False, time.monotonic()
-            raise BackendUnavailable(self.url, f"Elasticsearch unreachable at {self.url}") from exc
-        except ApiError as exc:
-            if getattr(exc, "status_code", 0) in (429, 502, 503, 504) or "no_shard_available" in str(exc):
-                raise BackendUnavailable(self.url, f"Elasticsearch at {self.url} cannot answer: "
-                                                   f"{exc.status_code} {exc.error}") from exc
+            return call(self.url, fn, not_found, **kwargs)
+        except BackendUnavailable as exc:
+            if isinstance(exc.__cause__, TransportError):  # no node answers: say so to available()
+                self._ping_ok, self._ping_at = False, time.monotonic()
             raise
 
     def _query(self, terms: Sequence[str] | None, filters: dict[str, list[str]]) -> dict:

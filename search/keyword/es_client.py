@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from search.errors import BackendUnavailable
+
 
 def hosts(url: str) -> list[str]:
     """The node URLs in an ES_URL value (comma- or space-separated), without trailing slashes."""
@@ -70,3 +72,37 @@ def node_status(url: str, credentials: Credentials = Credentials(), timeout: flo
     nodes = hosts(url)
     with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
         return [{"url": host, "up": up} for host, up in zip(nodes, pool.map(answers, nodes))]
+
+
+RETRIES_5XX = 2        # a search that failed inside the cluster is asked again this many times
+RETRY_PAUSE = 0.05     # seconds before asking again: the cluster has noticed a lost node by then
+
+
+def call(url: str, fn, not_found: str, **kwargs):
+    """`fn(**kwargs)` with the client's errors as BackendUnavailable (the app's 503): `not_found`
+    for a missing index, "unreachable" when no node answers (the cause is the client's
+    TransportError), "cannot answer" for an overloaded or unallocated cluster.
+
+    A 5xx from the cluster (a node lost between a search's query and fetch phases answers 500
+    with node_disconnected_exception, which the client does not retry) is asked again, on
+    another node, before it counts as a failure."""
+    import time
+
+    from elasticsearch import ApiError, NotFoundError, TransportError
+
+    for attempt in range(RETRIES_5XX + 1):
+        try:
+            return fn(**kwargs)
+        except NotFoundError as exc:
+            raise BackendUnavailable(url, not_found) from exc
+        except TransportError as exc:  # ConnectionError, ConnectionTimeout, TLS errors
+            raise BackendUnavailable(url, f"Elasticsearch unreachable at {url}") from exc
+        except ApiError as exc:
+            status = getattr(exc, "status_code", 0) or 0
+            if status >= 500 and attempt < RETRIES_5XX:
+                time.sleep(RETRY_PAUSE)
+                continue
+            if status in (429,) or status >= 500 or "no_shard_available" in str(exc):
+                raise BackendUnavailable(url, f"Elasticsearch at {url} cannot answer: "
+                                              f"{exc.status_code} {exc.error}") from exc
+            raise

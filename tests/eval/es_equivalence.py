@@ -18,7 +18,6 @@ The aliases it writes are deleted at the end.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -35,25 +34,12 @@ MODES = ("keyword", "semantic", "hybrid")
 
 
 def write_build(index_dir, url: str, alias: str, shards: int, replicas: int) -> dict:
-    from indexer.es_index import build_document, client, write_index
-    from search import store
-    from search.config import index_root
-    from search.engine import Engine
+    from indexer.es_index import client, local_build, write_index
 
-    build_dir = (index_root(index_dir) / "current").resolve()
-    records = store.read_records(build_dir / store.DB_NAME)
-    tokens = store.read_tokens(build_dir / store.DB_NAME)
-    meta = json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))
-    engine = Engine.open(index_dir)
-    try:
-        vectors = engine.vectors.vectors(0, len(records)).copy()
-    finally:
-        engine.close()
     es = client(url)
     try:
-        return write_index(url, records, tokens, meta["build_id"], alias=alias, shards=shards, replicas=replicas,
-                           log=lambda *_: None, es=es, vectors=vectors,
-                           build=build_document(meta, build_dir / "dict", records))
+        return write_index(url, alias=alias, shards=shards, replicas=replicas, log=lambda *_: None, es=es,
+                           **local_build(index_dir))
     finally:
         es.close()
 
