@@ -337,3 +337,35 @@ def test_a_missing_or_keyword_only_index_is_a_clear_503(cluster_url, session_bui
     finally:
         es.indices.delete(index=f"{keyword_only}-*", ignore_unavailable=True, allow_no_indices=True)
         es.close()
+
+
+def test_a_frozen_node_first_in_es_url_costs_one_short_wait(cluster_config):
+    """A node that accepts connections and never answers, listed first: cluster mode answers every
+    query, and the frozen node costs one timeout (then the client sets it aside), not one a query."""
+    import socket
+
+    from search.engine import Engine
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    frozen = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    engine = Engine.open(config=cluster_config.with_(es_url=f"{frozen},{cluster_config.es_url}", es_timeout=0.5))
+    try:
+        started = time.monotonic()
+        took = []
+        for q in QUERIES * 3:
+            for mode in ("keyword", "semantic", "hybrid"):
+                t = time.monotonic()
+                assert engine.search(q, mode=mode)["hits"], (q, mode)
+                took.append(time.monotonic() - t)
+        elapsed = time.monotonic() - started
+        assert elapsed < 30, elapsed  # 54 searches of several requests each, waiting 0.5 s apiece, take minutes
+        assert sorted(took)[len(took) // 2] < 0.5, sorted(took)  # most searches never wait for the frozen node
+        print(f"frozen first node: {len(took)} searches in {elapsed:.1f} s, median {sorted(took)[len(took) // 2] * 1000:.0f} ms, "
+              f"slowest {max(took) * 1000:.0f} ms")
+        answering = engine.health()["keyword"]["nodes_answering"]
+        assert [n["up"] for n in answering] == [False, True, True, True]
+    finally:
+        engine.close()
+        listener.close()
