@@ -253,7 +253,7 @@ class Engine:
                           facets=found.facets(facet_size))
         else:
             if mode == "keyword":
-                found = self.keyword.search(terms.keyword, filters, offset + size)
+                found = self.keyword.search(terms.keyword, filters, offset + size, facet_size=facet_size)
                 ranked = [ranking.Fused(p, s, keyword_rank=r, keyword_score=s) for r, (p, s) in enumerate(found.hits, 1)]
                 total, facets = found.total, found.facets(facet_size)
             else:

@@ -3,7 +3,8 @@
 Every backend answers the same calls with the same types, so the engine never asks which one
 it holds:
 
-    search(terms, filters, limit) -> KeywordResult   # OR of the terms, ranked by BM25(F)
+    search(terms, filters, limit, facet_size=None) -> KeywordResult   # OR of the terms, ranked by BM25(F);
+                                                   # facet_size: the facets the caller will ask for
     browse(filters, offset, limit) -> KeywordResult  # filtered records in index order, score 0
     available() -> bool ; health() -> dict ; close() ; count (records held, or None)
     bind(records)  # the engine's record store, to turn a remote backend's ids into positions
@@ -40,7 +41,8 @@ class KeywordBackend(Protocol):
     name: str
     count: int | None
 
-    def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None) -> KeywordResult: ...
+    def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None,
+               facet_size: int | None = None) -> KeywordResult: ...
     def browse(self, filters: dict[str, list[str]], offset: int, limit: int) -> KeywordResult: ...
     def bind(self, records) -> None: ...
     def available(self) -> bool: ...

@@ -227,8 +227,9 @@ class Bm25Backend:
         self.columns = columns
         self.count = index.count
 
-    def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None) -> KeywordResult:
-        matches = self.index.search(terms, self.columns.mask(filters), limit)
+    def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None,
+               facet_size: int | None = None) -> KeywordResult:
+        matches = self.index.search(terms, self.columns.mask(filters), limit)  # facets are counted when asked
         return KeywordResult(matches.hits, matches.total, lambda size: self.columns.facets(matches.positions, size))
 
     def browse(self, filters: dict[str, list[str]], offset: int, limit: int) -> KeywordResult:

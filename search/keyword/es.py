@@ -134,9 +134,14 @@ class EsKeywordBackend:
 
     count = None  # the cluster's count is in health(); the engine checks the local build's
 
-    def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None) -> KeywordResult:
-        ids, total = self.search_ids(terms, filters, limit)
-        return KeywordResult(self._positions(ids), total, lambda size: self.facets(terms, filters, size))
+    def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None,
+               facet_size: int | None = None) -> KeywordResult:
+        ids, total, facets = self._ranked(terms, filters, limit, facet_size)
+
+        def facets_of(size: int) -> dict:
+            return facets if facets is not None and size == facet_size else self.facets(terms, filters, size)
+
+        return KeywordResult(self._positions(ids), total, facets_of)
 
     def browse(self, filters: dict[str, list[str]], offset: int, limit: int) -> KeywordResult:
         ids, total = self.browse_ids(filters, offset, limit)
@@ -152,14 +157,19 @@ class EsKeywordBackend:
     def search_ids(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None
                    ) -> tuple[list[tuple[str, float, int]], int]:
         """Best-first (duty id, score, position) and the number of matches."""
+        return self._ranked(terms, filters, limit)[:2]
+
+    def _ranked(self, terms, filters, limit, facet_size: int | None = None):
+        """search_ids, and with `facet_size` the facets too, from the same first request (one round
+        trip fewer for a keyword page, which shows both)."""
         if not self._has_terms(terms):
-            return [], 0
+            return [], 0, ({f: [] for f in FACET_FIELDS} if facet_size else None)
         query = self._query(terms, filters)
         sort = [{"_score": "desc"}, {"pos": "asc"}]
         want = limit
         hits: list[tuple[str, float, int]] = []
         after = None
-        total = 0
+        total, facets = 0, None
         while True:
             size = PAGE if want is None else min(PAGE, max(want - len(hits), 0))
             body = dict(index=self.alias, query=query, sort=sort, size=size, track_total_hits=after is None,
@@ -167,15 +177,19 @@ class EsKeywordBackend:
                         _source=False, docvalue_fields=["id", "pos"])
             if after is not None:
                 body["search_after"] = after
+            elif facet_size:
+                body["aggs"] = facet_aggregations(facet_size)
             response = self._call(self.es.search, **body)
             if after is None:
                 total = response["hits"]["total"]["value"]
+                if facet_size:
+                    facets = read_facets(response, facet_size)
             page = response["hits"]["hits"]
             hits.extend((hit["fields"]["id"][0], float(hit["_score"]), hit["fields"]["pos"][0]) for hit in page)
             if not page or len(page) < size or (want is not None and len(hits) >= want):
                 break
             after = page[-1]["sort"]
-        return hits, total
+        return hits, total, facets
 
     def facets(self, terms, filters, size):
         if terms is not None and not self._has_terms(terms):
