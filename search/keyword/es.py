@@ -1,8 +1,12 @@
 """The Elasticsearch keyword backend: keyword ranking, filters and facets on a cluster (selected by
 ES_URL; alias ES_INDEX, default `duties`, written by indexer/es_index.py).
 
-It answers the contract of search/keyword/__init__.py: Elasticsearch returns duty ids, which
-are turned into record-store positions here; facets are a terms aggregation run when asked for.
+It answers the contract of search/keyword/__init__.py. Beside a local build, Elasticsearch's
+duty ids are turned into the local record store's positions; serving the whole build from the
+cluster (search/elastic/), the documents' `pos` is the position. Facets are a terms aggregation,
+in the ranking request when the caller says it will want them (a keyword page), else when asked.
+Ranking uses dfs_query_then_fetch by default, so the shard count does not change scores
+(tests/eval/es_equivalence.py).
 
 - search: `combined_fields` over tokens.name/category/duties/departments with the field weights of
   SearchConfig.field_weights. combined_fields is BM25F — term frequencies summed across the fields
