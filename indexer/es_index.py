@@ -36,13 +36,12 @@ import numpy as np
 
 from models.duty import county_departments
 from search.config import SearchConfig
+from search.elastic.cluster import BUILD_DOC, BUILD_SUFFIX
 from search.keyword.es_client import Credentials, connect
 
 REPO = Path(__file__).resolve().parent.parent
 MAPPING_FILE = REPO / "mappings" / "duties.json"
 DEFAULT_ALIAS = "duties"
-BUILD_SUFFIX = "-build"
-BUILD_DOC = "build"
 BUILD_MAPPING = {"settings": {"index": {"number_of_shards": 1, "auto_expand_replicas": "0-all"}},
                  "mappings": {"enabled": False}}
 FILTER_KEYWORDS = ("province", "prefecture", "county", "township", "list_type", "category")

@@ -16,7 +16,7 @@ BUILD_DOC = "build"
 class Cluster:
     """A client over every configured node whose calls raise BackendUnavailable, not transport errors."""
 
-    def __init__(self, url: str, credentials: Credentials = Credentials(), timeout: float = 2.0, client=None):
+    def __init__(self, url: str, credentials: Credentials = Credentials(), timeout: float = 1.0, client=None):
         self.url = ",".join(hosts(url))
         self.credentials = credentials
         self.es = client or connect(self.url, credentials, timeout=timeout)

@@ -15,8 +15,8 @@ from search.elastic.columns import positions_clause
 
 CANDIDATES = 4.0      # HNSW candidates per shard, as a multiple of k (more: better recall, slower)
 OVERSAMPLE = 2.0      # candidates re-scored with the raw floats, as a multiple of k
-KNN_MAX = 10_000
-TIE_MARGIN = 10      # Elasticsearch's ceiling on k and num_candidates
+KNN_MAX = 10_000      # Elasticsearch's ceiling on k and num_candidates
+TIE_MARGIN = 10       # hits fetched beyond k, so records with the same text tie-break by position
 
 
 class ClusterVectors:
