@@ -74,8 +74,8 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     rows = []
     cosines = engine.vectors.range_cosines(vector, [(t.start, t.end) for t in shown])
     evidence = [_evidence(engine, town, by_town.get(town.start, []), c) for town, c in zip(shown, cosines)]
-    # every candidate's record (and, from a cluster, its tokens) in one read, not one per candidate
-    engine.records.many(dict.fromkeys(f.pos for ev in evidence for f in ev.fused))
+    # from a cluster, every candidate's record and tokens in one request, not one per candidate
+    engine.records.prefetch(dict.fromkeys(f.pos for ev in evidence for f in ev.fused))
     for town, ev in zip(shown, evidence):
         features = township_features(engine, ev, groups, best_cosine, best_keyword)
         row = town.region() | _answer(engine, ev, features)

@@ -129,6 +129,10 @@ class Positional(Sequence):
     def many(self, positions: Iterable[int]) -> list[dict]:
         raise NotImplementedError
 
+    def prefetch(self, positions: Iterable[int]) -> None:
+        """A hint that these records (and their tokens) are read next: a remote store reads them in
+        one request; a local one reads each when asked, which is cheaper than decoding them all."""
+
     def __len__(self) -> int:
         return self._count
 

@@ -8,6 +8,7 @@ Port: ES_CLUSTER_PORT (default 9260, nodes on 9260..9262).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -177,42 +178,53 @@ def _node_pid(port: int) -> int:
     return int((RUN / f"es-{port}.pid").read_text())
 
 
+@contextlib.contextmanager
+def _under_load(ask):
+    """Calls `ask(i)` for i = 0, 1, … on a thread until the block ends; yields (errors, done), the
+    failures (any exception) and the count of answered calls so far."""
+    errors, done = [], []
+    stop = threading.Event()
+
+    def loop():
+        i = 0
+        while not stop.is_set():
+            try:
+                ask(i)
+                done.append(i)
+            except Exception as exc:  # noqa: BLE001 — every failure counts
+                errors.append(f"call {i}: {type(exc).__name__}: {exc}")
+            i += 1
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield errors, done
+    finally:
+        stop.set()
+        thread.join(60)
+
+
 def test_killing_any_node_under_load_fails_no_query(cluster_app, cluster_url):
     """SIGKILL each node in turn (the first in ES_URL included) while queries run, bring it back:
     no query fails and every answer is the one given before."""
     engine = cluster_app.extensions["tds.holder"].get()
     before = _answers(engine)
+
+    def ask(i):
+        q, mode = QUERIES[i % len(QUERIES)], ("keyword", "semantic", "hybrid")[i % 3]
+        result = engine.search(q, mode=mode, size=10)
+        assert result["total"] > 0 and result["hits"], (q, mode)
+        if i % 7 == 0:
+            assert engine.owner(q)["results"], q
+
     for node in range(3):
-        errors, done = [], []
-        stop = threading.Event()
-
-        def loop():
-            i = 0
-            while not stop.is_set():
-                q = QUERIES[i % len(QUERIES)]
-                mode = ("keyword", "semantic", "hybrid")[i % 3]
-                try:
-                    result = engine.search(q, mode=mode, size=10)
-                    assert result["total"] > 0 and result["hits"], (q, mode)
-                    if i % 7 == 0:
-                        assert engine.owner(q)["results"]
-                    done.append(q)
-                except Exception as exc:  # noqa: BLE001 — every failure counts
-                    errors.append(f"{q} {mode}: {type(exc).__name__}: {exc}")
-                i += 1
-
-        thread = threading.Thread(target=loop, daemon=True)
-        thread.start()
-        try:
+        with _under_load(ask) as (errors, done):
             time.sleep(1.0)
             os.kill(_node_pid(PORT + node), signal.SIGKILL)
             time.sleep(4.0)
             count_while_down = len(done)
             restart = _es_node("start.sh", "--nodes", "3", "--port", str(PORT), "--node", str(node))
             assert restart.returncode == 0, restart.stderr[-3000:]
-        finally:
-            stop.set()
-            thread.join(60)
         assert not errors, (node, errors[:5])
         assert count_while_down >= 5, count_while_down
         assert _answers(engine) == before, node
@@ -228,30 +240,18 @@ def test_rebuild_under_load_swaps_to_the_new_build_without_a_failed_query(cluste
     holder = cluster_app.extensions["tds.holder"]
     client = cluster_app.test_client()
     old = holder.get().build_dir.name
-    errors, done = [], []
-    stop = threading.Event()
 
-    def loop():
-        i = 0
-        while not stop.is_set():
-            q = QUERIES[i % len(QUERIES)]
-            response = client.get(f"/api/search?q={q}&mode={('keyword', 'hybrid')[i % 2]}")
-            if response.status_code != 200 or not response.get_json()["hits"]:
-                errors.append(f"{q}: {response.status_code} {response.get_data(as_text=True)[:200]}")
-            done.append(q)
-            i += 1
+    def ask(i):
+        q = QUERIES[i % len(QUERIES)]
+        response = client.get(f"/api/search?q={q}&mode={('keyword', 'hybrid')[i % 2]}")
+        assert response.status_code == 200 and response.get_json()["hits"], response.get_data(as_text=True)[:200]
 
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
+    with _under_load(ask) as (errors, done):
         new = _write(cluster_url, session_build)["index"]
         deadline = time.monotonic() + 30
         while holder.get().build_dir.name != new and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(0.5)
-    finally:
-        stop.set()
-        thread.join(60)
     assert holder.get().build_dir.name == new != old
     assert not errors, errors[:5]
     assert len(done) >= 10

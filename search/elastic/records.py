@@ -46,6 +46,9 @@ class ClusterRecords(Positional):
         except KeyError as exc:
             raise IndexError(exc.args[0]) from None
 
+    def prefetch(self, positions: Iterable[int]) -> None:
+        self.many(positions)
+
     def tokens(self, pos: int) -> dict[str, str]:
         """The record's keyword tokens per field, as the build cut them."""
         pos = int(pos)
