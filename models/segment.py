@@ -30,6 +30,7 @@ jieba.setLogLevel(logging.WARNING)
 REPO = Path(__file__).resolve().parent.parent
 CURATED_DIR = REPO / "data" / "dict"
 USERDICT, STOPWORDS, SYNONYMS = "userdict.txt", "stopwords.txt", "synonyms.txt"
+AUTHORITIES = "authorities.txt"  # other authorities' work; optional (builds before it lack it)
 VOCABULARY = "vocabulary.tsv"  # written by the index build: every indexed token and its document count
 
 _WORDISH = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -84,6 +85,35 @@ class Synonyms:
         return added
 
 
+@dataclass
+class Authorities:
+    """Work that belongs to authorities other than a township: each term (normalized) with the
+    authority whose work it names (data/dict/authorities.txt)."""
+
+    terms: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> "Authorities":
+        terms: dict[str, str] = {}
+        for number, raw in enumerate(text.splitlines(), 1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            authority, sep, listed = line.partition(":")
+            found = _terms(listed)
+            if not sep or not authority.strip() or not found:
+                raise ValueError(f"authorities line {number}: {raw!r} needs 'authority: term, term'")
+            terms.update(dict.fromkeys(found, authority.strip()))
+        return cls(terms)
+
+    def named_in(self, text: str) -> dict[str, str]:
+        """The terms a query names (as substrings of its normalized text), each with its
+        authority; a term inside a longer one named too (公证 in 公证处) is left out."""
+        text = normalize(text)
+        found = [t for t in self.terms if t in text]
+        return {t: self.terms[t] for t in found if not any(t != o and t in o for o in found)}
+
+
 def _terms(part: str) -> tuple[str, ...]:
     return tuple(normalize(t) for t in re.split(r"[,，]", part) if t.strip())
 
@@ -126,9 +156,11 @@ class QueryTerms:
 
 class Segmenter:
     def __init__(self, words: Iterable[str] = (), stopwords: Iterable[str] = (),
-                 synonyms: Synonyms | None = None, vocabulary: dict[str, int] | None = None):
+                 synonyms: Synonyms | None = None, vocabulary: dict[str, int] | None = None,
+                 authorities: Authorities | None = None):
         self.stopwords = frozenset(normalize(w) for w in stopwords)
         self.synonyms = synonyms or Synonyms()
+        self.authorities = authorities or Authorities()
         self.corrector = Corrector(vocabulary) if vocabulary else None
         self._tokenizer = jieba.Tokenizer()
         self._tokenizer.initialize()
@@ -164,7 +196,9 @@ class Segmenter:
         stopwords = read_word_list(folder / STOPWORDS)
         synonyms = Synonyms.parse((folder / SYNONYMS).read_text(encoding="utf-8"))
         vocabulary = read_vocabulary(folder / VOCABULARY) if (folder / VOCABULARY).exists() else None
-        return cls(words, stopwords, synonyms, vocabulary)
+        authorities = (Authorities.parse((folder / AUTHORITIES).read_text(encoding="utf-8"))
+                       if (folder / AUTHORITIES).exists() else None)
+        return cls(words, stopwords, synonyms, vocabulary, authorities)
 
     # ----- cutting
 

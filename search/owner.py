@@ -8,10 +8,12 @@ candidates (`township_features`) go through a logistic model fitted on the tune 
 staff question set (tests/eval/calibrate_owner.py), which gives the probability that the
 township lists the task. Three answers:
 
-- 清单之外 — only when confident: no item of the township shares a single word with the task
-  (nor with its synonym or typo expansions) and no item name comes semantically close (best
+- 清单之外 — only when confident, for one of two reasons. The task names another authority's
+  work (诉讼, 护照, 发票: data/dict/authorities.txt) and no item of the township mentions it —
+  the row then says whose work it is; or no item of the township shares a single word with the
+  task (nor with its synonym or typo expansions) and no item name comes semantically close (best
   cosine below `no_match_cosine`). A false 清单之外 tells a clerk a listed task may be
-  refused, so this cut is chosen for the precision of this answer on judged data;
+  refused, so both are chosen for the precision of this answer on judged data;
 - 有此事项 — the probability is at least `owner_listed_cut`: the relevant items, with their
   lists, lead or receiving departments and what the township does (a task can have a basic part
   and a cooperative or recovered part: all are shown);
@@ -32,6 +34,7 @@ LISTED, POSSIBLE, NOT_LISTED = "listed", "possible", STATUS_NOT_LISTED
 VERDICT_LABELS = {LISTED: "有此事项", POSSIBLE: "可能相关", NOT_LISTED: "清单之外"}
 FEATURES = ("cosine", "coverage", "keyword", "keyword_share", "cosine_gap", "standout")
 CANDIDATES = 5  # fused candidates per township that are scored and may be shown
+MENTION_DEPTH = 20  # a township's best keyword hits for another authority's term that are read
 
 
 @dataclass
@@ -71,6 +74,8 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     by_town = _hits_by_township(engine, keyword_hits, engine.config.depth)
     best_cosine = _best_cosine(engine, vector, chosen)
     best_keyword = best[0][1] if best else 0.0
+    named = engine.segmenter.authorities.named_in(q)
+    unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
     rows = []
     cosines = engine.vectors.range_cosines(vector, [(t.start, t.end) for t in shown])
     evidence = [_evidence(engine, town, by_town.get(town.start, []), c) for town, c in zip(shown, cosines)]
@@ -78,7 +83,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     engine.records.prefetch(dict.fromkeys(f.pos for ev in evidence for f in ev.fused))
     for town, ev in zip(shown, evidence):
         features = township_features(engine, ev, groups, best_cosine, best_keyword)
-        row = town.region() | _answer(engine, ev, features)
+        row = town.region() | _answer(engine, ev, features, unmentioned.get(town.start))
         if explain:
             row["features"] = {k: round(v, 4) for k, v in features.items()}
         rows.append(row)
@@ -140,10 +145,30 @@ def listed_probability(config, features: dict[str, float]) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
-def _answer(engine, ev: Evidence, features: dict[str, float]) -> dict:
+def _unmentioned(engine, named: dict[str, str], towns) -> dict[int, list[str]]:
+    """For each township (keyed by its first position) none of whose items mentions a term of
+    another authority's work that the task names: those authorities. An item mentions a term when
+    its text holds every word of it, as the word, a synonym or a part (`coverage` 1)."""
+    mentioned: dict[str, set[int]] = {}
+    for term in named:
+        groups = engine.segmenter.query_groups(term)
+        words = list(dict.fromkeys(w for _, alternatives in groups for w in alternatives))
+        hits = engine.keyword.search(words, _townships_filter(engine, towns), None).hits if words else []
+        by_town = _hits_by_township(engine, hits, MENTION_DEPTH)
+        mentioned[term] = {start for start, found in by_town.items()
+                           if any(coverage(engine, pos, groups) >= 1.0 for pos, _ in found)}
+    out = {}
+    for town in towns:
+        unmentioned = [a for t, a in named.items() if town.start not in mentioned[t]]
+        if len(unmentioned) == len(named):
+            out[town.start] = list(dict.fromkeys(unmentioned))
+    return out
+
+
+def _answer(engine, ev: Evidence, features: dict[str, float], authorities: list[str] | None = None) -> dict:
     config = engine.config
     p = listed_probability(config, features)
-    if not ev.fused or (features["keyword"] == 0 and features["cosine"] < config.no_match_cosine):
+    if authorities or not ev.fused or (features["keyword"] == 0 and features["cosine"] < config.no_match_cosine):
         verdict = NOT_LISTED
     elif p >= config.owner_listed_cut:
         verdict = LISTED
@@ -160,6 +185,7 @@ def _answer(engine, ev: Evidence, features: dict[str, float]) -> dict:
         row.update(status=POSSIBLE, duty=None, items=items, lists=[])
     else:
         row.update(status=NOT_LISTED, duty=None, items=[], lists=[], nearest=items[0]["duty"] if items else None)
+    row["authorities"] = authorities or []
     return row
 
 

@@ -57,7 +57,9 @@ def owner_sheets(payload: dict) -> list[Sheet]:
     for row in payload["results"]:
         items = row.get("items") or []
         if row["verdict"] == "not_listed" or not items:
-            sheet.rows.append([row["township"], row["county"], row["verdict_label"], "", "", "", ""])
+            whose = "、".join(row.get("authorities") or [])
+            sheet.rows.append([row["township"], row["county"], row["verdict_label"], "", "",
+                               f"通常由{whose}办理" if whose else "", ""])
             continue
         for item in items:
             d = item["duty"]

@@ -210,7 +210,7 @@ SCHEMAS = {
     "OwnerResult": {
         "type": "object",
         "required": ["township", "county", "prefecture", "province", "verdict", "verdict_label", "confidence",
-                     "status", "duty", "items", "lists"],
+                     "status", "duty", "items", "lists", "authorities"],
         "properties": {
             "township": STR,
             "county": STR,
@@ -237,6 +237,10 @@ SCHEMAS = {
                       "description": "The lists the items are on (listed only)."},
             "nearest": {"oneOf": [_ref("Duty"), {"type": "null"}],
                         "description": "When not_listed: the closest item, for reference."},
+            "authorities": {"type": "array", "items": STR,
+                            "description": "When not_listed because the task is another authority's work "
+                                           "(人民法院, 公证机构, 税务机关 …) that none of the township's items "
+                                           "mentions: those authorities; otherwise empty."},
             "features": {"type": "object", "additionalProperties": NUM,
                          "description": "Only with explain: the evidence the verdict weighed."},
         },

@@ -1,6 +1,7 @@
 """The examples issue 11 reports, on the real index: staff wording nobody tuned the first version for."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -72,3 +73,30 @@ def test_nonsense_finds_nothing(engine):
         result = engine.search("火星移民", mode=mode)
         assert result["total"] == 0 and result["hits"] == [], mode
     assert all(r["verdict"] == "not_listed" for r in engine.owner("火星移民")["results"])
+
+
+def _township_texts(engine, town: str) -> list[str]:
+    """Every record of the township as its whole JSON text (names, duties, departments, handling)."""
+    t = next(r for r in engine.ranges if r.township == town)
+    return [json.dumps(engine.records[pos], ensure_ascii=False) for pos in range(t.start, t.end)]
+
+
+@pytest.mark.parametrize("q, term", [("要出国打工，护照去哪办", "护照"), ("去哪里申请婚姻登记", "婚姻登记")])
+def test_another_authoritys_work_is_outside_only_where_no_item_mentions_it(engine, q, term):
+    """Whose work a task names decides 清单之外 only for a township whose lists never mention it;
+    a township whose items do mention it keeps the retrieval's answer."""
+    named = engine.segmenter.authorities.named_in(q)
+    assert term in named
+    for town, row in answers(engine, q).items():
+        mentions = any(term in text for text in _township_texts(engine, town))
+        if mentions:
+            assert named[term] not in row["authorities"], town
+        else:
+            assert row["verdict"] == "not_listed", (town, row["verdict"])
+            assert row["authorities"] == [named[term]], town
+            assert row["items"] == [] and row["duty"] is None
+
+
+def test_a_listed_task_names_no_authority(engine):
+    for town, row in answers(engine, "养的牛得了病").items():
+        assert row["authorities"] == [], town

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -159,6 +159,13 @@ def test_owner_view_not_listed(browser, live_server):
     assert {b.text for b in css(browser, "tr.verdict-not_listed .verdict")} == {"清单之外"}
     # the 职责准入 sentence once, not once per township
     assert css(browser, "table.owner")[0].text.count("职责准入") == 1
+    # whose work it is, as the JSON says
+    with urllib.request.urlopen(live_server + "/api/owner?q=" + quote("地铁")) as r:
+        api = {row["township"]: row for row in json.load(r)["results"]}
+    assert any(r["authorities"] for r in api.values())
+    for row in css(browser, "tr.verdict-not_listed"):
+        whose = api[row.get_attribute("data-township")]["authorities"]
+        assert ("通常由" + "、".join(whose) + "办理" in row.text) == bool(whose), row.text
 
 
 def test_compare_two_townships(browser, live_server):

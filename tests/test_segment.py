@@ -119,3 +119,21 @@ def test_fusion_rrf_and_blend():
     assert [f.pos for f in only_semantic] == [3, 1, 4]
     with pytest.raises(ValueError):
         ranking.fuse(keyword, semantic, method="nope")
+
+
+def test_authorities_parse_and_name_the_longest_term():
+    from models.segment import Authorities
+    a = Authorities.parse("# c\n公证机构: 公证, 公证处\n人民法院: 起诉，诉讼\n")
+    assert a.terms == {"公证": "公证机构", "公证处": "公证机构", "起诉": "人民法院", "诉讼": "人民法院"}
+    assert a.named_in("去公证处办遗嘱") == {"公证处": "公证机构"}
+    assert a.named_in("想起诉邻居") == {"起诉": "人民法院"}
+    assert a.named_in("低保申请") == {}
+    for bad in ("人民法院\n", "人民法院:\n", ": 起诉\n"):
+        with pytest.raises(ValueError, match="authorities line 1"):
+            Authorities.parse(bad)
+
+
+def test_the_curated_authorities_file_parses():
+    from models.segment import AUTHORITIES, CURATED_DIR, Authorities
+    a = Authorities.parse((CURATED_DIR / AUTHORITIES).read_text(encoding="utf-8"))
+    assert len(a.terms) > 50 and len(set(a.terms.values())) > 20
