@@ -270,7 +270,8 @@ class Engine:
                 if explain:
                     hit["explain"] = item.explain()
                 hits.append(hit)
-            result.update(total=total, page=page, size=size, hits=hits, facets=facets)
+            result.update(total=total, page=page, size=size, hits=hits, facets=facets,
+                          authorities=owner.unmentioned_authorities(self, q, filters))
             if explain:
                 result["terms"] = {"tokens": terms.tokens, "expansions": terms.expansions,
                                    "semantic_text": self.semantic_query(q, terms)}

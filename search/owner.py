@@ -147,22 +147,36 @@ def listed_probability(config, features: dict[str, float]) -> float:
 
 def _unmentioned(engine, named: dict[str, str], towns) -> dict[int, list[str]]:
     """For each township (keyed by its first position) none of whose items mentions a term of
-    another authority's work that the task names: those authorities. An item mentions a term when
-    its text holds every word of it, as the word, a synonym or a part (`coverage` 1)."""
-    mentioned: dict[str, set[int]] = {}
-    for term in named:
-        groups = engine.segmenter.query_groups(term)
-        words = list(dict.fromkeys(w for _, alternatives in groups for w in alternatives))
-        hits = engine.keyword.search(words, _townships_filter(engine, towns), None).hits if words else []
-        by_town = _hits_by_township(engine, hits, MENTION_DEPTH)
-        mentioned[term] = {start for start, found in by_town.items()
-                           if any(coverage(engine, pos, groups) >= 1.0 for pos, _ in found)}
+    another authority's work that the task names: those authorities."""
+    filters = _townships_filter(engine, towns)
+    mentioned = {term: _mentioning(engine, term, filters) for term in named}
     out = {}
     for town in towns:
-        unmentioned = [a for t, a in named.items() if town.start not in mentioned[t]]
-        if len(unmentioned) == len(named):
-            out[town.start] = list(dict.fromkeys(unmentioned))
+        if not any(town.start in mentioned[t] for t in named):
+            out[town.start] = list(dict.fromkeys(named.values()))
     return out
+
+
+def unmentioned_authorities(engine, q: str, filters: dict) -> list[str]:
+    """The authorities whose work the query names when no record within `filters` mentions any
+    of it (search shows them: 这类事项通常由…办理); else none."""
+    named = engine.segmenter.authorities.named_in(q)
+    try:
+        if not named or any(_mentioning(engine, term, filters) for term in named):
+            return []
+    except BackendUnavailable:
+        return []
+    return list(dict.fromkeys(named.values()))
+
+
+def _mentioning(engine, term: str, filters: dict) -> set[int]:
+    """The townships (first positions) with an item that mentions the term: its text holds every
+    word of it, as the word, a synonym or a part (`coverage` 1)."""
+    groups = engine.segmenter.query_groups(term)
+    words = list(dict.fromkeys(w for _, alternatives in groups for w in alternatives))
+    hits = engine.keyword.search(words, filters, None).hits if words else []
+    return {start for start, found in _hits_by_township(engine, hits, MENTION_DEPTH).items()
+            if any(coverage(engine, pos, groups) >= 1.0 for pos, _ in found)}
 
 
 def _answer(engine, ev: Evidence, features: dict[str, float], authorities: list[str] | None = None) -> dict:

@@ -198,6 +198,10 @@ SCHEMAS = {
                 "properties": {f: {"type": "array", "items": _ref("FacetValue")} for f in params.FILTER_FIELDS},
             },
             "took_ms": NUM,
+            "authorities": {"type": "array", "items": STR,
+                            "description": "When the query names another authority's work (诉讼, 护照, 发票 …) "
+                                           "that no record within the filters mentions: whose work it is. "
+                                           "The hits are still the nearest records."},
             "browse": {"type": "boolean", "description": "Present and true when q was empty: records in document order."},
             "degraded": {"type": "boolean", "description": "Present and true when the keyword backend (Elasticsearch) "
                          "is unreachable and a semantic search answered without it."},

@@ -3,6 +3,7 @@ error case of issue 4, response shapes checked against the served OpenAPI docume
 giving the same answers as their JSON twins."""
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -702,3 +703,20 @@ def test_department_facet_is_per_county(client):
     values = [f["value"] for f in facets["department"]]
     assert "县应急管理局" not in values  # every county's bureau is its own value
     assert any(v.startswith("磴口县") for v in values) and any(v.startswith("伽师县") for v in values)
+
+
+def test_search_names_another_authoritys_work_only_where_no_record_mentions_it(client, townships):
+    body = client.get("/api/search", query_string={"q": "要出国打工，护照去哪办"}).get_json()
+    assert_matches("SearchResponse", body)
+    assert body["authorities"] == ["公安机关出入境管理部门"] and body["hits"]  # nearest records still shown
+    assert client.get("/api/search", query_string={"q": "低保申请"}).get_json()["authorities"] == []
+    # 发票: whether a township's own records mention it decides, township by township
+    answers = set()
+    for town in (t["township"] for t in townships):
+        mentions = client.get("/api/search", query_string={"q": "发票", "township": town, "mode": "keyword",
+                                                           "size": 50}).get_json()
+        said = client.get("/api/search", query_string={"q": "发票", "township": town}).get_json()["authorities"]
+        has_word = any("发票" in json.dumps(h["duty"], ensure_ascii=False) for h in mentions["hits"])
+        assert said == ([] if has_word else ["税务机关"]), town
+        answers.add(bool(said))
+    assert answers == {True, False}, "some township's lists mention 发票 and some do not"

@@ -168,6 +168,15 @@ def test_owner_view_not_listed(browser, live_server):
         assert ("通常由" + "、".join(whose) + "办理" in row.text) == bool(whose), row.text
 
 
+def test_search_says_whose_work_a_task_is(browser, live_server):
+    browser.get(live_server + "/?q=" + quote("护照去哪办"))
+    wait_for(browser, "#authority-note")
+    with urllib.request.urlopen(live_server + "/api/search?q=" + quote("护照去哪办")) as r:
+        api = json.load(r)
+    assert "这类事项通常由" + "、".join(api["authorities"]) + "办理" in css(browser, "#authority-note")[0].text
+    assert len(css(browser, ".hits .hit")) == len(api["hits"]) > 0
+
+
 def test_compare_two_townships(browser, live_server):
     from selenium.webdriver.support.ui import Select
 
