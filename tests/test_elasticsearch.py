@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+
+from under_load import under_load
 
 REPO = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -202,35 +203,20 @@ def test_rebuild_while_querying_fails_no_query(es, es_url, engines, build_parts,
     from indexer.es_index import write_index
     _, elastic = engines
     records, tokens, build_id = build_parts
-    errors, done = [], []
-    stop = threading.Event()
+    queries = ["山林着火了谁负责", "低保申请", "宅基地审批", "禁牧区搭圈舍"]
 
-    def loop():
-        queries = ["山林着火了谁负责", "低保申请", "宅基地审批", "禁牧区搭圈舍"]
-        i = 0
-        while not stop.is_set():
-            q = queries[i % len(queries)]
-            try:
-                result = elastic.search(q, mode="keyword" if i % 2 else "hybrid", size=10)
-                assert result["total"] > 0, q
-                facets = elastic.keyword.facets([q], {}, 5)
-                assert facets is not None
-                done.append(q)
-            except Exception as exc:  # noqa: BLE001 — every failure counts
-                errors.append(f"{q}: {type(exc).__name__}: {exc}")
-            i += 1
+    def ask(i):
+        q = queries[i % len(queries)]
+        result = elastic.search(q, mode="keyword" if i % 2 else "hybrid", size=10)
+        assert result["total"] > 0, q
+        assert elastic.keyword.facets([q], {}, 5) is not None
 
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
+    with under_load(ask, join_seconds=30) as (errors, done):
         time.sleep(0.3)
         names = [indexed["index"]]
         for _ in range(2):
             names.append(write_index(es_url, records, tokens, build_id, alias=ALIAS, log=lambda *_: None, es=es)["index"])
         time.sleep(0.3)
-    finally:
-        stop.set()
-        thread.join(30)
     assert not errors, errors[:5]
     assert len(done) >= 5
     assert list(es.indices.get_alias(name=ALIAS)) == [names[-1]]

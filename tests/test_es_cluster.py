@@ -8,19 +8,19 @@ Port: ES_CLUSTER_PORT (default 9260, nodes on 9260..9262).
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+
+from under_load import under_load
 
 REPO = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -178,32 +178,6 @@ def _node_pid(port: int) -> int:
     return int((RUN / f"es-{port}.pid").read_text())
 
 
-@contextlib.contextmanager
-def _under_load(ask):
-    """Calls `ask(i)` for i = 0, 1, … on a thread until the block ends; yields (errors, done), the
-    failures (any exception) and the count of answered calls so far."""
-    errors, done = [], []
-    stop = threading.Event()
-
-    def loop():
-        i = 0
-        while not stop.is_set():
-            try:
-                ask(i)
-                done.append(i)
-            except Exception as exc:  # noqa: BLE001 — every failure counts
-                errors.append(f"call {i}: {type(exc).__name__}: {exc}")
-            i += 1
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield errors, done
-    finally:
-        stop.set()
-        thread.join(60)
-
-
 def test_killing_any_node_under_load_fails_no_query(cluster_app, cluster_url):
     """SIGKILL each node in turn (the first in ES_URL included) while queries run, bring it back:
     no query fails and every answer is the one given before."""
@@ -218,7 +192,7 @@ def test_killing_any_node_under_load_fails_no_query(cluster_app, cluster_url):
             assert engine.owner(q)["results"], q
 
     for node in range(3):
-        with _under_load(ask) as (errors, done):
+        with under_load(ask) as (errors, done):
             time.sleep(1.0)
             os.kill(_node_pid(PORT + node), signal.SIGKILL)
             time.sleep(4.0)
@@ -246,7 +220,7 @@ def test_rebuild_under_load_swaps_to_the_new_build_without_a_failed_query(cluste
         response = client.get(f"/api/search?q={q}&mode={('keyword', 'hybrid')[i % 2]}")
         assert response.status_code == 200 and response.get_json()["hits"], response.get_data(as_text=True)[:200]
 
-    with _under_load(ask) as (errors, done):
+    with under_load(ask) as (errors, done):
         new = _write(cluster_url, session_build)["index"]
         deadline = time.monotonic() + 30
         while holder.get().build_dir.name != new and time.monotonic() < deadline:
