@@ -91,19 +91,25 @@ class SearchConfig:
     # the older set (0.06: 0.823 → 0.804) for little.
     semantic_floor: float = 0.70
     semantic_band: float = 0.15
-    # Owner verdict (search/owner.py): 清单之外 when no item shares a word with the task and the
-    # best cosine is below no_match_cosine (the same rule makes search answer 没有找到); else a logistic model over owner.FEATURES gives
-    # P(listed), 有此事项 at or above owner_listed_cut, 可能相关 below. Fitted on the tune half of
-    # the staff set by tests/eval/calibrate_owner.py (it prints these lines); they belong to the
-    # model and the corpus wording: refit when either changes.
-    owner_weights: tuple = (-3.0755, 1.4979, 0.8268, 0.5660, 13.5099, 0.6400)
-    owner_bias: float = -2.0733
-    owner_listed_cut: float = 0.21
+    # Owner verdict (search/owner.py): a logistic model over owner.FEATURES of each candidate item
+    # gives P(the item answers the task); owner_township_scale (Platt scaling of the best item's
+    # probability) gives P(the township lists the task). 清单之外 when no item shares a word with
+    # the task and either the best cosine is below no_match_cosine (the same rule makes search
+    # answer 没有找到) or P(listed) is below owner_out_cut; 有此事项 at or above owner_listed_cut;
+    # 可能相关 between. Fitted on judged items (the staff set's tune half and the older set) by
+    # tests/eval/calibrate_owner.py, which prints these lines; they belong to the model and the
+    # corpus wording: refit when either changes.
+    owner_weights: tuple = (12.7099, 14.4162, 8.2593, 0.2547, 3.2793, 2.0449, 0.9293, 0.5015, -0.2056, -0.2962, 0.2533, -0.0884, -3.4092, -37.6693, -6.6014, -0.2377, 0.4459, 0.0502, 1.1812)
+    owner_bias: float = -8.5939
+    owner_township_scale: tuple = (0.8079, 0.8990)
+    owner_out_cut: float = 0.085
+    owner_listed_cut: float = 0.2
     no_match_cosine: float = 0.735
-    # Items shown for 有此事项: the best, those with this share of its fused score, and those on
-    # another list (the other part of a task) or best on one side with owner_part_share of it.
-    owner_item_share: float = 0.85
-    owner_part_share: float = 0.45
+    # Items shown for 有此事项: the most probable, those with this share of its probability, and
+    # those on another list (the other part of a task) with owner_part_share of it (0.07 shows both
+    # parts of as many two-part tune-half tasks as before, 0.35, at 2.4 items an answer).
+    owner_item_share: float = 0.7
+    owner_part_share: float = 0.07
     # Compare: mutual best matches at or above this cosine are the same duty. Measured on judged
     # pairs (tests/eval/pair_threshold.py: tune-half items graded 3 for one question in two
     # townships, against an item graded 1 — related, not the same): 0.86 is the smallest cosine
@@ -135,7 +141,7 @@ class SearchConfig:
             raw = environ.get(f"TDS_{f.name.upper()}") or environ.get(ENV_ALIASES.get(f.name, ""))
             if raw is None or raw == "":
                 continue
-            if f.name == "owner_weights":
+            if f.name in ("owner_weights", "owner_township_scale"):
                 values[f.name] = tuple(float(v) for v in raw.split(","))
             elif f.name == "field_weights":
                 values[f.name] = {k.strip(): float(v) for k, v in

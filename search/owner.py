@@ -1,23 +1,25 @@
 """Who owns a task, per township: 有此事项 (which list, which items), 可能相关, or 清单之外.
 
-For each township the task is ranked against the township's own items with everything search
-has: the keyword ranking (with synonym and typo expansions) and the semantic ranking restricted
-to the township, fused as in hybrid search. The verdict comes from how strong that evidence is,
-not from one cosine against one threshold. A handful of features of the township's best
-candidates (`township_features`) go through a logistic model fitted on the tune half of the
-staff question set (tests/eval/calibrate_owner.py), which gives the probability that the
-township lists the task. Three answers:
+Each township's own items are weighed one by one. Its candidates are its best items by cosine
+(query ↔ item name) and by keyword score (BM25 with the synonym and typo expansions); for each,
+`item_features` says how strongly it answers the task — its cosine and keyword score, how much of
+the task's words its text covers, how each compares with the township's best and with the best
+anywhere in the index, its list — and a logistic model fitted on judged items (the tune half of
+the staff question set and the older set, tests/eval/calibrate_owner.py) turns them into the
+probability that the item answers the task. The township's probability of listing the task
+comes from its best item's (`listed_probability`). Three answers:
 
-- 清单之外 — only when confident, for one of two reasons. The task names another authority's
+- 清单之外 — only when confident, for one of three reasons. The task names another authority's
   work (诉讼, 护照, 发票: data/dict/authorities.txt) and no item of the township mentions it —
-  the row then says whose work it is; or no item of the township shares a single word with the
-  task (nor with its synonym or typo expansions) and no item name comes semantically close (best
-  cosine below `no_match_cosine`). A false 清单之外 tells a clerk a listed task may be
-  refused, so both are chosen for the precision of this answer on judged data;
-- 有此事项 — the probability is at least `owner_listed_cut`: the relevant items, with their
-  lists, lead or receiving departments and what the township does (a task can have a basic part
-  and a cooperative or recovered part: all are shown);
-- 可能相关 — otherwise: the candidates are shown and no verdict is given.
+  the row then says whose work it is; no item of the township shares a single word with the task
+  (nor with its synonym or typo expansions) and either no item name comes semantically close
+  (best cosine below `no_match_cosine`) or the probability is below `owner_out_cut`. A false 清单之外
+  tells a clerk a listed task may be refused, so the cuts are chosen for the precision of this
+  answer on judged data;
+- 有此事项 — the probability is at least `owner_listed_cut`: the items that answer it, most
+  probable first, with their lists, lead or receiving departments and what the township does (a
+  task can have a basic part and a cooperative or recovered part: both are shown);
+- 可能相关 — otherwise: the nearest candidates are shown and no verdict is given.
 """
 from __future__ import annotations
 
@@ -26,30 +28,45 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search import ranking
 from search.errors import BackendUnavailable, BadRequest
-from search.vocabulary import AREA_FIELDS, STATUS_NOT_LISTED
+from search.vocabulary import AREA_FIELDS, LIST_TYPES, STATUS_NOT_LISTED
 
 LISTED, POSSIBLE, NOT_LISTED = "listed", "possible", STATUS_NOT_LISTED
 VERDICT_LABELS = {LISTED: "有此事项", POSSIBLE: "可能相关", NOT_LISTED: "清单之外"}
-FEATURES = ("cosine", "coverage", "keyword", "keyword_share", "cosine_gap", "standout")
-CANDIDATES = 5  # fused candidates per township that are scored and may be shown
-MENTION_DEPTH = 20  # a township's best keyword hits for another authority's term that are read
+# What the model weighs, per candidate item: its own evidence, then its township's, then the best
+# anywhere (config.owner_weights holds one weight each, in this order).
+ITEM_FEATURES = ("cosine", "cosine_gap_township", "cosine_gap_best", "keyword", "keyword_share",
+                 "coverage", "coverage_gap_best") + tuple(LIST_TYPES)
+TOWNSHIP_FEATURES = ("query_words", "query_length", "township_cosine", "township_spread", "township_mean",
+                     "township_keyword", "best_cosine", "best_coverage", "best_keyword")
+FEATURES = ITEM_FEATURES + TOWNSHIP_FEATURES
+PER_SIDE = 10        # a township's candidates: its best items by cosine and by keyword score, this many each
+BEST_DEPTH = 30      # the best anywhere: this many items from each side are read for the best coverage
+MAX_ITEMS = 4        # items shown for 有此事项 by probability (the wordiest item may add one)
+WORDIEST_COVERAGE = 0.5  # the share of the task's words an item must hold to show for that alone
+MENTION_DEPTH = 20   # a township's best keyword hits for another authority's term that are read
 
 
 @dataclass
-class Evidence:
-    """What the query found in one township: the fused candidates and their cosines."""
+class Candidate:
+    pos: int
+    features: dict[str, float]
+    p: float
 
-    fused: list[ranking.Fused]
-    cosines: np.ndarray     # every item's cosine to the query (for how far the best stands out)
-    keyword_best: float
+
+@dataclass
+class Best:
+    """The best evidence anywhere in the index, which each township's is measured against."""
+
+    cosine: float
+    keyword: float
+    coverage: float
 
 
 def owner(engine, q: str, townships: list[str] | None = None, region: dict | None = None,
           page: int = 1, size: int | None = None, explain: bool = False) -> dict:
     """Per township (those named, else all, narrowed by `region`; one page of them): the verdict,
-    its probability and the items. `explain` adds each township's features."""
+    its probability and the items. `explain` adds each township's candidates and their features."""
     q = engine.check_query(q)
     if not q:
         raise BadRequest("q is required", "q", "missing_parameter")
@@ -66,26 +83,32 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     degraded = False
     try:
         keyword_hits = engine.keyword.search(terms.keyword, _townships_filter(engine, shown), None).hits
-        # the best anywhere asked about, not only on this page, is a feature: a page must answer
-        # as it would within the whole list
-        best = engine.keyword.search(terms.keyword, _townships_filter(engine, chosen), 1).hits
+        best_keyword = engine.keyword.search(terms.keyword, {}, BEST_DEPTH).hits
     except BackendUnavailable:  # answer from the embeddings alone
-        keyword_hits, best, degraded = [], [], True
-    by_town = _hits_by_township(engine, keyword_hits, engine.config.depth)
-    best_cosine = _best_cosine(engine, vector, chosen)
-    best_keyword = best[0][1] if best else 0.0
+        keyword_hits, best_keyword, degraded = [], [], True
+    by_town = _hits_by_township(engine, keyword_hits, PER_SIDE)
+    best_semantic = engine.vectors.search(vector, BEST_DEPTH, None)
+    cosines = engine.vectors.range_cosines(vector, [(t.start, t.end) for t in shown])
+    picks = [_candidate_positions(town, c, by_town.get(town.start, [])) for town, c in zip(shown, cosines)]
+    # from a cluster, every candidate's record and tokens in one request, not one per candidate
+    engine.records.prefetch(dict.fromkeys([*(int(p) for p in best_semantic[0]), *(p for p, _ in best_keyword),
+                                           *(p for pick in picks for p in pick)]))
+    best = _best(engine, best_semantic, best_keyword, groups)
     named = engine.segmenter.authorities.named_in(q)
     unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
+    context = {"query_words": float(len(groups)), "query_length": float(len(q))}
+    keyword_of = dict(keyword_hits)
+    ranked = [_candidates(engine, town, pick, c, by_town.get(town.start, []), keyword_of, groups, best, context)
+              for town, pick, c in zip(shown, picks, cosines)]
     rows = []
-    cosines = engine.vectors.range_cosines(vector, [(t.start, t.end) for t in shown])
-    evidence = [_evidence(engine, town, by_town.get(town.start, []), c) for town, c in zip(shown, cosines)]
-    # from a cluster, every candidate's record and tokens in one request, not one per candidate
-    engine.records.prefetch(dict.fromkeys(f.pos for ev in evidence for f in ev.fused))
-    for town, ev in zip(shown, evidence):
-        features = township_features(engine, ev, groups, best_cosine, best_keyword)
-        row = town.region() | _answer(engine, ev, features, unmentioned.get(town.start))
+    for town, c, cands in zip(shown, cosines, ranked):
+        row = town.region() | _answer(engine, cands, c, by_town.get(town.start, []), unmentioned.get(town.start))
         if explain:
-            row["features"] = {k: round(v, 4) for k, v in features.items()}
+            row["features"] = {k: round(v, 4) for k, v in cands[0].features.items()} if cands else {}
+            row["shares_words"] = bool(by_town.get(town.start))
+            row["ruled_out"] = ruled_out(engine.config, cands, c, by_town.get(town.start, []),
+                                         unmentioned.get(town.start))
+            row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
         rows.append(row)
     out = {"query": q, "total": total, "page": page, "size": size, "results": rows}
     if degraded:
@@ -97,51 +120,69 @@ def _townships_filter(engine, towns) -> dict:
     return {} if len(towns) == len(engine.ranges) else {"township": sorted({t.township for t in towns})}
 
 
-def _best_cosine(engine, vector: np.ndarray, towns) -> float:
-    if len(towns) == len(engine.ranges):
-        allowed = None
-    else:
-        allowed = np.zeros(len(engine.records), dtype=bool)
-        for t in towns:
-            allowed[t.start:t.end] = True
-    _, scores = engine.vectors.search(vector, 1, allowed)
-    return float(scores[0]) if len(scores) else 0.0
+def _best(engine, semantic: tuple[np.ndarray, np.ndarray], keyword_hits: list[tuple[int, float]], groups) -> Best:
+    """The best cosine, keyword score and coverage anywhere in the index: a township's evidence
+    is weighed against them (a real match is close to the best there is; a vague one is not)."""
+    positions, scores = semantic
+    read = dict.fromkeys([int(p) for p in positions] + [p for p, _ in keyword_hits])
+    return Best(cosine=float(scores[0]) if len(scores) else 0.0,
+                keyword=keyword_hits[0][1] if keyword_hits else 0.0,
+                coverage=max((coverage(engine, p, groups) for p in read), default=0.0))
 
 
-def _evidence(engine, town, keyword: list[tuple[int, float]], cosines: np.ndarray) -> Evidence:
-    config = engine.config
-    order = np.argsort(-cosines, kind="stable")[:config.depth]
-    sem = [(town.start + int(i), float(cosines[i])) for i in order]
-    fused = ranking.fuse(keyword, sem, method=config.fusion, k=config.rrf_k,
-                         weight_keyword=config.weight_keyword, weight_semantic=config.weight_semantic)
-    return Evidence(fused[:CANDIDATES], cosines, max((s for _, s in keyword), default=0.0))
+def _candidate_positions(town, cosines: np.ndarray, keyword: list[tuple[int, float]]) -> list[int]:
+    """The township's best items by cosine and by keyword score, PER_SIDE each."""
+    order = np.argsort(-cosines, kind="stable")[:PER_SIDE]
+    return list(dict.fromkeys([town.start + int(i) for i in order] + [p for p, _ in keyword]))
 
 
-def township_features(engine, ev: Evidence, groups, best_cosine: float, best_keyword: float) -> dict[str, float]:
-    """The evidence that a township lists the task, as numbers the calibrated model weighs.
-
-    cosine: the township's best cosine (query ↔ item name); coverage: the largest share of the
-    query's words one candidate's text contains; keyword: log(1 + the best BM25 score);
-    keyword_share: that score over the best in any township answered; cosine_gap: the best
-    cosine minus the best in any township answered; standout: how many standard deviations the
-    best cosine lies above the township's mean (a real match stands out, a vague one does not).
-    """
-    cos = ev.cosines
-    top = float(cos.max()) if len(cos) else 0.0
-    spread = float(cos.std()) if len(cos) > 1 else 0.0
-    return {
-        "cosine": top,
-        "coverage": max((coverage(engine, f.pos, groups) for f in ev.fused), default=0.0),
-        "keyword": math.log1p(ev.keyword_best),
-        "keyword_share": ev.keyword_best / best_keyword if best_keyword > 0 else 0.0,
-        "cosine_gap": top - best_cosine,
-        "standout": (top - float(cos.mean())) / spread if spread > 0 else 0.0,
-    }
+def _candidates(engine, town, positions: list[int], cosines: np.ndarray, keyword: list[tuple[int, float]],
+                keyword_of: dict[int, float], groups, best: Best, context: dict[str, float]) -> list[Candidate]:
+    """The township's candidate items, most probable first."""
+    if not positions:
+        return []
+    top = float(cosines.max())
+    township = context | {
+        "township_cosine": top, "township_spread": float(cosines.std()), "township_mean": float(cosines.mean()),
+        "township_keyword": math.log1p(keyword[0][1] if keyword else 0.0),
+        "best_cosine": best.cosine, "best_coverage": best.coverage, "best_keyword": math.log1p(best.keyword)}
+    out = []
+    for pos in positions:
+        features = item_features(engine, pos, float(cosines[pos - town.start]), keyword_of.get(pos, 0.0),
+                                 groups, top, best) | township
+        out.append(Candidate(pos, features, answer_probability(engine.config, features)))
+    out.sort(key=lambda c: (-c.p, c.pos))
+    return out
 
 
-def listed_probability(config, features: dict[str, float]) -> float:
-    """The calibrated logistic model: P(the township lists the task | features)."""
-    z = config.owner_bias + sum(w * features[name] for name, w in zip(FEATURES, config.owner_weights))
+def item_features(engine, pos: int, cosine: float, keyword: float, groups, township_cosine: float,
+                  best: Best) -> dict[str, float]:
+    """How strongly one item answers the task, as numbers the calibrated model weighs: its cosine
+    (query ↔ item name) and log(1 + BM25 score), the share of the task's words its text covers,
+    each against the township's best cosine and the best anywhere, and its list."""
+    found = coverage(engine, pos, groups)
+    list_type = engine.columns.value("list_type", pos)
+    return {"cosine": cosine, "cosine_gap_township": cosine - township_cosine, "cosine_gap_best": cosine - best.cosine,
+            "keyword": math.log1p(keyword), "keyword_share": keyword / best.keyword if best.keyword > 0 else 0.0,
+            "coverage": found, "coverage_gap_best": found - best.coverage} | {
+        t: float(list_type == t) for t in LIST_TYPES}
+
+
+def answer_probability(config, features: dict[str, float]) -> float:
+    """The calibrated logistic model: P(the item answers the task | features)."""
+    return _sigmoid(config.owner_bias + sum(w * features[name] for name, w in zip(FEATURES, config.owner_weights)))
+
+
+def listed_probability(config, item_probability: float) -> float:
+    """P(the township lists the task), from its best item's probability (Platt scaling fitted on
+    judged townships: the best of a township's many candidates overstates nothing, but items and
+    townships have different base rates)."""
+    a, b = config.owner_township_scale
+    p = min(max(item_probability, 1e-9), 1 - 1e-9)
+    return _sigmoid(a * math.log(p / (1 - p)) + b)
+
+
+def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
@@ -179,18 +220,20 @@ def _mentioning(engine, term: str, filters: dict) -> set[int]:
             if any(coverage(engine, pos, groups) >= 1.0 for pos, _ in found)}
 
 
-def _answer(engine, ev: Evidence, features: dict[str, float], authorities: list[str] | None = None) -> dict:
+def _answer(engine, cands: list[Candidate], cosines: np.ndarray, keyword: list[tuple[int, float]],
+            authorities: list[str] | None = None) -> dict:
     config = engine.config
-    p = listed_probability(config, features)
-    if authorities or not ev.fused or (features["keyword"] == 0 and features["cosine"] < config.no_match_cosine):
+    p = listed_probability(config, cands[0].p) if cands else 0.0
+    if ruled_out(config, cands, cosines, keyword, authorities) or (not keyword and p < config.owner_out_cut):
         verdict = NOT_LISTED
     elif p >= config.owner_listed_cut:
         verdict = LISTED
     else:
         verdict = POSSIBLE
-    picked = _items(engine, ev.fused) if verdict == LISTED else ev.fused[:3]
-    records = engine.records.many(f.pos for f in picked)
-    items = [{"duty": r, "relevance": round(_relevance(f, ev.fused[0]), 2)} for f, r in zip(picked, records)]
+    picked = _items(engine, cands) if verdict == LISTED else cands[:3]
+    records = engine.records.many(c.pos for c in picked)
+    items = [{"duty": r, "relevance": round(min(1.0, c.p / picked[0].p), 2) if picked[0].p > 0 else 0.0}
+             for c, r in zip(picked, records)]
     row = {"verdict": verdict, "verdict_label": VERDICT_LABELS[verdict], "confidence": round(p, 2)}
     if verdict == LISTED:
         row.update(status=items[0]["duty"]["list_type"], duty=items[0]["duty"], items=items,
@@ -203,29 +246,35 @@ def _answer(engine, ev: Evidence, features: dict[str, float], authorities: list[
     return row
 
 
-def _items(engine, fused: list[ranking.Fused]) -> list[ranking.Fused]:
-    """The best candidate and those close behind it; a candidate on another list, or the best of
-    the keyword or the semantic side, needs less (the basic part — 巡查、发现、报告 — and the
-    recovered or cooperative part — 查处 — of one task are worded differently, so the second part
-    ranks lower)."""
-    best = fused[0]
+def ruled_out(config, cands: list[Candidate], cosines: np.ndarray, keyword: list[tuple[int, float]],
+              authorities: list[str] | None) -> bool:
+    """清单之外 whatever the model says: another authority's work that no item mentions, or no item
+    shares a word with the task and none is named closely."""
+    nothing_in_common = not keyword and (not len(cosines) or float(cosines.max()) < config.no_match_cosine)
+    return bool(authorities or not cands or nothing_in_common)
+
+
+def _items(engine, cands: list[Candidate]) -> list[Candidate]:
+    """The most probable item and those close behind it. An item on another list needs less: the
+    basic part of a task (巡查、发现、报告) and its cooperative or recovered part (查处) are worded
+    differently, so the second part scores lower."""
+    config = engine.config
+    best = cands[0]
     best_list = engine.columns.value("list_type", best.pos)
     out = [best]
-    for f in fused[1:4]:
-        share = f.score / best.score if best.score > 0 else 0.0
-        other_list = engine.columns.value("list_type", f.pos) != best_list
-        # the best of either side shows too: the keyword side's best shares the task's words, the
-        # semantic side's best its meaning, and they differ when a task has two aspects
-        side_best = f.keyword_rank == 1 or f.semantic_rank == 1
-        if share >= engine.config.owner_item_share or (
-                (other_list or side_best) and share >= engine.config.owner_part_share):
-            out.append(f)
+    for c in cands[1:]:
+        if len(out) == MAX_ITEMS or c.p < config.owner_part_share * best.p:
+            break
+        other_list = engine.columns.value("list_type", c.pos) != best_list
+        if other_list or (c.p >= config.owner_item_share * best.p
+                          and listed_probability(config, c.p) >= config.owner_listed_cut):
+            out.append(c)
+    # the item holding most of the task's words shows too: the model leans on names' cosines, and a
+    # long name that spells the task out (…矛盾纠纷…调解…) can sit far from a short question
+    wordiest = max(cands, key=lambda c: (c.features["coverage"], c.p))
+    if wordiest not in out and wordiest.features["coverage"] >= max(WORDIEST_COVERAGE, best.features["coverage"] + 1e-9):
+        out.append(wordiest)
     return out
-
-
-def _relevance(f: ranking.Fused, best: ranking.Fused) -> float:
-    """The candidate's fused score relative to the township's best (0..1), for ordering on the page."""
-    return min(1.0, f.score / best.score) if best.score > 0 else 0.0
 
 
 def coverage(engine, pos: int, groups) -> float:

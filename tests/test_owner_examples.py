@@ -100,3 +100,70 @@ def test_another_authoritys_work_is_outside_only_where_no_item_mentions_it(engin
 def test_a_listed_task_names_no_authority(engine):
     for town, row in answers(engine, "养的牛得了病").items():
         assert row["authorities"] == [], town
+
+
+# ----- the verdict's mechanics (search/owner.py), over staff-style questions of the tune half
+
+TUNE_SAMPLE = ("村里有人打架了找谁", "家里穷得揭不开锅了，想申请个底保", "网格员考核", "四议两公开",
+               "反炸宣传进村入户", "养的牛得了病", "去哪里申请婚姻登记", "火星移民")
+
+
+def test_the_model_has_one_weight_per_feature():
+    from search.config import SearchConfig
+    from search.owner import FEATURES
+    assert len(SearchConfig().owner_weights) == len(FEATURES)
+    assert 0 < SearchConfig().owner_out_cut < SearchConfig().owner_listed_cut < 1
+
+
+def test_listed_probability_is_a_probability_rising_with_the_items():
+    from search.config import SearchConfig
+    from search.owner import listed_probability
+    config = SearchConfig()
+    values = [listed_probability(config, p) for p in (0.0, 1e-6, 0.01, 0.1, 0.5, 0.9, 1.0)]
+    assert all(0.0 <= v <= 1.0 for v in values)
+    assert values == sorted(values) and values[0] < values[-1]
+
+
+@pytest.mark.parametrize("q", TUNE_SAMPLE)
+def test_verdicts_follow_the_calibrated_cuts(engine, q):
+    """有此事项 exactly when the township's probability reaches owner_listed_cut; 清单之外 from the
+    model only where no item shares a word with the task (a township whose items share words with
+    it is never told the task is outside its lists on the model's say alone)."""
+    config = engine.config
+    for row in engine.owner(q, explain=True)["results"]:
+        if row["ruled_out"]:
+            assert row["verdict"] == "not_listed"
+            continue
+        if row["shares_words"]:
+            assert row["verdict"] != "not_listed", (q, row["township"])
+        if row["confidence"] >= config.owner_listed_cut:
+            assert row["verdict"] == "listed", (q, row["township"])
+        elif row["verdict"] == "listed":
+            raise AssertionError((q, row["township"], row["confidence"]))
+        probabilities = [c["p"] for c in row["candidates"]]
+        assert probabilities == sorted(probabilities, reverse=True)
+
+
+@pytest.mark.parametrize("q", TUNE_SAMPLE)
+def test_items_shown_are_the_most_probable_first(engine, q):
+    for row in engine.owner(q, explain=True)["results"]:
+        if row["verdict"] != "listed":
+            continue
+        ranked = [engine.records[c["pos"]]["id"] for c in row["candidates"]]
+        shown = [i["duty"]["id"] for i in row["items"]]
+        assert shown[0] == ranked[0]
+        assert all(0 <= i["relevance"] <= 1 for i in row["items"])
+        assert row["items"][0]["relevance"] == 1.0
+        assert set(row["lists"]) == {i["duty"]["list_type"] for i in row["items"]}
+
+
+def test_the_same_question_answers_the_same_whatever_the_page(engine):
+    """A township's answer is weighed against the best anywhere in the index, so asking for one
+    township, a county or a page of townships gives it the same verdict."""
+    whole = answers(engine, "污水排到河里")
+    for town in ("渡口镇", "策勒乡"):
+        alone = engine.owner("污水排到河里", townships=[town])["results"][0]
+        assert (alone["verdict"], alone["confidence"]) == (whole[town]["verdict"], whole[town]["confidence"])
+    county = engine.owner("污水排到河里", region={"county": "磴口县"}, size=2, page=2)["results"]
+    for row in county:
+        assert (row["verdict"], row["confidence"]) == (whole[row["township"]]["verdict"], whole[row["township"]]["confidence"])
