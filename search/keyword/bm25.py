@@ -38,7 +38,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from models.fields import KEYWORD_FIELDS
-from search.keyword import KeywordResult, browse_columns
+from search.keyword import KeywordResult, browse_columns, scoring
 
 FOLDER = "bm25"
 K1, B = 1.2, 0.75
@@ -204,12 +204,28 @@ class Bm25Index:
         return positions, scores[positions]
 
     def search(self, terms: Sequence[str], mask: np.ndarray | None, limit: int | None) -> KeywordMatches:
-        """Matches among the records `mask` allows (None: all), ranked by score then position."""
+        """Matches among the records `mask` allows (None: all), ranked by score then position:
+        one compiled pass over the terms' postings (search/keyword/scoring.py)."""
+        ids = np.array(self.term_ids(terms), dtype=np.int64)
+        if not len(ids) or limit == 0:
+            return KeywordMatches([], self._matching(ids, mask))
+        positions, scores, every = scoring.score(self._indptr, self._docs, self._contrib, ids, mask,
+                                                 -1 if limit is None else int(limit), scoring.buffers(self.count))
+        return KeywordMatches([(int(p), float(s)) for p, s in zip(positions.tolist(), scores.tolist())], every)
+
+    def search_numpy(self, terms: Sequence[str], mask: np.ndarray | None, limit: int | None) -> KeywordMatches:
+        """The same answer as `search` from numpy alone (`matches`, then `top`): the reference the
+        compiled loop is tested against."""
         positions, scores = self.matches(terms)
         if mask is not None:
             keep = mask[positions]
             positions, scores = positions[keep], scores[keep]
         return KeywordMatches(top(positions, scores, limit), positions)
+
+    def _matching(self, ids: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        if not len(ids):
+            return np.zeros(0, dtype=np.int32)
+        return scoring.score(self._indptr, self._docs, self._contrib, ids, mask, 0, scoring.buffers(self.count))[2]
 
     def health(self) -> dict:
         return {"backend": self.name, "up": True, "records": self.count,
