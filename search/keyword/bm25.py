@@ -12,8 +12,9 @@ Why not FTS5 itself (the first version of this store): FTS5 decodes and scores e
 every OR-ed term row by row, and counting and faceting the matches took more SQL passes. At a
 million records keyword search took 0.7 s at the median and 4.2 s at p99 (bench/README.md). Here each
 term's contribution to each record is computed once when the index is opened (the formula above
-does not depend on the other query terms), so a query only merges and adds the postings of its
-terms (`Bm25Index.matches`), and the engine facets the match set with numpy.
+does not depend on the other query terms), so a query only adds up the postings of its terms —
+in one compiled pass (search/keyword/scoring.py; `Bm25Index.matches` is the numpy reference) —
+and the engine facets the match set with numpy.
 Libraries such as bm25s do the same for one field; none weighs fields the way FTS5 does.
 
 Files in `bm25/` of a build folder (written by `write_index`):
@@ -166,6 +167,7 @@ class Bm25Index:
         if len(self._indptr) != len(terms) + 1 or tf.shape != (len(self._docs), len(KEYWORD_FIELDS)):
             raise ValueError(f"inconsistent BM25 index in {folder}")
         self._contrib = _contributions(self._indptr, self._docs, tf, doc_len, field_weights)
+        scoring.warm_up()
 
     def term_ids(self, terms: Iterable[str]) -> list[int]:
         """Ids of the distinct known terms (unknown terms match nothing)."""

@@ -43,6 +43,17 @@ def buffers(n: int) -> Buffers:
     return cached[n]
 
 
+def warm_up() -> None:
+    """Compile (or load from the cache) before the first query needs it, with the argument types
+    real queries use, filtered and not."""
+    indptr = np.array([0, 2], dtype=np.int64)
+    docs = np.array([0, 1], dtype=np.int32)
+    contrib = np.ones(2, dtype=np.float32)
+    scratch = Buffers(2)
+    for mask in (None, np.ones(2, dtype=np.bool_)):
+        score(indptr, docs, contrib, np.zeros(1, dtype=np.int64), mask, 1, scratch)
+
+
 def score(indptr: np.ndarray, docs: np.ndarray, contrib: np.ndarray, terms: np.ndarray,
           mask: np.ndarray | None, k: int, scratch: Buffers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(top positions, their scores, every matching position ascending) for the OR of `terms`
