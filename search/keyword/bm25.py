@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -137,16 +136,24 @@ def _chunk_postings(batch: list[dict[str, str]], offset: int, term_of: dict[str,
 # ----- reading
 
 
-@dataclass
 class KeywordMatches:
-    """A keyword query's answer: the best `limit` (position, score) best first, and every match."""
+    """A keyword query's answer: the best `limit` (position, score) best first, and every match
+    (`matched` in any order; `positions` ascending, sorted when first asked for)."""
 
-    hits: list[tuple[int, float]]
-    positions: np.ndarray  # every matching position, ascending
+    def __init__(self, hits: list[tuple[int, float]], matched: np.ndarray):
+        self.hits = hits
+        self.matched = matched
+        self._ascending: np.ndarray | None = None
+
+    @property
+    def positions(self) -> np.ndarray:
+        if self._ascending is None:
+            self._ascending = np.sort(self.matched)
+        return self._ascending
 
     @property
     def total(self) -> int:
-        return int(len(self.positions))
+        return int(len(self.matched))
 
 
 class Bm25Index:
@@ -248,7 +255,8 @@ class Bm25Backend:
     def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None,
                facet_size: int | None = None) -> KeywordResult:
         matches = self.index.search(terms, self.columns.mask(filters), limit)  # facets are counted when asked
-        return KeywordResult(matches.hits, matches.total, lambda size: self.columns.facets(matches.positions, size))
+        # facets count the match set whatever its order
+        return KeywordResult(matches.hits, matches.total, lambda size: self.columns.facets(matches.matched, size))
 
     def browse(self, filters: dict[str, list[str]], offset: int, limit: int) -> KeywordResult:
         return browse_columns(self.columns, filters, offset, limit)

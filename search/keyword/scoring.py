@@ -5,7 +5,8 @@ for the matches) or with a sort of every posting; either costs time in proportio
 to m log m. Here one pass over the query's postings adds each contribution into a per-thread score
 array and notes each record the first time it is seen; the best k come from a bounded heap over
 the records seen, and the arrays are cleared record by record afterwards. Work follows the
-postings, whatever the size of the index.
+postings, whatever the size of the index. The match set comes back in the order the records were
+first seen; the caller sorts it only if it needs it sorted (counting facets does not).
 
 Scores are float32 sums taken term by term in the order given, exactly as numpy's dense path adds
 them (`Bm25Index.search_numpy`, tested equal to the last bit); ties break on the lower position.
@@ -56,9 +57,9 @@ def warm_up() -> None:
 
 def score(indptr: np.ndarray, docs: np.ndarray, contrib: np.ndarray, terms: np.ndarray,
           mask: np.ndarray | None, k: int, scratch: Buffers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(top positions, their scores, every matching position ascending) for the OR of `terms`
-    among the records `mask` allows (None: all); the top is the best `k` (k < 0: every match),
-    by score descending then position ascending."""
+    """(top positions, their scores, every matching position in no set order) for the OR of
+    `terms` among the records `mask` allows (None: all); the top is the best `k` (k < 0: every
+    match), by score descending then position ascending."""
     use_mask = mask is not None
     mask = mask if use_mask else np.zeros(1, dtype=np.bool_)
     return _score(indptr, docs, contrib, terms.astype(np.int64), mask, use_mask, k,
@@ -78,13 +79,13 @@ def _score(indptr, docs, contrib, terms, mask, use_mask, k, scores, seen, touche
                 touched[m] = d
                 m += 1
             scores[d] += contrib[j]
-    positions = _ascending(touched, m, seen)
+    every = touched[:m].copy()
     if k == 0:
         top = np.empty(0, dtype=np.int32)
     elif k < 0 or k >= m:
-        top = positions.copy()
+        top = every.copy()
     else:
-        top = _best_k(positions, scores, k)
+        top = _best_k(every, scores, k)
     top_scores = np.empty(len(top), dtype=np.float32)
     for i in range(len(top)):
         top_scores[i] = scores[top[i]]
@@ -93,22 +94,7 @@ def _score(indptr, docs, contrib, terms, mask, use_mask, k, scores, seen, touche
         d = touched[i]
         scores[d] = 0.0
         seen[d] = False
-    return top[order], top_scores[order], positions
-
-
-@njit(nogil=True, cache=True)
-def _ascending(touched, m, seen):
-    """The records seen, ascending: a sort of the few, or one scan of the flags for the many."""
-    n = len(seen)
-    if m * 20 < n:
-        return np.sort(touched[:m])
-    out = np.empty(m, dtype=np.int32)
-    i = 0
-    for d in range(n):
-        if seen[d]:
-            out[i] = d
-            i += 1
-    return out
+    return top[order], top_scores[order], every
 
 
 @njit(nogil=True, cache=True)
