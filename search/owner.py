@@ -44,7 +44,6 @@ PER_SIDE = 10        # a township's candidates: its best items by cosine and by 
 BEST_DEPTH = 30      # the best anywhere: this many items from each side are read for the best coverage
 MAX_ITEMS = 4        # items shown for 有此事项 by probability (the wordiest item may add one)
 WORDIEST_COVERAGE = 0.5  # the share of the task's words an item must hold to show for that alone
-MENTION_DEPTH = 20   # a township's best keyword hits for another authority's term that are read
 
 
 @dataclass
@@ -102,12 +101,13 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
               for town, pick, c in zip(shown, picks, cosines)]
     rows = []
     for town, c, cands in zip(shown, cosines, ranked):
-        row = town.region() | _answer(engine, cands, c, by_town.get(town.start, []), unmentioned.get(town.start))
+        # without the keyword side nobody knows whether a word is shared: no "nothing in common"
+        shares_words = degraded or bool(by_town.get(town.start))
+        row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start))
         if explain:
             row["features"] = {k: round(v, 4) for k, v in cands[0].features.items()} if cands else {}
-            row["shares_words"] = bool(by_town.get(town.start))
-            row["ruled_out"] = ruled_out(engine.config, cands, c, by_town.get(town.start, []),
-                                         unmentioned.get(town.start))
+            row["shares_words"] = shares_words
+            row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, unmentioned.get(town.start))
             row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
         rows.append(row)
     out = {"query": q, "total": total, "page": page, "size": size, "results": rows}
@@ -212,19 +212,24 @@ def unmentioned_authorities(engine, q: str, filters: dict) -> list[str]:
 
 def _mentioning(engine, term: str, filters: dict) -> set[int]:
     """The townships (first positions) with an item that mentions the term: its text holds every
-    word of it, as the word, a synonym or a part (`coverage` 1)."""
-    groups = engine.segmenter.query_groups(term)
-    words = list(dict.fromkeys(w for _, alternatives in groups for w in alternatives))
-    hits = engine.keyword.search(words, filters, None).hits if words else []
-    return {start for start, found in _hits_by_township(engine, hits, MENTION_DEPTH).items()
-            if any(coverage(engine, pos, groups) >= 1.0 for pos, _ in found)}
+    word of it, as the word or a synonym (what `coverage` 1 asks). One match set per word,
+    intersected: exact over every record, and at a million records as quick as a keyword search."""
+    found = None
+    for word, alternatives in engine.segmenter.query_groups(term):
+        whole = sorted({word} | {a for a in alternatives if a not in word})  # a part of the word is not it
+        hits = engine.keyword.search(whole, filters, None).hits
+        here = np.unique(np.fromiter((p for p, _ in hits), dtype=np.int64, count=len(hits)))
+        found = here if found is None else np.intersect1d(found, here, assume_unique=True)
+        if not len(found):
+            return set()
+    return set() if found is None else set(engine.township_starts(found).tolist())
 
 
-def _answer(engine, cands: list[Candidate], cosines: np.ndarray, keyword: list[tuple[int, float]],
+def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
             authorities: list[str] | None = None) -> dict:
     config = engine.config
     p = listed_probability(config, cands[0].p) if cands else 0.0
-    if ruled_out(config, cands, cosines, keyword, authorities) or (not keyword and p < config.owner_out_cut):
+    if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
         verdict = NOT_LISTED
     elif p >= config.owner_listed_cut:
         verdict = LISTED
@@ -246,11 +251,11 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, keyword: list[t
     return row
 
 
-def ruled_out(config, cands: list[Candidate], cosines: np.ndarray, keyword: list[tuple[int, float]],
+def ruled_out(config, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
               authorities: list[str] | None) -> bool:
     """清单之外 whatever the model says: another authority's work that no item mentions, or no item
     shares a word with the task and none is named closely."""
-    nothing_in_common = not keyword and (not len(cosines) or float(cosines.max()) < config.no_match_cosine)
+    nothing_in_common = not shares_words and (not len(cosines) or float(cosines.max()) < config.no_match_cosine)
     return bool(authorities or not cands or nothing_in_common)
 
 

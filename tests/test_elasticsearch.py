@@ -290,6 +290,8 @@ def test_unreachable_elasticsearch_semantic_is_degraded(dead_client):
     assert health["backend"] == "elasticsearch" and health["es"] == "down" and health["degraded"] is True
     owner = dead_client.get("/api/owner", query_string={"q": "山林着火了谁负责"})
     assert owner.status_code == 200 and owner.get_json()["degraded"] is True
+    # without the keyword side nobody can tell that no word is shared: never 清单之外 on that ground
+    assert all(row["verdict"] != "not_listed" for row in owner.get_json()["results"])
 
 
 # ----- three nodes: shards and a replica
