@@ -30,6 +30,7 @@ Field weights are applied when the index is opened, so TDS_FIELD_WEIGHTS needs n
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from itertools import chain
 from pathlib import Path
@@ -38,7 +39,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from models.fields import KEYWORD_FIELDS
-from search.keyword import KeywordResult, browse_columns, scoring
+from search.keyword import KeywordResult, browse_columns, postings, scoring
 
 FOLDER = "bm25"
 K1, B = 1.2, 0.75
@@ -108,29 +109,38 @@ def write_index(folder: Path, tokens: Iterable[dict[str, str]]) -> dict:
 def _chunk_postings(batch: list[dict[str, str]], offset: int, term_of: dict[str, int]):
     """Unique (term, record) keys of one chunk of records, their per-field counts, and record lengths."""
     n_fields = len(KEYWORD_FIELDS)
-    per_field_keys, per_field_counts = [], []
+    terms, records, fields = [], [], []
     lengths = np.zeros(len(batch), dtype=np.int32)
     for f, name in enumerate(KEYWORD_FIELDS):
-        split = [fields[name].split() for fields in batch]
-        sizes = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        flat, sizes = _tokens_of([record[name] for record in batch])
         lengths += sizes.astype(np.int32)
-        flat = list(chain.from_iterable(split))
         for term in dict.fromkeys(flat):
             if term not in term_of:
                 term_of[term] = len(term_of)
-        ids = np.fromiter(map(term_of.__getitem__, flat), dtype=np.int64, count=len(flat))
-        docs = np.repeat(np.arange(offset, offset + len(batch), dtype=np.int64), sizes)
-        unique, count = np.unique(ids * _KEY_BASE + docs, return_counts=True)
-        per_field_keys.append(unique)
-        per_field_counts.append(count)
-    every = np.concatenate(per_field_keys)
-    unique, inverse = np.unique(every, return_inverse=True)
-    tf = np.zeros((len(unique), n_fields), dtype=np.uint16)
-    start = 0
-    for f, count in enumerate(per_field_counts):
-        tf[inverse[start:start + len(count)], f] = np.minimum(count, np.iinfo(np.uint16).max)
-        start += len(count)
-    return unique, tf, lengths
+        terms.append(np.fromiter(map(term_of.__getitem__, flat), dtype=np.int32, count=len(flat)))
+        records.append(np.repeat(np.arange(len(batch), dtype=np.int32), sizes))
+        fields.append(np.full(len(flat), f, dtype=np.int8))
+    term, record, tf = postings.postings(np.concatenate(terms), np.concatenate(records), np.concatenate(fields),
+                                         len(term_of), len(batch), n_fields)
+    return term * _KEY_BASE + record + offset, tf, lengths
+
+
+def _tokens_of(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """Every token of the texts in order, and how many each text holds. One split of the texts
+    joined is cheaper than one per text; the counts come from the single spaces between tokens,
+    so any other whitespace (two spaces, a space at either end, a tab) has each text split alone."""
+    joined = "\n".join(texts)
+    irregular = (joined.count("\n") != max(len(texts) - 1, 0) or "  " in joined or " \n" in joined
+                 or "\n " in joined or joined.startswith(" ") or joined.endswith(" ")
+                 or _OTHER_SPACE.search(joined))
+    if irregular:
+        split = [t.split() for t in texts]
+        return list(chain.from_iterable(split)), np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+    sizes = np.fromiter((t.count(" ") + 1 if t else 0 for t in texts), dtype=np.int64, count=len(texts))
+    return joined.split(), sizes
+
+
+_OTHER_SPACE = re.compile(r"[^\S \n]")  # whitespace str.split() cuts at besides space and newline
 
 
 # ----- reading
