@@ -249,15 +249,15 @@ class Engine:
                      else self.keyword.browse(filters, offset, size))
             hits = [{"duty": record, "score": 0.0, "highlights": self._highlights(record, ranking.Highlighter(()))}
                     for record in self.records.many(p for p, _ in found.hits)]
-            result.update(browse=True, total=found.total, page=page, size=size, hits=hits,
+            result.update(browse=True, total=found.total, total_relation="eq", page=page, size=size, hits=hits,
                           facets=found.facets(facet_size))
         else:
             if mode == "keyword":
                 found = self.keyword.search(terms.keyword, filters, offset + size, facet_size=facet_size)
                 ranked = [ranking.Fused(p, s, keyword_rank=r, keyword_score=s) for r, (p, s) in enumerate(found.hits, 1)]
-                total, facets = found.total, found.facets(facet_size)
+                total, facets, capped = found.total, found.facets(facet_size), False
             else:
-                ranked = self._semantic_ranked(q, terms, filters, depth) if mode == "semantic" else \
+                ranked, capped = self._semantic_ranked(q, terms, filters, depth) if mode == "semantic" else \
                     self._hybrid_ranked(q, terms, filters, depth)
                 total = len(ranked)
                 facets = self._facets([f.pos for f in ranked], facet_size)
@@ -270,7 +270,9 @@ class Engine:
                 if explain:
                     hit["explain"] = item.explain()
                 hits.append(hit)
-            result.update(total=total, page=page, size=size, hits=hits, facets=facets,
+            # semantic and hybrid matches stop at `depth` a side: a side cut there may have had more
+            result.update(total=total, total_relation="gte" if capped else "eq", page=page, size=size,
+                          hits=hits, facets=facets,
                           authorities=owner.unmentioned_authorities(self, q, filters))
             if explain:
                 result["terms"] = {"tokens": terms.tokens, "expansions": terms.expansions,
@@ -280,20 +282,24 @@ class Engine:
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return result
 
-    def _semantic_ranked(self, q: str, terms, filters, depth: int) -> list[ranking.Fused]:
+    def _semantic_ranked(self, q: str, terms, filters, depth: int) -> tuple[list[ranking.Fused], bool]:
+        """The semantic matches, and whether `depth` cut them short."""
         sem = self._unless_nothing_close(self._semantic(q, filters, depth),
                                          lambda: self._any_keyword_match(terms, filters))
-        return [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)]
+        return [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)], \
+            len(sem) >= depth
 
-    def _hybrid_ranked(self, q: str, terms, filters, depth: int) -> list[ranking.Fused]:
+    def _hybrid_ranked(self, q: str, terms, filters, depth: int) -> tuple[list[ranking.Fused], bool]:
+        """The fused matches, and whether `depth` cut either side short."""
         pending = self._embedding.submit(self.query_vector, q)  # embeds while the keyword side runs
         try:
             kw = self.keyword.search(terms.keyword, filters, depth)
         finally:
             vector = pending.result()
         sem = self._unless_nothing_close(self._semantic_matches(vector, filters, depth), lambda: kw.total > 0)
-        return ranking.fuse(kw.hits, sem, method=self.config.fusion, k=self.config.rrf_k,
-                            weight_keyword=self.config.weight_keyword, weight_semantic=self.config.weight_semantic)
+        fused = ranking.fuse(kw.hits, sem, method=self.config.fusion, k=self.config.rrf_k,
+                             weight_keyword=self.config.weight_keyword, weight_semantic=self.config.weight_semantic)
+        return fused, kw.total > depth or len(sem) >= depth
 
     def _unless_nothing_close(self, sem: list[tuple[int, float]], any_keyword_match) -> list[tuple[int, float]]:
         """No word in common and no name close: nothing found, not the least bad (the keyword check

@@ -183,11 +183,16 @@ SCHEMAS = {
     },
     "SearchResponse": {
         "type": "object",
-        "required": ["query", "mode", "total", "page", "size", "hits", "facets", "took_ms", "filters"],
+        "required": ["query", "mode", "total", "total_relation", "page", "size", "hits", "facets", "took_ms",
+                     "filters"],
         "properties": {
             "query": STR,
             "mode": {"type": "string", "enum": list(params.MODES)},
             "total": INT,
+            "total_relation": {"type": "string", "enum": ["eq", "gte"],
+                               "description": "eq: total counts every match. gte: semantic and hybrid "
+                                              "search take at most `depth` candidates a side, a side was cut "
+                                              "there, so there are at least `total` matches (pages end there)."},
             "page": INT,
             "size": INT,
             "hits": {"type": "array", "items": _ref("Hit")},

@@ -580,6 +580,8 @@ def test_search_page_matches_api(client, mode):
     html = page.get_data(as_text=True)
     assert _attr_values(html, "data-id") == [h["duty"]["id"] for h in api["hits"]]
     assert f'<b id="total">{api["total"]}</b>' in html
+    word = "至少" if api["total_relation"] == "gte" else "共"
+    assert f'{word} <b id="total">' in html  # a count cut at the candidate depth says so, as the JSON does
     assert "/api/search?" in html  # the JSON twin link
 
 

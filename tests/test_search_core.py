@@ -347,3 +347,17 @@ def test_similar_does_not_pad_with_unrelated_items(engine):
     similar = engine.similar(record["id"], k=10)
     assert all(s["similarity"] >= engine.config.similar_floor for s in similar)
     assert not any("老年人" in s["duty"]["name"] for s in similar), [s["duty"]["name"] for s in similar]
+
+
+def test_total_says_whether_it_counts_every_match(engine):
+    """Keyword totals count every match; semantic and hybrid matches stop at `depth` a side, and
+    say so (total_relation gte) exactly when a side was cut there."""
+    keyword = engine.search("森林草原防火", mode="keyword")
+    assert keyword["total_relation"] == "eq"
+    assert engine.search("", mode="semantic")["total_relation"] == "eq"  # browsing counts every record
+    for mode in ("semantic", "hybrid"):
+        deep = engine.search("养的牛得了病", mode=mode, depth=2000)
+        shallow = engine.search("养的牛得了病", mode=mode, depth=5)
+        assert shallow["total_relation"] == "gte" and shallow["total"] >= 5
+        assert deep["total_relation"] == "eq" and deep["total"] > shallow["total"]
+    assert engine.search("火星移民", mode="hybrid")["total_relation"] == "eq"
