@@ -226,8 +226,6 @@ class Bm25Index:
         """Matches among the records `mask` allows (None: all), ranked by score then position:
         one compiled pass over the terms' postings (search/keyword/scoring.py)."""
         ids = np.array(self.term_ids(terms), dtype=np.int64)
-        if not len(ids) or limit == 0:
-            return KeywordMatches([], self._matching(ids, mask))
         positions, scores, every = scoring.score(self._indptr, self._docs, self._contrib, ids, mask,
                                                  -1 if limit is None else int(limit), scoring.buffers(self.count))
         return KeywordMatches([(int(p), float(s)) for p, s in zip(positions.tolist(), scores.tolist())], every)
@@ -240,11 +238,6 @@ class Bm25Index:
             keep = mask[positions]
             positions, scores = positions[keep], scores[keep]
         return KeywordMatches(top(positions, scores, limit), positions)
-
-    def _matching(self, ids: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        if not len(ids):
-            return np.zeros(0, dtype=np.int32)
-        return scoring.score(self._indptr, self._docs, self._contrib, ids, mask, 0, scoring.buffers(self.count))[2]
 
     def health(self) -> dict:
         return {"backend": self.name, "up": True, "records": self.count,

@@ -17,8 +17,8 @@ TF_MAX = np.iinfo(np.uint16).max
 def postings(terms: np.ndarray, records: np.ndarray, fields: np.ndarray, n_terms: int, n_records: int,
              n_fields: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(term, record, counts per field) of every distinct (term, record), by term then record."""
-    return _postings(terms.astype(np.int32), records.astype(np.int32), fields.astype(np.int8),
-                     n_terms, n_records, n_fields)
+    return _postings(terms.astype(np.int32, copy=False), records.astype(np.int32, copy=False),
+                     fields.astype(np.int8, copy=False), n_terms, n_records, n_fields)
 
 
 @njit(cache=True)

@@ -62,7 +62,7 @@ def score(indptr: np.ndarray, docs: np.ndarray, contrib: np.ndarray, terms: np.n
     match), by score descending then position ascending."""
     use_mask = mask is not None
     mask = mask if use_mask else np.zeros(1, dtype=np.bool_)
-    return _score(indptr, docs, contrib, terms.astype(np.int64), mask, use_mask, k,
+    return _score(indptr, docs, contrib, terms.astype(np.int64, copy=False), mask, use_mask, k,
                   scratch.scores, scratch.seen, scratch.touched)
 
 

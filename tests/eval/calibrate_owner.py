@@ -58,7 +58,6 @@ class Pairs:
     no_words: list = field(default_factory=list)      # pair: no item shares a word with the task
     list_types: list = field(default_factory=list)    # pair: each candidate's list, in candidate order
     acceptable: list = field(default_factory=list)    # pair: lists a right 有此事项 may name
-    pair_question: list = field(default_factory=list)
 
 
 def older_as_staff(engine) -> list[dict]:
@@ -108,7 +107,6 @@ def collect(engine, questions, pairs: Pairs | None = None) -> Pairs:
             pairs.list_types.append(types)
             pairs.acceptable.append(acceptable_lists(judgment, {i: engine.get(i)["list_type"] for i in items})
                                     if listed else set())
-            pairs.pair_question.append(q["qid"])
     return pairs
 
 
