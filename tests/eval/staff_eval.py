@@ -106,7 +106,7 @@ def owner_summary(pairs: list[dict]) -> dict:
 def ranking_summary(engine, questions: list[dict]) -> dict:
     out = {}
     for mode in MODES:
-        scores = []
+        scores, cut = [], []
         for q in questions:
             relevant = relevant_records(q)
             if not any(g >= 2 for g in relevant.values()):
@@ -114,7 +114,8 @@ def ranking_summary(engine, questions: list[dict]) -> dict:
             filters = {"township": q["township"]} if q.get("township") else None
             result = engine.search(q["query"], mode=mode, filters=filters, size=10)
             scores.append(ndcg_at_k([h["duty"]["id"] for h in result["hits"]], relevant))
-        out[mode] = {"ndcg@10": _mean(scores), "queries": len(scores)}
+            cut.append(result.get("total_relation") == "gte")
+        out[mode] = {"ndcg@10": _mean(scores), "queries": len(scores), "total_cut": _mean(cut)}
     return out
 
 
@@ -150,6 +151,7 @@ def print_side_by_side(report: dict) -> None:
             ("可能相关 share", lambda r: r["owner"]["possible_share"], "f"),
             ("two-part tasks: both parts shown", lambda r: r["owner"]["both_parts_shown"], "f")]
     rows += [(f"{m} nDCG@10", (lambda m: lambda r: r["ranking"][m]["ndcg@10"])(m), "f") for m in MODES]
+    rows += [("semantic totals cut at the depth", lambda r: r["ranking"]["semantic"]["total_cut"], "f")]
     rows += [("listed nowhere: no hits", lambda r: r["nowhere"]["no_hits"], "f")]
     for label, get, kind in rows:
         cells = []
