@@ -30,7 +30,6 @@ Field weights are applied when the index is opened, so TDS_FIELD_WEIGHTS needs n
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from itertools import chain
 from pathlib import Path
@@ -40,6 +39,7 @@ import numpy as np
 
 from models.fields import KEYWORD_FIELDS
 from search.keyword import KeywordResult, browse_columns, postings, scoring
+from search.keyword.tokens import TermTable
 
 FOLDER = "bm25"
 K1, B = 1.2, 0.75
@@ -64,7 +64,7 @@ def write_index(folder: Path, tokens: Iterable[dict[str, str]]) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     runs = folder / ".runs"
     runs.mkdir(exist_ok=True)
-    term_of: dict[str, int] = {}
+    table = TermTable()
     doc_len: list[np.ndarray] = []
     per_run: list[np.ndarray] = []  # each chunk's postings per term
     n = chunks = 0
@@ -73,7 +73,7 @@ def write_index(folder: Path, tokens: Iterable[dict[str, str]]) -> dict:
         if fields is not None:
             batch.append(fields)
         if len(batch) == _CHUNK or (fields is None and batch):
-            key, tf, lengths = _chunk_postings(batch, n, term_of)
+            key, tf, lengths = _chunk_postings(batch, n, table)
             term, docs = np.divmod(key, _KEY_BASE)
             np.save(runs / f"{chunks}.terms.npy", term.astype(np.int32))
             np.save(runs / f"{chunks}.docs.npy", docs.astype(np.int32))
@@ -81,7 +81,7 @@ def write_index(folder: Path, tokens: Iterable[dict[str, str]]) -> dict:
             per_run.append(np.bincount(term))
             doc_len.append(lengths)
             n, chunks, batch = n + len(batch), chunks + 1, []
-    n_terms = len(term_of)
+    n_terms = len(table)
     per_run = [np.pad(counts, (0, n_terms - len(counts))) for counts in per_run]  # terms seen later count 0
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(np.sum(per_run, axis=0) if per_run else np.zeros(n_terms, dtype=np.int64), out=indptr[1:])
@@ -102,45 +102,24 @@ def write_index(folder: Path, tokens: Iterable[dict[str, str]]) -> dict:
     shutil.rmtree(runs)
     np.save(folder / "indptr.npy", indptr)
     np.save(folder / "doc_len.npy", np.concatenate(doc_len) if doc_len else np.zeros(0, dtype=np.int32))
-    (folder / "terms.json").write_text(json.dumps(list(term_of), ensure_ascii=False), encoding="utf-8")
+    (folder / "terms.json").write_text(json.dumps(table.terms(), ensure_ascii=False), encoding="utf-8")
     return {"records": n, "terms": n_terms, "postings": total}
 
 
-def _chunk_postings(batch: list[dict[str, str]], offset: int, term_of: dict[str, int]):
+def _chunk_postings(batch: list[dict[str, str]], offset: int, table: TermTable):
     """Unique (term, record) keys of one chunk of records, their per-field counts, and record lengths."""
     n_fields = len(KEYWORD_FIELDS)
     terms, records, fields = [], [], []
     lengths = np.zeros(len(batch), dtype=np.int32)
     for f, name in enumerate(KEYWORD_FIELDS):
-        flat, sizes = _tokens_of([record[name] for record in batch])
+        ids, sizes = table.ids([record[name] for record in batch])
         lengths += sizes.astype(np.int32)
-        for term in dict.fromkeys(flat):
-            if term not in term_of:
-                term_of[term] = len(term_of)
-        terms.append(np.fromiter(map(term_of.__getitem__, flat), dtype=np.int32, count=len(flat)))
+        terms.append(ids)
         records.append(np.repeat(np.arange(len(batch), dtype=np.int32), sizes))
-        fields.append(np.full(len(flat), f, dtype=np.int8))
+        fields.append(np.full(len(ids), f, dtype=np.int8))
     term, record, tf = postings.postings(np.concatenate(terms), np.concatenate(records), np.concatenate(fields),
-                                         len(term_of), len(batch), n_fields)
+                                         len(table), len(batch), n_fields)
     return term * _KEY_BASE + record + offset, tf, lengths
-
-
-def _tokens_of(texts: list[str]) -> tuple[list[str], np.ndarray]:
-    """Every token of the texts in order, and how many each text holds. One split of the texts
-    joined is cheaper than one per text; the counts come from the single spaces between tokens,
-    so any other whitespace (two spaces, a space at either end, a tab) has each text split alone."""
-    joined = "\n".join(texts)
-    irregular = (joined.count("\n") != max(len(texts) - 1, 0) or "  " in joined or " \n" in joined
-                 or "\n " in joined or joined.startswith(" ") or joined.endswith(" ")
-                 or _OTHER_SPACE.search(joined))
-    if irregular:
-        split = [t.split() for t in texts]
-        return list(chain.from_iterable(split)), np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-    sizes = np.fromiter((t.count(" ") + 1 if t else 0 for t in texts), dtype=np.int64, count=len(texts))
-    return joined.split(), sizes
-
-
-_OTHER_SPACE = re.compile(r"[^\S \n]")  # whitespace str.split() cuts at besides space and newline
 
 
 # ----- reading
