@@ -57,8 +57,8 @@ def measure(index_dir) -> dict[str, list[float]]:
         fused = timed("fusion", lambda: ranking.fuse(kw.hits, sem, method=config.fusion, k=config.rrf_k,
                                                       weight_keyword=config.weight_keyword,
                                                       weight_semantic=config.weight_semantic))
-        timed("facets", engine._facets, [f.pos for f in fused], config.facet_size)
-        records = timed("records", engine.records.many, [f.pos for f in fused[:10]])
+        timed("facets", engine.columns.facets, fused.positions, config.facet_size)
+        records = timed("records", engine.records.many, fused.positions[:10].tolist())
         mark = ranking.Highlighter(terms.highlight_terms())
         timed("highlights", lambda: [engine._highlights(r, mark) for r in records])
         timed("hybrid search, whole", engine.search, q, "hybrid")

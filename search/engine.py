@@ -254,13 +254,12 @@ class Engine:
         else:
             if mode == "keyword":
                 found = self.keyword.search(terms.keyword, filters, offset + size, facet_size=facet_size)
-                ranked = [ranking.Fused(p, s, keyword_rank=r, keyword_score=s) for r, (p, s) in enumerate(found.hits, 1)]
+                ranked = ranking.Ranking.of_one_side(found.hits, "keyword")
                 total, facets, capped = found.total, found.facets(facet_size), False
             else:
                 ranked, capped = self._semantic_ranked(q, terms, filters, depth) if mode == "semantic" else \
                     self._hybrid_ranked(q, terms, filters, depth)
-                total = len(ranked)
-                facets = self._facets([f.pos for f in ranked], facet_size)
+                total, facets = len(ranked), self.columns.facets(ranked.positions, facet_size)
             highlighter = ranking.Highlighter(terms.highlight_terms())
             hits = []
             page_items = ranked[offset:offset + size]
@@ -282,21 +281,21 @@ class Engine:
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return result
 
-    def _semantic_ranked(self, q: str, terms, filters, depth: int) -> tuple[list[ranking.Fused], bool]:
+    def _semantic_ranked(self, q: str, terms, filters, depth: int) -> tuple[ranking.Ranking, bool]:
         """The semantic matches, and whether `depth` cut them short."""
         sem = self._unless_nothing_close(self._semantic(q, filters, depth),
                                          lambda: self._any_keyword_match(terms, filters))
-        return [ranking.Fused(p, s, semantic_rank=r, semantic_score=s) for r, (p, s) in enumerate(sem, 1)], \
-            len(sem) >= depth
+        return ranking.Ranking.of_one_side(sem, "semantic"), len(sem) >= depth
 
-    def _hybrid_ranked(self, q: str, terms, filters, depth: int) -> tuple[list[ranking.Fused], bool]:
-        """The fused matches, and whether `depth` cut either side short."""
-        pending = self._embedding.submit(self.query_vector, q)  # embeds while the keyword side runs
+    def _hybrid_ranked(self, q: str, terms, filters, depth: int) -> tuple[ranking.Ranking, bool]:
+        """The fused matches, and whether `depth` cut either side short. The query is embedded and
+        searched in the vectors on the engine's side thread while the keyword side runs here."""
+        pending = self._embedding.submit(self._semantic, q, filters, depth)
         try:
             kw = self.keyword.search(terms.keyword, filters, depth)
         finally:
-            vector = pending.result()
-        sem = self._unless_nothing_close(self._semantic_matches(vector, filters, depth), lambda: kw.total > 0)
+            sem = pending.result()
+        sem = self._unless_nothing_close(sem, lambda: kw.total > 0)
         fused = ranking.fuse(kw.hits, sem, method=self.config.fusion, k=self.config.rrf_k,
                              weight_keyword=self.config.weight_keyword, weight_semantic=self.config.weight_semantic)
         return fused, kw.total > depth or len(sem) >= depth
@@ -346,9 +345,6 @@ class Engine:
         # cosines of unrelated names sit close together, so a fixed count (the depth) means nothing.
         floor = max(self.config.semantic_floor, (float(scores[0]) if len(scores) else 0.0) - self.config.semantic_band)
         return [(int(p), float(s)) for p, s in zip(positions, scores) if s >= floor]
-
-    def _facets(self, positions, size: int) -> dict[str, list[dict]]:
-        return self.columns.facets(np.asarray(positions, dtype=np.int64), size)
 
     @staticmethod
     def _highlights(record: dict, mark: ranking.Highlighter, max_duties: int = 3) -> dict:

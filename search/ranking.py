@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+import numpy as np
+
 
 @dataclass
 class Fused:
@@ -27,9 +29,44 @@ class Fused:
                 "semantic_score": None if self.semantic_score is None else round(self.semantic_score, 4)}
 
 
+class Ranking(Sequence[Fused]):
+    """A fused ranking held as arrays, best first; a `Fused` is made only for the items read (a
+    page), not for every candidate of both sides."""
+
+    def __init__(self, positions: np.ndarray, scores: np.ndarray, keyword_ranks: np.ndarray,
+                 keyword_scores: np.ndarray, semantic_ranks: np.ndarray, semantic_scores: np.ndarray):
+        self.positions = positions
+        self._columns = (scores, keyword_ranks, keyword_scores, semantic_ranks, semantic_scores)
+
+    @classmethod
+    def of_one_side(cls, hits: Sequence[tuple[int, float]], side: str) -> "Ranking":
+        """One side's best-first hits as they are, scored by that side ("keyword" or "semantic")."""
+        positions, scores = _columns(hits)
+        ranks, none = np.arange(1, len(positions) + 1), np.zeros(len(positions), dtype=np.int64)
+        if side == "keyword":
+            return cls(positions, scores, ranks, scores, none, scores)
+        return cls(positions, scores, none, scores, ranks, scores)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._item(i) for i in range(*index.indices(len(self)))]
+        return self._item(range(len(self))[index])
+
+    def _item(self, i: int) -> Fused:
+        score, kw_rank, kw_score, sem_rank, sem_score = (c[i] for c in self._columns)
+        return Fused(int(self.positions[i]), float(score),
+                     keyword_rank=int(kw_rank) if kw_rank else None,
+                     keyword_score=float(kw_score) if kw_rank else None,
+                     semantic_rank=int(sem_rank) if sem_rank else None,
+                     semantic_score=float(sem_score) if sem_rank else None)
+
+
 def fuse(keyword: Sequence[tuple[int, float]], semantic: Sequence[tuple[int, float]], *,
          method: str = "rrf", k: float = 60.0, weight_keyword: float = 1.0, weight_semantic: float = 1.0
-         ) -> list[Fused]:
+         ) -> Ranking:
     """One ranking from two best-first lists of (position, score).
 
     rrf:   score = w_kw / (k + rank_kw) + w_sem / (k + rank_sem)   (a missing side adds nothing)
@@ -37,32 +74,39 @@ def fuse(keyword: Sequence[tuple[int, float]], semantic: Sequence[tuple[int, flo
            normalized over its own candidates — uses score gaps that ranks throw away.
     Ties break on the semantic rank, then the keyword rank, then position (stable output).
     """
-    items: dict[int, Fused] = {}
-    for rank, (pos, score) in enumerate(keyword, 1):
-        items[pos] = Fused(pos, 0.0, keyword_rank=rank, keyword_score=score)
-    for rank, (pos, score) in enumerate(semantic, 1):
-        item = items.setdefault(pos, Fused(pos, 0.0))
-        item.semantic_rank, item.semantic_score = rank, score
-    if method == "rrf":
-        for item in items.values():
-            if item.keyword_rank is not None:
-                item.score += weight_keyword / (k + item.keyword_rank)
-            if item.semantic_rank is not None:
-                item.score += weight_semantic / (k + item.semantic_rank)
-    elif method == "blend":
-        top_kw = max((s for _, s in keyword), default=0.0) or 1.0
-        cosines = [s for _, s in semantic]
-        low, high = (min(cosines), max(cosines)) if cosines else (0.0, 1.0)
-        spread = (high - low) or 1.0
-        for item in items.values():
-            if item.keyword_score is not None:
-                item.score += weight_keyword * max(item.keyword_score, 0.0) / top_kw
-            if item.semantic_score is not None:
-                item.score += weight_semantic * (item.semantic_score - low) / spread
-    else:
+    if method not in ("rrf", "blend"):
         raise ValueError(f"unknown fusion method {method!r} (rrf or blend)")
+    kw_pos, kw_score = _columns(keyword)
+    sem_pos, sem_score = _columns(semantic)
+    positions, where = np.unique(np.concatenate([kw_pos, sem_pos]), return_inverse=True)
+    kw_at, sem_at = where[:len(kw_pos)], where[len(kw_pos):]
+    kw_rank, sem_rank = np.zeros(len(positions), np.int64), np.zeros(len(positions), np.int64)  # 0: absent
+    kw_rank[kw_at], sem_rank[sem_at] = np.arange(1, len(kw_pos) + 1), np.arange(1, len(sem_pos) + 1)
+    kw_scores, sem_scores = np.zeros(len(positions)), np.zeros(len(positions))
+    kw_scores[kw_at], sem_scores[sem_at] = kw_score, sem_score
+    scores = np.zeros(len(positions))
+    if method == "rrf":
+        scores[kw_at] += weight_keyword / (k + kw_rank[kw_at])
+        scores[sem_at] += weight_semantic / (k + sem_rank[sem_at])
+    else:
+        top_kw = float(kw_score.max()) if len(kw_score) else 0.0
+        top_kw = top_kw or 1.0
+        low, high = (float(sem_score.min()), float(sem_score.max())) if len(sem_score) else (0.0, 1.0)
+        spread = (high - low) or 1.0
+        scores[kw_at] += weight_keyword * np.maximum(kw_score, 0.0) / top_kw
+        scores[sem_at] += weight_semantic * (sem_score - low) / spread
     big = 1 << 30
-    return sorted(items.values(), key=lambda f: (-f.score, f.semantic_rank or big, f.keyword_rank or big, f.pos))
+    order = np.lexsort((positions, np.where(kw_rank > 0, kw_rank, big), np.where(sem_rank > 0, sem_rank, big), -scores))
+    return Ranking(positions[order], scores[order], kw_rank[order], kw_scores[order], sem_rank[order],
+                   sem_scores[order])
+
+
+def _columns(hits: Sequence[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, scores) of a best-first list of hits, as arrays."""
+    if not len(hits):
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    positions, scores = zip(*hits)
+    return np.array(positions, dtype=np.int64), np.array(scores, dtype=np.float64)
 
 
 # ----- highlighting

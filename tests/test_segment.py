@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 
+import numpy as np
 import pytest
 
 from models.segment import Corrector, Segmenter, Synonyms, department_variants, derive_terms, edit_distance_one
@@ -119,6 +120,51 @@ def test_fusion_rrf_and_blend():
     assert [f.pos for f in only_semantic] == [3, 1, 4]
     with pytest.raises(ValueError):
         ranking.fuse(keyword, semantic, method="nope")
+
+
+def reference_fuse(keyword, semantic, method, k, weight_keyword, weight_semantic):
+    """Fusion item by item in plain Python, as it was first written: the oracle for ranking.fuse."""
+    items = {}
+    for rank, (pos, score) in enumerate(keyword, 1):
+        items[pos] = ranking.Fused(pos, 0.0, keyword_rank=rank, keyword_score=score)
+    for rank, (pos, score) in enumerate(semantic, 1):
+        item = items.setdefault(pos, ranking.Fused(pos, 0.0))
+        item.semantic_rank, item.semantic_score = rank, score
+    top_kw = max((s for _, s in keyword), default=0.0) or 1.0
+    cosines = [s for _, s in semantic]
+    low, high = (min(cosines), max(cosines)) if cosines else (0.0, 1.0)
+    for item in items.values():
+        if method == "rrf":
+            if item.keyword_rank is not None:
+                item.score += weight_keyword / (k + item.keyword_rank)
+            if item.semantic_rank is not None:
+                item.score += weight_semantic / (k + item.semantic_rank)
+        else:
+            if item.keyword_score is not None:
+                item.score += weight_keyword * max(item.keyword_score, 0.0) / top_kw
+            if item.semantic_score is not None:
+                item.score += weight_semantic * (item.semantic_score - low) / ((high - low) or 1.0)
+    big = 1 << 30
+    return sorted(items.values(), key=lambda f: (-f.score, f.semantic_rank or big, f.keyword_rank or big, f.pos))
+
+
+@pytest.mark.parametrize("method", ["rrf", "blend"])
+def test_fusion_equals_the_item_by_item_reference_to_the_last_bit(method):
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        pool = rng.choice(60, size=int(rng.integers(0, 60)), replace=False)
+        kw_pos = rng.permutation(pool)[:int(rng.integers(0, len(pool) + 1))]
+        sem_pos = rng.permutation(pool)[:int(rng.integers(0, len(pool) + 1))]
+        # few distinct scores, so ties (and the tie-break order) are common
+        keyword = [(int(p), float(s)) for p, s in zip(kw_pos, -np.sort(-rng.integers(-1, 4, len(kw_pos)) * 1.5))]
+        semantic = [(int(p), float(s)) for p, s in zip(sem_pos, -np.sort(-rng.integers(0, 3, len(sem_pos)) * 0.1))]
+        weights = dict(k=float(rng.integers(1, 80)), weight_keyword=float(rng.random()),
+                       weight_semantic=float(rng.random()))
+        fused = ranking.fuse(keyword, semantic, method=method, **weights)
+        want = reference_fuse(keyword, semantic, method, **weights)
+        assert list(fused) == want
+        assert fused.positions.tolist() == [f.pos for f in want]
+        assert fused[2:5] == want[2:5] and (not want or fused[-1] == want[-1])
 
 
 def test_authorities_parse_and_name_the_longest_term():
