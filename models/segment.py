@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable
 
 import jieba
+from pypinyin import Style, pinyin
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -209,6 +210,10 @@ class Segmenter:
             pieces = self._tokenizer.lcut(text, HMM=False)
         return [p.strip() for p in pieces if p.strip() and _WORDISH.search(p)]
 
+    def is_word(self, text: str) -> bool:
+        """Whether jieba's dictionary (with this segmenter's words) holds `text` as a word."""
+        return self._tokenizer.FREQ.get(text, 0) > 0
+
     def tokens(self, text: str) -> list[str]:
         """Index/query tokens: words minus stop words, plus dictionary words inside long words."""
         out: list[str] = []
@@ -297,15 +302,19 @@ def edit_distance_one(a: str, b: str) -> bool:
 
 class Corrector:
     """Typo repair against the index's own vocabulary ("宅基低" → 宅基地, "人设局" → 人社局,
-    "卫建委" → 卫健委, "应急管理里局" → 应急管理局).
+    "卫建委" → 卫健委, "反炸" → 反诈, "应急管理里局" → 应急管理局).
 
     Only where jieba found no word: a stretch of the query containing a single-character piece
-    or a piece the index never saw is compared with indexed words of 3–10 characters at edit
-    distance one (one character replaced, added or dropped; symmetric-deletion lookup). The most
-    frequent such word is added to the query as an extra term, never replacing what was typed.
+    or a piece the index never saw is compared with indexed words of 2–10 characters at edit
+    distance one (symmetric-deletion lookup). Staff type with pinyin input methods, so a replaced
+    character must share a reading with the one it replaces, tones aside (炸/诈, 代/贷, 版/斑); a
+    character added or dropped is accepted in words of 3 characters or more. A two-character
+    stretch that is a word of jieba's dictionary (地里, 放羊) or holds a stop word (谁管) is not
+    taken for a typo. The most frequent such word is
+    added to the query as an extra term, never replacing what was typed.
     """
 
-    MIN_LEN, MAX_LEN, MAX_PIECES = 3, 10, 4
+    MIN_LEN, MAX_LEN, MAX_PIECES = 2, 10, 4
 
     def __init__(self, vocabulary: dict[str, int]):
         self.vocabulary = vocabulary
@@ -317,7 +326,7 @@ class Corrector:
 
     def candidates(self, span: str) -> list[str]:
         keys = {span} | {span[:i] + span[i + 1:] for i in range(len(span))}
-        found = {w for k in keys for w in self._by_deletion.get(k, ()) if edit_distance_one(span, w)}
+        found = {w for k in keys for w in self._by_deletion.get(k, ()) if edit_distance_one(span, w) and typo_of(span, w)}
         # Typos rarely hit the first character: prefer words that keep it, then frequent words.
         return sorted(found, key=lambda w: (w[0] != span[0], -self.vocabulary[w], w))
 
@@ -333,10 +342,27 @@ class Corrector:
                     span = "".join(pieces[i:j])
                     if not (self.MIN_LEN <= len(span) <= self.MAX_LEN + 1) or span in self.vocabulary:
                         continue
+                    if len(span) == 2 and (segmenter.is_word(span) or
+                                           any(p in segmenter.stopwords for p in pieces[i:j])):
+                        continue
                     found = self.candidates(span)
                     if found and found[0] not in out and found[0] not in chunk:
                         out.append(found[0])
         return out
+
+
+def typo_of(typed: str, word: str) -> bool:
+    """Whether `typed` (one edit from `word`) is a plausible typo of it: a replaced character that
+    sounds the same, tones aside, or a character added or dropped in a word of 3 or more."""
+    if len(typed) != len(word):
+        return min(len(typed), len(word)) >= 3
+    return any(a != b and sounds_of(a) & sounds_of(b) for a, b in zip(typed, word))
+
+
+@functools.lru_cache(maxsize=20_000)
+def sounds_of(char: str) -> frozenset[str]:
+    """A character's readings in pinyin without tones ("诈" → {"zha"}, "畜" → {"chu", "xu"})."""
+    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
 
 
 _CJK_ONLY = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
