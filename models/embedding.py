@@ -17,6 +17,7 @@ to open an index with a model whose fingerprint differs.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -183,7 +184,7 @@ class Embedder:
         transformer = self.model[0]
         sample = transformer.tokenizer(["乡镇履职事项清单"], return_tensors="pt")
         try:
-            with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+            with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings(), _quiet("transformers"):
                 warnings.simplefilter("ignore")
                 traced = torch.jit.trace(transformer.auto_model, tuple(sample[k] for k in _TRACE_INPUTS),
                                          strict=False)
@@ -213,6 +214,19 @@ class Embedder:
 
 
 _TRACE_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+@contextlib.contextmanager
+def _quiet(logger: str):
+    """The logger's warnings held back (tracing reads every attribute of the model, and
+    transformers warns about ones a forward pass never uses)."""
+    target = logging.getLogger(logger)
+    level = target.level
+    target.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        target.setLevel(level)
 _LOADED: dict[tuple[str, str], Embedder] = {}
 _LOAD_LOCK = threading.Lock()
 
