@@ -177,9 +177,9 @@ class Embedder:
         """The transformer as one TorchScript graph for single queries, or None (then the eager
         module answers). A query is embedded while other threads run Python (the keyword side of
         a hybrid search, other requests): the eager forward pass hands the GIL back and forth at
-        each of its ~100 module calls and waits for it every time — 4.1 ms alone, 580 ms beside a
-        busy Python thread — where the graph runs in 2.4 ms alone and 30 ms beside it, with the
-        same floats (bench/README.md, session 8). Traced on one query; sequence length stays free."""
+        each of its ~100 module calls and waits for it every time, where the graph runs as one
+        call, with the same floats (bench/embedding_bench.py prints both, alone and beside a busy
+        Python thread). Traced on one query; the sequence length stays free."""
         torch = self._torch
         transformer = self.model[0]
         sample = transformer.tokenizer(["乡镇履职事项清单"], return_tensors="pt")
@@ -195,7 +195,8 @@ class Embedder:
 
     def _encode_one(self, text: str) -> np.ndarray:
         # The direct forward pass skips sentence-transformers' batching machinery (~2 ms a query);
-        # same tokenizer, same mean pooling, so vectors equal `encode` to float precision.
+        # same tokenizer, same mean pooling. Under int8 the vectors differ slightly from `encode`'s
+        # (cosine ≈ 0.99): dynamic quantization scales a whole batch's activations together.
         torch = self._torch
         transformer = self.model[0]
         with self._lock, torch.inference_mode():
@@ -227,6 +228,8 @@ def _quiet(logger: str):
         yield
     finally:
         target.setLevel(level)
+
+
 _LOADED: dict[tuple[str, str], Embedder] = {}
 _LOAD_LOCK = threading.Lock()
 

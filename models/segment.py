@@ -310,8 +310,8 @@ class Corrector:
     character must share a reading with the one it replaces, tones aside (炸/诈, 代/贷, 版/斑); a
     character added or dropped is accepted in words of 3 characters or more. A two-character
     stretch that is a word of jieba's dictionary (地里, 放羊) or holds a stop word (谁管) is not
-    taken for a typo. The most frequent such word is
-    added to the query as an extra term, never replacing what was typed.
+    taken for a typo. The most frequent such word is added to the query as an extra term, never
+    replacing what was typed.
     """
 
     MIN_LEN, MAX_LEN, MAX_PIECES = 2, 10, 4
@@ -326,7 +326,8 @@ class Corrector:
 
     def candidates(self, span: str) -> list[str]:
         keys = {span} | {span[:i] + span[i + 1:] for i in range(len(span))}
-        found = {w for k in keys for w in self._by_deletion.get(k, ()) if edit_distance_one(span, w) and typo_of(span, w)}
+        found = {w for k in keys for w in self._by_deletion.get(k, ())
+                 if edit_distance_one(span, w) and typo_of(span, w)}
         # Typos rarely hit the first character: prefer words that keep it, then frequent words.
         return sorted(found, key=lambda w: (w[0] != span[0], -self.vocabulary[w], w))
 
