@@ -13,7 +13,7 @@ comes from its best item's (`listed_probability`). Three answers:
   work (诉讼, 护照, 发票: data/dict/authorities.txt) and no item of the township mentions it —
   the row then says whose work it is; no item of the township shares a single word with the task
   (nor with its synonym or typo expansions) and either no item name comes semantically close
-  (best cosine below `no_match_cosine`) or the probability is below `owner_out_cut`. A false 清单之外
+  (best cosine below `owner_no_match_cosine`) or the probability is below `owner_out_cut`. A false 清单之外
   tells a clerk a listed task may be refused, so the cuts are chosen for the precision of this
   answer on judged data;
 - 有此事项 — the probability is at least `owner_listed_cut`: the items that answer it, most
@@ -255,7 +255,7 @@ def ruled_out(config, cands: list[Candidate], cosines: np.ndarray, shares_words:
               authorities: list[str] | None) -> bool:
     """清单之外 whatever the model says: another authority's work that no item mentions, or no item
     shares a word with the task and none is named closely."""
-    nothing_in_common = not shares_words and (not len(cosines) or float(cosines.max()) < config.no_match_cosine)
+    nothing_in_common = not shares_words and (not len(cosines) or float(cosines.max()) < config.owner_no_match_cosine)
     return bool(authorities or not cands or nothing_in_common)
 
 

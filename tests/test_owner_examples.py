@@ -72,7 +72,9 @@ def test_nonsense_finds_nothing(engine):
     for mode in ("keyword", "semantic", "hybrid"):
         result = engine.search("火星移民", mode=mode)
         assert result["total"] == 0 and result["hits"] == [], mode
-    assert all(r["verdict"] == "not_listed" for r in engine.owner("火星移民")["results"])
+    # nothing in common is not proof of 清单之外 (推普 shares no word with 推广国家通用语言文字 either):
+    # the owner answer gives no verdict, and never claims the task
+    assert all(r["verdict"] in ("possible", "not_listed") for r in engine.owner("火星移民")["results"])
 
 
 def _township_texts(engine, town: str) -> list[str]:
