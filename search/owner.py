@@ -19,7 +19,11 @@ comes from its best item's (`listed_probability`). Three answers:
 - 有此事项 — the probability is at least `owner_listed_cut`: the items that answer it, most
   probable first, with their lists, lead or receiving departments and what the township does (a
   task can have a basic part and a cooperative or recovered part: both are shown);
-- 可能相关 — otherwise: the nearest candidates are shown and no verdict is given.
+- 可能相关 — otherwise: the nearest candidates are shown and no verdict is given; none when nothing
+  is close anywhere (no record shares a word with the task and no name comes close: what makes
+  search answer 没有找到; the answer's `nothing_close` says so). Nothing in common is not proof of
+  清单之外 — colloquial wording often shares no word with the item that owns the task — so that
+  rule speaks only below `owner_no_match_cosine`, chosen for the precision of 清单之外.
 """
 from __future__ import annotations
 
@@ -95,6 +99,8 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     best = _best(engine, best_semantic, best_keyword, groups)
     named = engine.segmenter.authorities.named_in(q)
     unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
+    # what makes search answer 没有找到: no word in common anywhere and no name close
+    nothing_close = not degraded and not best_keyword and best.cosine < engine.config.no_match_cosine
     context = {"query_words": float(len(groups)), "query_length": float(len(q))}
     keyword_of = dict(keyword_hits)
     ranked = [_candidates(engine, town, pick, c, by_town.get(town.start, []), keyword_of, groups, best, context)
@@ -103,14 +109,14 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     for town, c, cands in zip(shown, cosines, ranked):
         # without the keyword side nobody knows whether a word is shared: no "nothing in common"
         shares_words = degraded or bool(by_town.get(town.start))
-        row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start))
+        row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), nothing_close)
         if explain:
             row["features"] = {k: round(v, 4) for k, v in cands[0].features.items()} if cands else {}
             row["shares_words"] = shares_words
             row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, unmentioned.get(town.start))
             row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
         rows.append(row)
-    out = {"query": q, "total": total, "page": page, "size": size, "results": rows}
+    out = {"query": q, "total": total, "page": page, "size": size, "nothing_close": nothing_close, "results": rows}
     if degraded:
         out["degraded"] = True
     return out
@@ -226,7 +232,7 @@ def _mentioning(engine, term: str, filters: dict) -> set[int]:
 
 
 def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
-            authorities: list[str] | None = None) -> dict:
+            authorities: list[str] | None = None, nothing_close: bool = False) -> dict:
     config = engine.config
     p = listed_probability(config, cands[0].p) if cands else 0.0
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
@@ -235,7 +241,8 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
         verdict = LISTED
     else:
         verdict = POSSIBLE
-    picked = _items(engine, cands) if verdict == LISTED else cands[:3]
+    # with nothing close anywhere, the nearest items are noise, not candidates to check
+    picked = _items(engine, cands) if verdict == LISTED else [] if verdict == POSSIBLE and nothing_close else cands[:3]
     records = engine.records.many(c.pos for c in picked)
     items = [{"duty": r, "relevance": round(min(1.0, c.p / picked[0].p), 2) if picked[0].p > 0 else 0.0}
              for c, r in zip(picked, records)]

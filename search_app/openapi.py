@@ -268,6 +268,9 @@ SCHEMAS = {
             "query": STR,
             "total": INT, "page": INT, "size": INT,
             "results": {"type": "array", "items": _ref("OwnerResult")},
+            "nothing_close": {"type": "boolean",
+                              "description": "No record shares a word with the task and no item name comes close "
+                                             "(search answers 没有找到): 可能相关 rows then show no candidates."},
             "degraded": {"type": "boolean"},
         },
     },

@@ -74,7 +74,12 @@ def test_nonsense_finds_nothing(engine):
         assert result["total"] == 0 and result["hits"] == [], mode
     # nothing in common is not proof of 清单之外 (推普 shares no word with 推广国家通用语言文字 either):
     # the owner answer gives no verdict, and never claims the task
-    assert all(r["verdict"] in ("possible", "not_listed") for r in engine.owner("火星移民")["results"])
+    answer = engine.owner("火星移民")
+    assert all(r["verdict"] in ("possible", "not_listed") for r in answer["results"])
+    # and, as search says 没有找到, it shows no unrelated items as candidates to check
+    assert answer["nothing_close"]
+    assert all(r["items"] == [] for r in answer["results"] if r["verdict"] == "possible")
+    assert not engine.owner("森林防火")["nothing_close"]
 
 
 def _township_texts(engine, town: str) -> list[str]:

@@ -151,6 +151,18 @@ def test_owner_view_pages_and_matches_the_api(browser, live_server):
     assert f"共 {api['total']} 个乡镇" in css(browser, "nav.pager")[0].text
 
 
+def test_owner_view_nothing_close(browser, live_server):
+    browser.get(live_server + "/owner?q=" + "火星移民")
+    wait_for(browser, "table.owner")
+    assert "没有找到与“火星移民”相近的事项" in css(browser, "p.nothing-close")[0].text
+    with urllib.request.urlopen(live_server + "/api/owner?q=" + quote("火星移民")) as r:
+        api = json.load(r)
+    # every township has its row, none lists candidates
+    rows = css(browser, "tr.owner-row")
+    assert [row.get_attribute("data-township") for row in rows] == [r["township"] for r in api["results"]]
+    assert not css(browser, "tr.owner-part") and not css(browser, "a.duty-name")
+
+
 def test_owner_view_not_listed(browser, live_server):
     browser.get(live_server + "/owner?q=" + "地铁")
     wait_for(browser, "table.owner")
