@@ -24,3 +24,19 @@ def test_held_out_view_drops_only_the_tune_block(app_index_dir, tmp_path):
     finally:
         served.close()
         view.close()
+
+
+def test_owner_settings_are_what_calibration_fits(app_index_dir):
+    """search/config.py holds what tests/eval/calibrate_owner.py fits on this corpus and these
+    dictionaries: a change to either that is not followed by a refit fails here."""
+    from calibrate_owner import calibrate
+
+    from search.config import SearchConfig
+
+    fitted = calibrate(app_index_dir)["settings"]
+    served = SearchConfig()
+    for name in ("owner_no_match_cosine", "owner_out_cut", "owner_listed_cut"):
+        assert abs(fitted[name] - getattr(served, name)) <= 0.01, (name, fitted[name], getattr(served, name))
+    assert abs(fitted["owner_bias"] - served.owner_bias) <= 0.05 * abs(served.owner_bias)
+    for got, want in zip(fitted["owner_weights"], served.owner_weights):
+        assert abs(got - want) <= 0.05 * max(abs(want), 1.0), (got, want)

@@ -241,21 +241,19 @@ def held_out_view(index_dir, folder: Path) -> Path:
     return folder
 
 
-def main(argv=None) -> int:
+def calibrate(index_dir=None, served_dictionary: bool = False) -> dict:
+    """The fitted settings (SearchConfig field → value) and the cross-validated tune figures."""
     from sklearn.metrics import roc_auc_score
 
     from search.engine import Engine
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--index-dir", default=None)
-    parser.add_argument("--served-dictionary", action="store_true",
-                        help="fit on the served synonyms, tune-half block included (flatters the tune half)")
-    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tds-calibrate-") as tmp:
-        root = args.index_dir if args.served_dictionary else held_out_view(args.index_dir, Path(tmp))
-        engine = Engine.open(root)
-        tune = collect(engine, load_staff("tune"))
-        older = collect(engine, older_as_staff(engine))
+        engine = Engine.open(index_dir if served_dictionary else held_out_view(index_dir, Path(tmp)))
+        try:
+            tune = collect(engine, load_staff("tune"))
+            older = collect(engine, older_as_staff(engine))
+        finally:
+            engine.close()
     p_cv = cross_validated(tune, older)
     best_p, list_ok = township_view(tune, p_cv)
     listed = np.array(tune.listed)
@@ -264,21 +262,34 @@ def main(argv=None) -> int:
                  np.array(tune.no_words, dtype=bool), np.array(tune.top_cosine))
     no_match, out_cut, listed_cut = choose_cuts(v)
     weights, bias = fit(np.array(tune.X + older.X), np.array(tune.y + older.y))
-    o = outcome(v, no_match, out_cut, listed_cut)
+    settings = {"owner_weights": tuple(round(float(w), 4) for w in weights), "owner_bias": round(bias, 4),
+                "owner_township_scale": tuple(round(x, 4) for x in scale),
+                "owner_no_match_cosine": no_match, "owner_out_cut": out_cut, "owner_listed_cut": listed_cut}
+    return {"settings": settings, "figures": outcome(v, no_match, out_cut, listed_cut),
+            "items": (len(tune.y), sum(tune.y), len(older.y), sum(older.y)), "pairs": (len(listed), int(listed.sum())),
+            "auc": (roc_auc_score(tune.y, p_cv), roc_auc_score(listed, best_p))}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--index-dir", default=None)
+    parser.add_argument("--served-dictionary", action="store_true",
+                        help="fit on the served synonyms, tune-half block included (flatters the tune half)")
+    args = parser.parse_args(argv)
+    fitted = calibrate(args.index_dir, args.served_dictionary)
+    o, s = fitted["figures"], fitted["settings"]
     print("synonyms:", "as served" if args.served_dictionary else "without the tune-half block")
-    print(f"training items: {len(tune.y)} tune ({sum(tune.y)} answering), {len(older.y)} older ({sum(older.y)})")
-    print(f"cross-validated AUC, item answers: {roc_auc_score(tune.y, p_cv):.3f}; "
-          f"township lists the task: {roc_auc_score(listed, best_p):.3f}")
-    print(f"tune pairs {len(listed)} ({int(listed.sum())} listed), cross-validated: status accuracy "
+    print("training items: {} tune ({} answering), {} older ({})".format(*fitted["items"]))
+    print("cross-validated AUC, item answers: {:.3f}; township lists the task: {:.3f}".format(*fitted["auc"]))
+    print(f"tune pairs {fitted['pairs'][0]} ({fitted['pairs'][1]} listed), cross-validated: status accuracy "
           f"{o['accuracy']:.3f}; 清单之外 precision {o['out_precision']:.3f}, recall {o['out_recall']:.3f}; "
           f"有此事项 precision {o['listed_precision']:.3f}; 可能相关 share {o['possible']:.3f}")
     print("# paste into search/config.py:")
-    print(f"    owner_weights: tuple = ({', '.join(f'{w:.4f}' for w in weights)})")
-    print(f"    owner_bias: float = {bias:.4f}")
-    print(f"    owner_township_scale: tuple = ({scale[0]:.4f}, {scale[1]:.4f})")
-    print(f"    owner_no_match_cosine: float = {no_match}")
-    print(f"    owner_out_cut: float = {out_cut}")
-    print(f"    owner_listed_cut: float = {listed_cut}")
+    print(f"    owner_weights: tuple = ({', '.join(f'{w:.4f}' for w in s['owner_weights'])})")
+    print(f"    owner_bias: float = {s['owner_bias']:.4f}")
+    print(f"    owner_township_scale: tuple = ({s['owner_township_scale'][0]:.4f}, {s['owner_township_scale'][1]:.4f})")
+    for name in ("owner_no_match_cosine", "owner_out_cut", "owner_listed_cut"):
+        print(f"    {name}: float = {s[name]}")
     return 0
 
 
