@@ -98,3 +98,22 @@ def test_owner_cases(owner_cases, corpus):
         for i in c["duty_ids"]:
             d = corpus[i]
             assert d.township == c["township"] and d.list_type == c["status"], (c["oid"], i)
+
+
+def test_second_judge_is_tune_half_and_well_formed(corpus):
+    import sys
+    sys.path.insert(0, str(EVAL))
+    from agreement import figures, load_second
+    from staff_set import half_of, load_staff
+
+    second = load_second()
+    first = {q["qid"]: q for q in load_staff("tune")}
+    assert len(second) >= 100
+    assert len({(p["qid"], p["township"]) for p in second}) == len(second)
+    for p in second:
+        assert half_of(p["qid"]) == "tune", p["qid"]  # the test half is never judged twice to tune on
+        assert p["township"] in first[p["qid"]]["owners"] and p["query"] == first[p["qid"]]["query"]
+        assert p["status"] in ("listed", "not_listed")
+        assert bool(p["items"]) == (p["status"] == "listed"), p
+        assert all(i in corpus and corpus[i].township == p["township"] for i in p["items"]), p
+    assert 0.0 <= figures(second)["kappa"] <= 1.0
