@@ -355,18 +355,18 @@ class Engine:
         township_duties: every one of the township's duties; handling: the recovered item's way
         of working; category.
         """
-        department_texts = [d for dd in record.get("department_duties", []) for d in dd.get("duties", [])]
-        candidates = department_texts + list(record.get("township_duties", []))
-        if record.get("handling"):
-            candidates.append(record["handling"])
-        matched = [mark(t) for t in candidates if mark.matches(t)][:max_duties]
+        township_duties = [mark(t) for t in record.get("township_duties", [])]
+        handling = mark(record.get("handling", ""))
+        # each text is escaped and marked once: a <mark> in the output can only be ours
+        department_texts = [mark(d) for dd in record.get("department_duties", []) for d in dd.get("duties", [])]
+        candidates = department_texts + township_duties + ([handling] if record.get("handling") else [])
         return {
             "name": mark(record.get("name", "")),
             "category": mark(record.get("category", "")),
-            "duties": matched,
+            "duties": [t for t in candidates if "<mark>" in t][:max_duties],
             "departments": [mark(d) for d in record_departments(record)],
-            "township_duties": [mark(t) for t in record.get("township_duties", [])],
-            "handling": mark(record.get("handling", "")),
+            "township_duties": township_duties,
+            "handling": handling,
         }
     # ----- who owns it, equivalents elsewhere (search/owner.py, search/equivalents.py)
 

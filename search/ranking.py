@@ -131,6 +131,3 @@ class Highlighter:
         if self.pattern is None:
             return escaped
         return self.pattern.sub(lambda m: m.group(1) or f"<mark>{m.group(2)}</mark>", escaped)
-
-    def matches(self, text: str) -> bool:
-        return bool(self.pattern and any(m.group(2) for m in self.pattern.finditer(html.escape(text or ""))))
