@@ -421,6 +421,11 @@ class Engine:
         """The record's keyword tokens over all fields as the build cut them (no jieba at query time)."""
         return " ".join(self.records.tokens(pos).values()).split()
 
+    def indexed_token_sets(self, positions) -> dict[int, frozenset[str]]:
+        """`indexed_tokens` of many records as sets, read in one go."""
+        return {pos: frozenset(" ".join(fields.values()).split())
+                for pos, fields in self.records.tokens_many(positions).items()}
+
     def get(self, duty_id: str) -> dict | None:
         pos = self.position(duty_id)
         return None if pos is None else self.records[pos]

@@ -93,17 +93,20 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     best_semantic = engine.vectors.search(vector, BEST_DEPTH, None)
     cosines = engine.vectors.range_cosines(vector, [(t.start, t.end) for t in shown])
     picks = [_candidate_positions(town, c, by_town.get(town.start, [])) for town, c in zip(shown, cosines)]
+    read = list(dict.fromkeys([*(int(p) for p in best_semantic[0]), *(p for p, _ in best_keyword),
+                               *(p for pick in picks for p in pick)]))
     # from a cluster, every candidate's record and tokens in one request, not one per candidate
-    engine.records.prefetch(dict.fromkeys([*(int(p) for p in best_semantic[0]), *(p for p, _ in best_keyword),
-                                           *(p for pick in picks for p in pick)]))
-    best = _best(engine, best_semantic, best_keyword, groups)
+    engine.records.prefetch(read)
+    tokens_of = engine.indexed_token_sets(read)
+    best = _best(best_semantic, best_keyword, groups, tokens_of)
     named = engine.segmenter.authorities.named_in(q)
     unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
     # what makes search answer 没有找到: no word in common anywhere and no name close
     nothing_close = not degraded and not best_keyword and best.cosine < engine.config.no_match_cosine
     context = {"query_words": float(len(groups)), "query_length": float(len(q))}
     keyword_of = dict(keyword_hits)
-    ranked = [_candidates(engine, town, pick, c, by_town.get(town.start, []), keyword_of, groups, best, context)
+    ranked = [_candidates(engine, town, pick, c, by_town.get(town.start, []), keyword_of, groups, tokens_of, best,
+                          context)
               for town, pick, c in zip(shown, picks, cosines)]
     rows = []
     for town, c, cands in zip(shown, cosines, ranked):
@@ -126,14 +129,15 @@ def _townships_filter(engine, towns) -> dict:
     return {} if len(towns) == len(engine.ranges) else {"township": sorted({t.township for t in towns})}
 
 
-def _best(engine, semantic: tuple[np.ndarray, np.ndarray], keyword_hits: list[tuple[int, float]], groups) -> Best:
+def _best(semantic: tuple[np.ndarray, np.ndarray], keyword_hits: list[tuple[int, float]], groups,
+          tokens_of: dict[int, frozenset[str]]) -> Best:
     """The best cosine, keyword score and coverage anywhere in the index: a township's evidence
     is weighed against them (a real match is close to the best there is; a vague one is not)."""
     positions, scores = semantic
     read = dict.fromkeys([int(p) for p in positions] + [p for p, _ in keyword_hits])
     return Best(cosine=float(scores[0]) if len(scores) else 0.0,
                 keyword=keyword_hits[0][1] if keyword_hits else 0.0,
-                coverage=max((coverage(engine, p, groups) for p in read), default=0.0))
+                coverage=max((coverage(tokens_of.get(p, frozenset()), groups) for p in read), default=0.0))
 
 
 def _candidate_positions(town, cosines: np.ndarray, keyword: list[tuple[int, float]]) -> list[int]:
@@ -143,7 +147,8 @@ def _candidate_positions(town, cosines: np.ndarray, keyword: list[tuple[int, flo
 
 
 def _candidates(engine, town, positions: list[int], cosines: np.ndarray, keyword: list[tuple[int, float]],
-                keyword_of: dict[int, float], groups, best: Best, context: dict[str, float]) -> list[Candidate]:
+                keyword_of: dict[int, float], groups, tokens_of: dict[int, frozenset[str]], best: Best,
+                context: dict[str, float]) -> list[Candidate]:
     """The township's candidate items, most probable first."""
     if not positions:
         return []
@@ -155,18 +160,17 @@ def _candidates(engine, town, positions: list[int], cosines: np.ndarray, keyword
     out = []
     for pos in positions:
         features = item_features(engine, pos, float(cosines[pos - town.start]), keyword_of.get(pos, 0.0),
-                                 groups, top, best) | township
+                                 coverage(tokens_of.get(pos, frozenset()), groups), top, best) | township
         out.append(Candidate(pos, features, answer_probability(engine.config, features)))
     out.sort(key=lambda c: (-c.p, c.pos))
     return out
 
 
-def item_features(engine, pos: int, cosine: float, keyword: float, groups, township_cosine: float,
+def item_features(engine, pos: int, cosine: float, keyword: float, found: float, township_cosine: float,
                   best: Best) -> dict[str, float]:
     """How strongly one item answers the task, as numbers the calibrated model weighs: its cosine
     (query ↔ item name) and log(1 + BM25 score), the share of the task's words its text covers,
     each against the township's best cosine and the best anywhere, and its list."""
-    found = coverage(engine, pos, groups)
     list_type = engine.columns.value("list_type", pos)
     return {"cosine": cosine, "cosine_gap_township": cosine - township_cosine, "cosine_gap_best": cosine - best.cosine,
             "keyword": math.log1p(keyword), "keyword_share": keyword / best.keyword if best.keyword > 0 else 0.0,
@@ -289,13 +293,13 @@ def _items(engine, cands: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def coverage(engine, pos: int, groups) -> float:
+def coverage(tokens: frozenset[str], groups) -> float:
     """The share of the query's content words (weighted by length, single characters half) that the
     item's own text contains — as the word, a synonym or a typo repair; found only as a part of
-    the word (人民 for 人民币) it counts for the part's share of the word's length."""
+    the word (人民 for 人民币) it counts for the part's share of the word's length. `tokens`: the
+    item's indexed tokens (Engine.indexed_token_sets)."""
     if not groups:
         return 0.0
-    tokens = frozenset(engine.indexed_tokens(pos))
     total = found = 0.0
     for word, alternatives in groups:
         weight = 0.5 if len(word) == 1 else min(len(word), 3)

@@ -133,6 +133,13 @@ class Positional(Sequence):
         """A hint that these records (and their tokens) are read next: a remote store reads them in
         one request; a local one reads each when asked, which is cheaper than decoding them all."""
 
+    def tokens(self, pos: int) -> dict[str, str]:
+        raise NotImplementedError
+
+    def tokens_many(self, positions: Iterable[int]) -> dict[int, dict[str, str]]:
+        """Each position's keyword tokens per field (a store that can, reads them in one go)."""
+        return {p: self.tokens(p) for p in dict.fromkeys(int(p) for p in positions)}
+
     def __len__(self) -> int:
         return self._count
 
@@ -235,6 +242,17 @@ class RecordStore(Positional):
             row = connection.execute(f"SELECT {', '.join(KEYWORD_FIELDS)} FROM duty_tokens WHERE pos = ?",
                                      (int(pos),)).fetchone()
         return dict(zip(KEYWORD_FIELDS, row)) if row else {}
+
+    def tokens_many(self, positions: Iterable[int]) -> dict[int, dict[str, str]]:
+        positions = list(dict.fromkeys(int(p) for p in positions))
+        out: dict[int, dict[str, str]] = {}
+        for start in range(0, len(positions), 500):
+            chunk = positions[start:start + 500]
+            with self._connection() as connection:
+                rows = connection.execute(f"SELECT pos, {', '.join(KEYWORD_FIELDS)} FROM duty_tokens "
+                                          f"WHERE pos IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+            out.update((row[0], dict(zip(KEYWORD_FIELDS, row[1:]))) for row in rows)
+        return out
 
     def close(self) -> None:
         for connection in self._all:

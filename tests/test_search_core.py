@@ -340,6 +340,16 @@ def test_ann_index_kinds(engine, kind, min_recall):
     if kind != "ivfpq":  # the stored vectors the owner answer reads: full or 8-bit, not 16-byte PQ codes
         decoded = ann.vectors(0, 50)
         assert float(np.min(np.sum(decoded * data[:50], axis=1))) > 0.99
+    # the owner answer's cosines over several townships' ranges, in one call: each range's
+    # stored vectors against the query, in position order
+    ranges = [(0, 7), (100, 100), (250, 400), (len(data) - 3, len(data))]
+    got = ann.range_cosines(data[3], ranges)
+    assert [len(g) for g in got] == [end - start for start, end in ranges]
+    for (start, end), cosines in zip(ranges, got):
+        assert np.allclose(cosines, ann.vectors(start, end) @ data[3], atol=1e-6)
+    if kind != "ivfpq":
+        assert abs(float(got[0][3]) - 1.0) < 0.01  # the query's own vector
+    assert ann.range_cosines(data[3], []) == []
 
 
 def test_similar_does_not_pad_with_unrelated_items(engine):

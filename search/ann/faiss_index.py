@@ -157,14 +157,25 @@ class SemanticIndex:
         """Stored vectors for positions [start, end) (decoded approximations for the compressed kinds)."""
         if self._flat is not None:
             return self._flat[start:end]
-        return self.index.reconstruct_n(start, end - start)
+        return self._reconstructed(np.arange(start, end, dtype=np.int64))
+
+    def _reconstructed(self, ids: np.ndarray) -> np.ndarray:
+        # one direct-map lookup a vector: IndexIVF.reconstruct_n scans every list's ids instead
+        # (1.7 ms a township at 1M records, against 0.1 ms)
+        if not len(ids):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.index.reconstruct_batch(ids)
 
     def vector(self, pos: int) -> np.ndarray:
         return self.vectors(pos, pos + 1)[0]
 
     def range_cosines(self, vector: np.ndarray, ranges: list[tuple[int, int]]) -> list[np.ndarray]:
         """Every record's cosine to `vector` in each [start, end) range."""
-        return [self.vectors(start, end) @ vector for start, end in ranges]
+        if self._flat is not None or not ranges:
+            return [self.vectors(start, end) @ vector for start, end in ranges]
+        ids = np.concatenate([np.arange(start, end, dtype=np.int64) for start, end in ranges])
+        scores = self._reconstructed(ids) @ vector  # one call for every range
+        return np.split(scores, np.cumsum([end - start for start, end in ranges])[:-1])
 
 
 def open_index(build_dir: Path, config) -> SemanticIndex:
