@@ -1,11 +1,12 @@
-"""What the bench scripts share: the percentile they report and the staff-style query list.
+"""What the bench scripts share: timing samples, the percentile they report and the staff-style query list.
 
 Imported as `bench.common` by scripts run as `python bench/x.py` from the repo root; each script
 puts the repo root on sys.path first (`sys.path.insert(0, str(REPO))`).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 # Staff-style queries the HTTP benchmarks cycle through (http_bench.py, robustness.py).
 QUERIES: tuple[str, ...] = (
@@ -31,3 +32,15 @@ def percentile(values: Iterable[float], pct: float) -> float:
     lo = int(k)
     hi = min(lo + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def samples_ms(call: Callable, items: Iterable, rounds: int) -> list[float]:
+    """Milliseconds of call(item) for every item, `rounds` passes in order."""
+    items = list(items)
+    samples = []
+    for _ in range(rounds):
+        for item in items:
+            start = time.perf_counter()
+            call(item)
+            samples.append((time.perf_counter() - start) * 1000)
+    return samples

@@ -16,22 +16,17 @@ import os
 import statistics
 import sys
 import threading
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from bench.common import samples_ms  # noqa: E402
+
 
 def median_ms(encode, texts: list[str], rounds: int) -> float:
-    took = []
-    for _ in range(rounds):
-        for text in texts:
-            start = time.perf_counter()
-            encode(text)
-            took.append((time.perf_counter() - start) * 1000)
-    return statistics.median(took)
+    return statistics.median(samples_ms(encode, texts, rounds))
 
 
 def beside_busy_thread(measure):

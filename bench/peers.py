@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
-from bench.common import percentile  # noqa: E402
+from bench.common import percentile, samples_ms  # noqa: E402
 
 FACETS = ("province", "prefecture", "county", "township", "list_type", "category", "department")
 
@@ -136,12 +136,7 @@ def timed(call, items, rounds: int = 3) -> dict:
     """p50/p99 in ms of call(item) over `rounds` warm passes (one warm-up pass first)."""
     for item in items:
         call(item)
-    samples = []
-    for _ in range(rounds):
-        for item in items:
-            t = time.perf_counter()
-            call(item)
-            samples.append((time.perf_counter() - t) * 1000)
+    samples = samples_ms(call, items, rounds)
     return {"p50_ms": percentile(samples, 50), "p99_ms": percentile(samples, 99)}
 
 
