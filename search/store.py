@@ -238,10 +238,7 @@ class RecordStore(Positional):
             return connection.execute("SELECT pos, department FROM duty_departments ORDER BY pos, rowid").fetchall()
 
     def tokens(self, pos: int) -> dict[str, str]:
-        with self._connection() as connection:
-            row = connection.execute(f"SELECT {', '.join(KEYWORD_FIELDS)} FROM duty_tokens WHERE pos = ?",
-                                     (int(pos),)).fetchone()
-        return dict(zip(KEYWORD_FIELDS, row)) if row else {}
+        return self.tokens_many([pos]).get(int(pos), {})
 
     def tokens_many(self, positions: Iterable[int]) -> dict[int, dict[str, str]]:
         positions = list(dict.fromkeys(int(p) for p in positions))

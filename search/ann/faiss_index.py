@@ -161,7 +161,7 @@ class SemanticIndex:
 
     def _reconstructed(self, ids: np.ndarray) -> np.ndarray:
         # one direct-map lookup a vector: IndexIVF.reconstruct_n scans every list's ids instead
-        # (1.7 ms a township at 1M records, against 0.1 ms)
+        # (a 220-record township at 1M records: 3.1 ms against 0.6 ms)
         if not len(ids):
             return np.zeros((0, self.dim), dtype=np.float32)
         return self.index.reconstruct_batch(ids)
