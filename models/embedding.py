@@ -174,20 +174,21 @@ class Embedder:
             self._torch.set_num_threads(n)
 
     def _traced_query_model(self):
-        """The transformer as one TorchScript graph for single queries, or None (then the eager
-        module answers). A query is embedded while other threads run Python (the keyword side of
-        a hybrid search, other requests): the eager forward pass hands the GIL back and forth at
-        each of its ~100 module calls and waits for it every time, where the graph runs as one
-        call, with the same floats (bench/embedding_bench.py prints both, alone and beside a busy
-        Python thread). Traced on one query; the sequence length stays free."""
+        """The transformer and its mean pooling as one TorchScript graph for single queries, or None
+        (then the eager module answers). A query is embedded while other threads run Python (the
+        keyword side of a hybrid search, other requests), and each torch call made from Python hands
+        the GIL back and waits for it again: the eager forward pass makes ~100 such calls, the graph
+        one, with the same floats (bench/embedding_bench.py prints both, alone and beside a busy
+        Python thread). Pooling and normalizing inside the graph spares the eight calls they took
+        after it. Traced on one query; the sequence length stays free."""
         torch = self._torch
         transformer = self.model[0]
         sample = transformer.tokenizer(["乡镇履职事项清单"], return_tensors="pt")
         try:
             with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings(), _quiet("transformers"):
                 warnings.simplefilter("ignore")
-                traced = torch.jit.trace(transformer.auto_model, tuple(sample[k] for k in _TRACE_INPUTS),
-                                         strict=False)
+                traced = torch.jit.trace(_pooled_encoder(torch, transformer.auto_model),
+                                         tuple(sample[k] for k in _TRACE_INPUTS), strict=False)
                 return torch.jit.freeze(traced.eval())
         except Exception as exc:  # an architecture that does not trace: the eager module still works
             log.warning("query model not traced (%s: %s); using the eager module", type(exc).__name__, exc)
@@ -204,17 +205,37 @@ class Embedder:
             batch = transformer.tokenizer([text], return_tensors="pt", truncation=True,
                                           max_length=self.max_seq_length)
             if self._query_model is not None:
-                out = self._query_model(*(batch[k] for k in _TRACE_INPUTS))
-                hidden = out["last_hidden_state"] if isinstance(out, dict) else out[0]
+                pooled = self._query_model(*(batch[k] for k in _TRACE_INPUTS))
             else:
                 hidden = transformer.auto_model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                pooled = _mean_pooled(torch, hidden, batch["attention_mask"])
         return np.ascontiguousarray(pooled[0].numpy(), dtype=np.float32)
 
 
 _TRACE_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _mean_pooled(torch, hidden, attention_mask):
+    """sentence-transformers' mean pooling over the real tokens, L2-normalized."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+def _pooled_encoder(torch, transformer):
+    """A module from token ids to the normalized query vector (what `_traced_query_model` traces)."""
+
+    class PooledEncoder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                                      token_type_ids=token_type_ids, return_dict=False)[0]
+            return _mean_pooled(torch, hidden, attention_mask)
+
+    return PooledEncoder()
 
 
 @contextlib.contextmanager
