@@ -30,7 +30,7 @@ import numpy as np
 
 from models.duty import record_departments
 from models.segment import Segmenter
-from search import ann, equivalents, keyword, owner, ranking, store
+from search import ann, equivalents, keyword, owner, places, ranking, store
 from search.columns import Columns, TownshipRange
 from search.config import INDEX_FORMAT, SearchConfig, index_root
 from search.errors import BackendUnavailable, BadRequest, IndexNotReady, NotFound
@@ -77,6 +77,7 @@ class Engine:
         self._range_starts = np.array([t.start for t in self.ranges], dtype=np.int64)
         self._range_of = {t.key(): t for t in self.ranges}
         self._places = {key: frozenset(getattr(t, key) for t in self.ranges) for key in REGION_FIELDS}
+        self.place_names = places.PlaceNames(self.ranges)
         # Hybrid search embeds the query here while the keyword side runs on the caller's thread:
         # the model releases the GIL, so on two cores the two overlap instead of adding up.
         self._embedding = ThreadPoolExecutor(max_workers=EMBEDDING_THREADS, thread_name_prefix="tds-embed")
@@ -201,6 +202,14 @@ class Engine:
                 if value not in self._places[key]:
                     raise NotFound(f"未找到{PLACE_LABELS[key]}：{value}")
 
+    def scoped(self, q: str, filters: dict[str, list[str]]) -> tuple[str, dict[str, list[str]], dict[str, list[str]]]:
+        """(the text to match, the filters to search with, the places taken from the query)."""
+        named = self.place_names.find(q) if q else None
+        if not named or not named.places:
+            return q, filters, {}
+        filters, taken = places.scope(named, filters)
+        return (named.text if taken else q), filters, taken
+
     def check_query(self, q) -> str:
         if q is None:
             return ""
@@ -217,7 +226,7 @@ class Engine:
     # ----- search
 
     def search(self, q: str, mode: str = "hybrid", filters: dict | None = None, page: int = 1, size: int = 10,
-               *, depth: int | None = None, explain: bool = False) -> dict:
+               *, depth: int | None = None, explain: bool = False, place_from_query: bool = True) -> dict:
         """Ranked records for a query, with facets over every match and highlights.
 
         - keyword: BM25 over jieba tokens (+ synonyms); every record containing a query term
@@ -226,25 +235,29 @@ class Engine:
           the best `depth` are the matches (pages end there).
         - hybrid: fusion (SearchConfig.fusion: score blend by default, or RRF) of the keyword
           top-`depth` and the semantic matches; the union is the match set (`total`, facets).
-        - empty q: browse — the filtered records in document order (any mode), facets over them.
+        - empty q, or only place names: browse — the filtered records in document order (any mode),
+          facets over them.
         `depth` overrides SearchConfig.depth (candidates per side); `explain` adds per-hit ranks.
+        Places the query names ("嘎木乡 …") filter the search and are not matched as words
+        (`places` in the answer; search/places.py); `place_from_query=False` searches the text as typed.
         """
         started = time.perf_counter()
         if mode not in MODES:
             raise BadRequest(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
         q = self.check_query(q)
         filters = self._filters(filters)
+        text, filters, named = self.scoped(q, filters) if place_from_query else (q, filters, {})
         page, size = self.paging(page, size)
         offset = (page - 1) * size
         depth = depth or self.config.depth  # fixed per query, so `total` is the same on every page
         facet_size = self.config.facet_size
-        terms = self.segmenter.query_terms(q) if q else None
-        result = {"query": q, "mode": mode}
+        terms = self.segmenter.query_terms(text) if text else None
+        result = {"query": q, "mode": mode, "places": named}
 
         # Semantic search answers from local vectors while a remote keyword side is down; with the
         # whole build in the cluster there is nothing local to fall back on (503 instead).
         degraded = mode == "semantic" and self.local_vectors and not self.keyword.available()
-        if not q:
+        if not text:
             found = (keyword.browse_columns(self.columns, filters, offset, size) if degraded
                      else self.keyword.browse(filters, offset, size))
             hits = [{"duty": record, "score": 0.0, "highlights": self._highlights(record, ranking.Highlighter(()))}
@@ -257,8 +270,8 @@ class Engine:
                 ranked = ranking.Ranking.of_one_side(found.hits, "keyword")
                 total, facets, capped = found.total, found.facets(facet_size), False
             else:
-                ranked, capped = self._semantic_ranked(q, terms, filters, depth) if mode == "semantic" else \
-                    self._hybrid_ranked(q, terms, filters, depth)
+                ranked, capped = self._semantic_ranked(text, terms, filters, depth) if mode == "semantic" else \
+                    self._hybrid_ranked(text, terms, filters, depth)
                 total, facets = len(ranked), self.columns.facets(ranked.positions, facet_size)
             highlighter = ranking.Highlighter(terms.highlight_terms())
             hits = []
@@ -272,10 +285,10 @@ class Engine:
             # semantic and hybrid matches stop at `depth` a side: a side cut there may have had more
             result.update(total=total, total_relation="gte" if capped else "eq", page=page, size=size,
                           hits=hits, facets=facets,
-                          authorities=owner.unmentioned_authorities(self, q, filters))
+                          authorities=owner.unmentioned_authorities(self, text, filters))
             if explain:
                 result["terms"] = {"tokens": terms.tokens, "expansions": terms.expansions,
-                                   "semantic_text": self.semantic_query(q, terms)}
+                                   "semantic_text": self.semantic_query(text, terms)}
         if degraded:
             result["degraded"] = True
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
@@ -371,8 +384,8 @@ class Engine:
     # ----- who owns it, equivalents elsewhere (search/owner.py, search/equivalents.py)
 
     def owner(self, q: str, townships: list[str] | None = None, region: dict | None = None,
-              page: int = 1, size: int | None = None, explain: bool = False) -> dict:
-        return owner.owner(self, q, townships, region, page, size, explain)
+              page: int = 1, size: int | None = None, explain: bool = False, place_from_query: bool = True) -> dict:
+        return owner.owner(self, q, townships, region, page, size, explain, place_from_query)
 
     def similar(self, duty_id: str, k: int = 10, other_townships: bool = True) -> list[dict]:
         return equivalents.similar(self, duty_id, k, other_townships)

@@ -67,22 +67,34 @@ class Best:
 
 
 def owner(engine, q: str, townships: list[str] | None = None, region: dict | None = None,
-          page: int = 1, size: int | None = None, explain: bool = False) -> dict:
+          page: int = 1, size: int | None = None, explain: bool = False, place_from_query: bool = True) -> dict:
     """Per township (those named, else all, narrowed by `region`; one page of them): the verdict,
-    its probability and the items. `explain` adds each township's candidates and their features."""
+    its probability and the items. Places the question names choose the townships when the request
+    names none (`places` in the answer), and are not matched as words. `explain` adds each
+    township's candidates and their features."""
     q = engine.check_query(q)
     if not q:
         raise BadRequest("q is required", "q", "missing_parameter")
-    chosen = engine.resolve_townships(townships) if townships else list(engine.ranges)
     area = _region(region)
     engine.check_places({k: [v] for k, v in area.items()})
-    chosen = [t for t in chosen if all(getattr(t, f) == v for f, v in area.items())]
+    scope = {k: [v] for k, v in area.items()} | ({"township": list(townships)} if townships else {})
+    if place_from_query:
+        text, narrowed, taken = engine.scoped(q, scope)
+        if text:  # a question that is only a place name asks nothing: answered as typed
+            scope = narrowed
+        else:
+            text, taken = q, {}
+    else:
+        text, taken = q, {}
+    townships = scope.pop("township", None)
+    chosen = engine.resolve_townships(townships) if townships else list(engine.ranges)
+    chosen = [t for t in chosen if all(getattr(t, f) in values for f, values in scope.items())]
     page, size = engine.paging(page, size or engine.config.owner_page_size)
     total = len(chosen)
     shown = chosen[(page - 1) * size: page * size]
-    terms = engine.segmenter.query_terms(q)
-    vector = engine.query_vector(q)
-    groups = engine.segmenter.query_groups(q)
+    terms = engine.segmenter.query_terms(text)
+    vector = engine.query_vector(text)
+    groups = engine.segmenter.query_groups(text)
     degraded = False
     try:
         keyword_hits = engine.keyword.search(terms.keyword, _townships_filter(engine, shown), None).hits
@@ -99,7 +111,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     engine.records.prefetch(read)
     tokens_of = engine.indexed_token_sets(read)
     best = _best(best_semantic, best_keyword, groups, tokens_of)
-    named = engine.segmenter.authorities.named_in(q)
+    named = engine.segmenter.authorities.named_in(text)
     unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
     # what makes search answer 没有找到: no word in common anywhere and no name close
     nothing_close = not degraded and not best_keyword and best.cosine < engine.config.no_match_cosine
@@ -119,7 +131,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
             row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, unmentioned.get(town.start))
             row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
         rows.append(row)
-    out = {"query": q, "total": total, "page": page, "size": size, "nothing_close": nothing_close, "results": rows}
+    out = {"query": q, "places": taken, "total": total, "page": page, "size": size, "nothing_close": nothing_close, "results": rows}
     if degraded:
         out["degraded"] = True
     return out

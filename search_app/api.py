@@ -33,14 +33,16 @@ def _duty_or_404(duty_id: str) -> dict:
 # -- payloads shared with the pages ---------------------------------------------------------------
 
 def search_payload(p: params.SearchParams) -> dict:
-    result = get_engine().search(p.q, mode=p.mode, filters=p.filters or None, page=p.page, size=p.size)
+    result = get_engine().search(p.q, mode=p.mode, filters=p.filters or None, page=p.page, size=p.size,
+                                 place_from_query=p.place_from_query)
     result = dict(result)
     result["filters"] = dict(p.filters)
     return result
 
 
 def owner_payload(p: params.OwnerParams) -> dict:
-    return get_engine().owner(p.q, townships=p.townships or None, region=p.region, page=p.page, size=p.size)
+    return get_engine().owner(p.q, townships=p.townships or None, region=p.region, page=p.page, size=p.size,
+                              place_from_query=p.place_from_query)
 
 
 def duty_payload(duty_id: str) -> dict:

@@ -203,6 +203,11 @@ SCHEMAS = {
                 "properties": {f: {"type": "array", "items": _ref("FacetValue")} for f in params.FILTER_FIELDS},
             },
             "took_ms": NUM,
+            "places": {"type": "object", "description": "Places the query names (full names of the index's townships, "
+                       "counties, prefectures or provinces: 嘎木乡 …) and that were taken out of the text matched: "
+                       "without a place filter in the request they filter the answer; with one, only places that "
+                       "agree with it are taken. Empty when none (or place_from_query=false).",
+                       "additionalProperties": {"type": "array", "items": STR}},
             "authorities": {"type": "array", "items": STR,
                             "description": "When the query names another authority's work (诉讼, 护照, 发票 …) "
                                            "that no record within the filters mentions: whose work it is. "
@@ -266,6 +271,11 @@ SCHEMAS = {
         "required": ["query", "total", "page", "size", "results"],
         "properties": {
             "query": STR,
+            "places": {"type": "object", "description": "Places the query names (full names of the index's townships, "
+                       "counties, prefectures or provinces: 嘎木乡 …) and that were taken out of the text matched: "
+                       "without a place filter in the request they filter the answer; with one, only places that "
+                       "agree with it are taken. Empty when none (or place_from_query=false).",
+                       "additionalProperties": {"type": "array", "items": STR}},
             "total": INT, "page": INT, "size": INT,
             "results": {"type": "array", "items": _ref("OwnerResult")},
             "nothing_close": {"type": "boolean",
@@ -357,6 +367,13 @@ def _op(op_id: str, summary: str, parameters: list, ok: dict, extra_errors: dict
     return {"get": {"operationId": op_id, "summary": summary, "parameters": parameters, "responses": responses}}
 
 
+PLACE_FROM_QUERY = {
+    "name": "place_from_query", "in": "query", "required": False,
+    "description": "Take the places the query names (嘎木乡 …) as the place filter and out of the text "
+                   "matched (default true); false searches the text as typed.",
+    "schema": {"type": "boolean", "default": True},
+}
+
 PATHS = {
     "/api/search": _op(
         "search", "Search duties across townships (keyword, semantic or hybrid).",
@@ -371,6 +388,7 @@ PATHS = {
             *FILTER_PARAMS,
             _int_param("page", "Page number (1-based).", 1, 1, params.PAGE_MAX),
             _int_param("size", "Hits per page.", params.SIZE_DEFAULT, 1, params.SIZE_MAX),
+            PLACE_FROM_QUERY,
             FORMAT_PARAM,
         ],
         _ok("Hits, facets and timing.", _ref("SearchResponse"), downloads=True),
@@ -391,6 +409,7 @@ PATHS = {
             *FILTER_PARAMS[:3],
             _int_param("page", "Page of townships (1-based).", 1, 1, params.PAGE_MAX),
             _int_param("size", "Townships per page.", SearchConfig.from_env().owner_page_size, 1, params.SIZE_MAX),
+            PLACE_FROM_QUERY,
             FORMAT_PARAM,
         ],
         _ok("One row per township of the page (townships in list order; `total` counts them all).",

@@ -43,6 +43,7 @@ class SearchParams:
     page: int = 1
     size: int = SIZE_DEFAULT
     format: str = "json"
+    place_from_query: bool = True
 
     @property
     def is_empty(self) -> bool:
@@ -57,6 +58,7 @@ class OwnerParams:
     page: int = 1
     size: int | None = None  # None: the engine's SearchConfig.owner_page_size
     format: str = "json"
+    place_from_query: bool = True
 
 
 @dataclass
@@ -137,8 +139,8 @@ def _bool(args, name: str, default: bool) -> bool:
     raise BadRequest(f"参数 {name} 须为 true 或 false", name, "invalid_boolean")
 
 
-SEARCH_PARAMS = ("q", "mode") + FILTER_FIELDS + ("page", "size", "format")
-OWNER_PARAMS = ("q", "township") + AREA_FIELDS + ("page", "size", "format")
+SEARCH_PARAMS = ("q", "mode") + FILTER_FIELDS + ("page", "size", "format", "place_from_query")
+OWNER_PARAMS = ("q", "township") + AREA_FIELDS + ("page", "size", "format", "place_from_query")
 SIMILAR_PARAMS = ("k", "other_townships")
 COMPARE_PARAMS = ("a", "b", "format")
 FORMAT_PARAMS = ("format",)
@@ -170,7 +172,8 @@ def parse_search(args) -> SearchParams:
     size = _int(args, "size", SIZE_DEFAULT, 1, SIZE_MAX)
     page = _int(args, "page", 1, 1, PAGE_MAX, "page_out_of_range")
     return SearchParams(q=q, mode=mode, filters=filters, page=page, size=size,
-                        format=_choice(args, "format", FORMATS, "json"))
+                        format=_choice(args, "format", FORMATS, "json"),
+                        place_from_query=_bool(args, "place_from_query", True))
 
 
 def parse_owner(args, require_q: bool = True) -> OwnerParams | None:
@@ -190,9 +193,11 @@ def parse_owner(args, require_q: bool = True) -> OwnerParams | None:
     size = _int(args, "size", None, 1, SIZE_MAX)
     page = _int(args, "page", 1, 1, PAGE_MAX, "page_out_of_range")
     fmt = _choice(args, "format", FORMATS, "json")
+    place_from_query = _bool(args, "place_from_query", True)
     if q is None:
         return None
-    return OwnerParams(q=q, townships=townships, region=region, page=page, size=size, format=fmt)
+    return OwnerParams(q=q, townships=townships, region=region, page=page, size=size, format=fmt,
+                       place_from_query=place_from_query)
 
 
 def parse_similar(args) -> SimilarParams:

@@ -213,9 +213,41 @@ def test_search_hostile_text(client, q):
     ("q=x&Q=y", "unknown_parameter", "Q"),
     ("q=x&q=y", "repeated_parameter", "q"),
     ("q=x&township=a&township=b", "repeated_parameter", "township"),
+    ("q=x&place_from_query=no", "invalid_boolean", "place_from_query"),
+    ("q=x&place_from_query=", "invalid_boolean", "place_from_query"),
 ])
 def test_search_bad_parameters(client, query, code, param):
     assert_error(client.get("/api/search?" + query), 400, code, param)
+
+
+def test_a_place_in_the_question_filters_page_and_json_alike(client, townships):
+    town = townships[0]["township"]
+    q = f"{town} 低保申请"
+    api = client.get("/api/search", query_string={"q": q}).get_json()
+    assert_matches("SearchResponse", api)
+    assert api["query"] == q and api["places"] == {"township": [town]} and api["filters"] == {}
+    assert api["hits"] and {h["duty"]["township"] for h in api["hits"]} == {town}
+    html = client.get("/", query_string={"q": q}).get_data(as_text=True)
+    assert _attr_values(html, "data-id") == [h["duty"]["id"] for h in api["hits"]]
+    assert "（问题中提到）" in html and "place_from_query=false" in html
+    typed = client.get("/api/search", query_string={"q": q, "place_from_query": "false"}).get_json()
+    assert typed["places"] == {} and "（问题中提到）" not in client.get(
+        "/", query_string={"q": q, "place_from_query": "false"}).get_data(as_text=True)
+
+
+def test_owner_for_a_question_naming_a_township(client, townships):
+    town = townships[-1]["township"]
+    q = f"{town} 低保申请"
+    api = client.get("/api/owner", query_string={"q": q}).get_json()
+    assert_matches("OwnerResponse", api)
+    assert api["places"] == {"township": [town]} and [r["township"] for r in api["results"]] == [town]
+    html = client.get("/owner", query_string={"q": q}).get_data(as_text=True)
+    assert _attr_values(html, "data-township") == [town]
+    assert 'id="place-note"' in html and "列出全部乡镇" in html
+    everywhere = client.get("/api/owner", query_string={"q": q, "place_from_query": "false"}).get_json()
+    assert everywhere["places"] == {} and everywhere["total"] == len(townships)
+    assert_error(client.get("/api/owner", query_string={"q": q, "place_from_query": "1"}), 400,
+                 "invalid_boolean", "place_from_query")
 
 
 # -- /api/owner ---------------------------------------------------------------------------------

@@ -163,6 +163,24 @@ def test_owner_view_nothing_close(browser, live_server):
     assert not css(browser, "tr.owner-part") and not css(browser, "a.duty-name")
 
 
+def test_owner_view_for_a_question_naming_a_township(browser, live_server):
+    with urllib.request.urlopen(live_server + "/api/townships") as r:
+        towns = [t["township"] for t in json.load(r)["townships"]]
+    browser.get(live_server + "/owner")
+    type_and_submit(browser, f"{towns[0]} 低保申请", "#owner-button")
+    wait_for(browser, "#place-note")
+    assert towns[0] in css(browser, "#place-note")[0].text
+    assert [row.get_attribute("data-township") for row in css(browser, "tr.owner-row")] == [towns[0]]
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    note = css(browser, "#place-note")[0]
+    css(browser, "#place-note a")[0].click()  # 列出全部乡镇
+    WebDriverWait(browser, 30).until(EC.staleness_of(note))
+    wait_for(browser, "table.owner")
+    assert not css(browser, "#place-note")
+    assert [row.get_attribute("data-township") for row in css(browser, "tr.owner-row")] == towns
+
+
 def test_owner_view_not_listed(browser, live_server):
     browser.get(live_server + "/owner?q=" + "地铁")
     wait_for(browser, "table.owner")
