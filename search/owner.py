@@ -260,8 +260,9 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
     # with nothing close anywhere, the nearest items are noise, not candidates to check
     picked = _items(engine, cands) if verdict == LISTED else [] if verdict == POSSIBLE and nothing_close else cands[:3]
     records = engine.records.many(c.pos for c in picked)
-    items = [{"duty": r, "relevance": round(min(1.0, c.p / picked[0].p), 2) if picked[0].p > 0 else 0.0}
-             for c, r in zip(picked, records)]
+    items = [{"duty": r, "relevance": round(min(1.0, c.p / picked[0].p), 2) if picked[0].p > 0 else 0.0,
+              "role": _role(verdict, k)}
+             for k, (c, r) in enumerate(zip(picked, records))]
     row = {"verdict": verdict, "verdict_label": VERDICT_LABELS[verdict], "confidence": round(p, 2)}
     if verdict == LISTED:
         row.update(status=items[0]["duty"]["list_type"], duty=items[0]["duty"], items=items,
@@ -272,6 +273,15 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
         row.update(status=NOT_LISTED, duty=None, items=[], lists=[], nearest=items[0]["duty"] if items else None)
     row["authorities"] = authorities or []
     return row
+
+
+def _role(verdict: str, rank: int) -> str:
+    """What an item shown is: the answer (有此事项's first item), related to it (its later items:
+    a task's other part, or an item close behind — judged right about one time in five on the
+    held-out tune view, against seven in ten for the first), or a candidate to check (可能相关)."""
+    if verdict != LISTED:
+        return "candidate"
+    return "answer" if rank == 0 else "related"
 
 
 def ruled_out(config, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,

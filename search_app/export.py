@@ -63,9 +63,10 @@ def owner_sheets(payload: dict) -> list[Sheet]:
             continue
         for item in items:
             d = item["duty"]
+            said = "相关事项，请核对" if item.get("role") == "related" else row["verdict_label"]
             does = "必须为、负全责" if d["list_type"] == "basic" else (
                 "；".join(d.get("township_duties", [])) if d["list_type"] == "cooperative" else d.get("handling", ""))
-            sheet.rows.append([row["township"], row["county"], row["verdict_label"],
+            sheet.rows.append([row["township"], row["county"], said,
                                LIST_LABELS.get(d["list_type"], d["list_type"]), d["name"],
                                "、".join(record_departments(d)), does])
     return [sheet]

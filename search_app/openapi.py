@@ -264,7 +264,11 @@ SCHEMAS = {
         "required": ["duty", "relevance"],
         "properties": {"duty": _ref("Duty"),
                        "relevance": {"type": "number", "minimum": 0, "maximum": 1,
-                                     "description": "Relative to the township's best candidate (1 = the best)."}},
+                                     "description": "Relative to the township's best candidate (1 = the best)."},
+                       "role": {"type": "string", "enum": ["answer", "related", "candidate"],
+                                "description": "answer: the item that holds the task (有此事项's first item); "
+                                               "related: a later item of 有此事项 (a task's other part, or an item "
+                                               "close behind), to check; candidate: an item of 可能相关, to check."}},
     },
     "OwnerResponse": {
         "type": "object",

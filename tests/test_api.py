@@ -268,8 +268,11 @@ def test_owner_one_row_per_township(client, townships):
             assert row["duty"]["list_type"] == row["status"] == row["items"][0]["duty"]["list_type"]
             assert all(i["duty"]["township"] == row["township"] for i in row["items"])
             assert row["lists"] == list(dict.fromkeys(i["duty"]["list_type"] for i in row["items"]))
+            # the first item is the answer; the others are related, to check
+            assert [i["role"] for i in row["items"]] == ["answer"] + ["related"] * (len(row["items"]) - 1)
         else:
             assert row["duty"] is None and row["status"] == row["verdict"]
+            assert all(i["role"] == "candidate" for i in row["items"])
 
 
 def test_owner_not_listed_answer(client):
@@ -622,6 +625,8 @@ def test_owner_page_matches_api(client):
     html = client.get("/owner", query_string={"q": QUERY}).get_data(as_text=True)
     assert _attr_values(html, "data-status") == [r["status"] for r in api["results"]]
     assert _attr_values(html, "data-township") == [r["township"] for r in api["results"]]
+    related = sum(i["role"] == "related" for r in api["results"] for i in r["items"])
+    assert related and html.count('class="related-label"') == related
 
 
 def test_duty_page_matches_api(client, cooperative_hit):
