@@ -10,7 +10,9 @@ items, else grade-2) or "not_listed":
   not-listed pair; 可能相关 counts as wrong (it answers nothing);
 - item accuracy: listed pairs whose main item is judged ≥ 2;
 - 清单之外 precision and recall over the not-listed pairs; the 可能相关 share;
-- parts: listed pairs whose judged ≥ 2 items span two lists, and how often the answer shows both.
+- parts: listed pairs whose judged ≥ 2 items span two lists, and how often the answer shows both;
+- items shown with 有此事项 (whatever the truth): how often the answer item, and each related item
+  after it (role "related"), is judged ≥ 2.
 Ranking: nDCG@10 per mode, relevance the union of every township's judged items (filtered to the
 township a question names); questions listed nowhere are left out.
 """
@@ -100,7 +102,15 @@ def owner_summary(pairs: list[dict]) -> dict:
         "not_listed_said": len(said_out),
         "possible_share": _mean(p["verdict"] == "possible" for p in pairs),
         "two_part_pairs": len(two), "both_parts_shown": _mean(p["both_parts_shown"] for p in two),
+        "answer_item_judged": _mean(_judged(p, "answer") for p in pairs if p["verdict"] == "listed"),
+        "related_items_judged": _mean(ok for p in pairs if p["verdict"] == "listed" for ok in _judged(p, "related")),
     }
+
+
+def _judged(pair: dict, role: str):
+    """Whether the answer item (role "answer": one bool) or each related item (a list) is judged ≥ 2."""
+    shown = [pair["judged"].get(i["duty"]["id"], 0) >= 2 for i in pair["row"]["items"] if i["role"] == role]
+    return shown[0] if role == "answer" else shown
 
 
 def ranking_summary(engine, questions: list[dict]) -> dict:
@@ -149,7 +159,9 @@ def print_side_by_side(report: dict) -> None:
             ("清单之外 recall", lambda r: r["owner"]["not_listed_recall"], "f"),
             ("清单之外 answers", lambda r: r["owner"]["not_listed_said"], "d"),
             ("可能相关 share", lambda r: r["owner"]["possible_share"], "f"),
-            ("two-part tasks: both parts shown", lambda r: r["owner"]["both_parts_shown"], "f")]
+            ("two-part tasks: both parts shown", lambda r: r["owner"]["both_parts_shown"], "f"),
+            ("有此事项: answer item judged ≥ 2", lambda r: r["owner"]["answer_item_judged"], "f"),
+            ("有此事项: related items judged ≥ 2", lambda r: r["owner"]["related_items_judged"], "f")]
     rows += [(f"{m} nDCG@10", (lambda m: lambda r: r["ranking"][m]["ndcg@10"])(m), "f") for m in MODES]
     rows += [("semantic totals cut at the depth", lambda r: r["ranking"]["semantic"]["total_cut"], "f")]
     rows += [("listed nowhere: no hits", lambda r: r["nowhere"]["no_hits"], "f")]
