@@ -2,13 +2,15 @@
 
 `create_app(test_config=None)` follows the Flask tutorial's application factory. The search
 settings come from the environment through `search.config.SearchConfig.from_env` (TDS_INDEX_DIR,
-TDS_MODEL, ES_URL, …); this layer adds only the web's own (TDS_PORT, TDS_THREADS in serve.py).
+TDS_MODEL, ES_URL, …); this layer adds only the web's own (TDS_PORT, TDS_THREADS in serve.py, and
+TDS_QUERY_LOG: a file to log the questions asked to, for review — search_app/querylog.py).
 
 Tests may pass `ENGINE_HOLDER` (anything with `.get()` returning an engine) in `test_config`.
 """
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from urllib.parse import unquote_to_bytes
@@ -64,6 +66,7 @@ def default_config() -> dict:
         "TRAP_HTTP_EXCEPTIONS": False,
         "SEND_FILE_MAX_AGE_DEFAULT": 3600,
         "ENGINE_HOLDER": None,
+        "QUERY_LOG": os.environ.get("TDS_QUERY_LOG", ""),
     }
 
 
@@ -83,6 +86,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     holder = app.config["ENGINE_HOLDER"] or make_holder(app.config)
     app.extensions["tds.holder"] = holder
+    from search_app.querylog import QueryLog
+
+    app.extensions["tds.query_log"] = QueryLog(app.config["QUERY_LOG"]) if app.config["QUERY_LOG"] else None
 
     from search_app import api, pages
 

@@ -32,17 +32,27 @@ def _duty_or_404(duty_id: str) -> dict:
 
 # -- payloads shared with the pages ---------------------------------------------------------------
 
+def query_log():
+    """The QueryLog questions are written to, or None (TDS_QUERY_LOG unset)."""
+    return current_app.extensions.get("tds.query_log")
+
+
 def search_payload(p: params.SearchParams) -> dict:
     result = get_engine().search(p.q, mode=p.mode, filters=p.filters or None, page=p.page, size=p.size,
                                  place_from_query=p.place_from_query)
     result = dict(result)
     result["filters"] = dict(p.filters)
+    if query_log() and p.page == 1:  # a question once, not once per page turned
+        query_log().search(p.q, p.mode, result["filters"], result)
     return result
 
 
 def owner_payload(p: params.OwnerParams) -> dict:
-    return get_engine().owner(p.q, townships=p.townships or None, region=p.region, page=p.page, size=p.size,
-                              place_from_query=p.place_from_query)
+    result = get_engine().owner(p.q, townships=p.townships or None, region=p.region, page=p.page, size=p.size,
+                                place_from_query=p.place_from_query)
+    if query_log() and p.page == 1:
+        query_log().owner(p.q, p.townships, p.region, result)
+    return result
 
 
 def duty_payload(duty_id: str) -> dict:
