@@ -78,14 +78,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     area = _region(region)
     engine.check_places({k: [v] for k, v in area.items()})
     scope = {k: [v] for k, v in area.items()} | ({"township": list(townships)} if townships else {})
-    if place_from_query:
-        text, narrowed, taken = engine.scoped(q, scope)
-        if text:  # a question that is only a place name asks nothing: answered as typed
-            scope = narrowed
-        else:
-            text, taken = q, {}
-    else:
-        text, taken = q, {}
+    text, scope, taken = _scoped(engine, q, scope) if place_from_query else (q, scope, {})
     townships = scope.pop("township", None)
     chosen = engine.resolve_townships(townships) if townships else list(engine.ranges)
     chosen = [t for t in chosen if all(getattr(t, f) in values for f, values in scope.items())]
@@ -135,6 +128,12 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     if degraded:
         out["degraded"] = True
     return out
+
+
+def _scoped(engine, q: str, scope: dict[str, list[str]]) -> tuple[str, dict[str, list[str]], dict[str, list[str]]]:
+    """Engine.scoped, except that a question that is only a place name asks nothing: answered as typed."""
+    text, narrowed, taken = engine.scoped(q, scope)
+    return (text, narrowed, taken) if text else (q, scope, {})
 
 
 def _townships_filter(engine, towns) -> dict:
