@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from search.vocabulary import REGION_FIELDS
 
-_CONTENT = re.compile(r"[\w\u4e00-\u9fff]")
+_CONTENT = re.compile(r"\w")  # a letter, digit or character left: something asked
 _EDGES = " \t\u3000，,。.、；;：:？?！!"
 
 
