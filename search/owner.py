@@ -276,8 +276,8 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
 
 def _role(verdict: str, rank: int) -> str:
     """What an item shown is: the answer (有此事项's first item), related to it (its later items:
-    a task's other part, or an item close behind — judged right about one time in five on the
-    held-out tune view, against seven in ten for the first), or a candidate to check (可能相关)."""
+    a task's other part, or an item close behind, judged right far less often — staff_eval.py
+    prints both rates), or a candidate to check (可能相关)."""
     if verdict != LISTED:
         return "candidate"
     return "answer" if rank == 0 else "related"

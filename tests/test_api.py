@@ -230,6 +230,13 @@ def test_a_place_in_the_question_filters_page_and_json_alike(client, townships):
     html = client.get("/", query_string={"q": q}).get_data(as_text=True)
     assert _attr_values(html, "data-id") == [h["duty"]["id"] for h in api["hits"]]
     assert "（问题中提到）" in html and "place_from_query=false" in html
+    # with a filter that is not a place (a list), the named place still filters, and the page says so
+    listed = client.get("/api/search", query_string={"q": q, "list_type": "basic"}).get_json()
+    assert listed["places"] == {"township": [town]} and {h["duty"]["township"] for h in listed["hits"]} == {town}
+    assert "（问题中提到）" in client.get("/", query_string={"q": q, "list_type": "basic"}).get_data(as_text=True)
+    # a place chosen as a filter is not shown twice
+    chosen = client.get("/", query_string={"q": q, "township": town}).get_data(as_text=True)
+    assert "（问题中提到）" not in chosen
     typed = client.get("/api/search", query_string={"q": q, "place_from_query": "false"}).get_json()
     assert typed["places"] == {} and "（问题中提到）" not in client.get(
         "/", query_string={"q": q, "place_from_query": "false"}).get_data(as_text=True)
