@@ -100,12 +100,12 @@ class SearchConfig:
     # prints these lines, on evidence computed without the synonyms written from the tune half's
     # failures — as unseen wording gets it; they belong to the model, the corpus wording and the
     # dictionaries: refit when any changes.
-    owner_weights: tuple = (14.6952, 15.9147, 6.8578, 0.8524, 1.5517, 2.0280, 0.4309, 0.4494, -0.1905, -0.2520, 0.1691, -0.0317, -3.0180, -70.4586, -14.3093, -0.3563, 3.7477, 0.5479, -0.2043)
-    owner_bias: float = -3.3738
-    owner_township_scale: tuple = (0.5711, 0.7651)
+    owner_weights: tuple = (12.9309, 14.0756, 5.5073, 0.9761, 1.2653, 1.9966, 0.5869, 0.3602, -0.1301, -0.2412, 0.2249, -0.0651, -3.3957, -59.5155, -9.6511, -0.2391, 3.8183, 0.3832, -0.1802)
+    owner_bias: float = -5.5822
+    owner_township_scale: tuple = (0.5830, 0.7191)
     owner_no_match_cosine: float = 0.625
-    owner_out_cut: float = 0.15
-    owner_listed_cut: float = 0.335
+    owner_out_cut: float = 0.0975
+    owner_listed_cut: float = 0.325
     # Search answers 没有找到 when no record shares a word with the query and no name is this close.
     no_match_cosine: float = 0.735
     # Items shown for 有此事项: the most probable, those with this share of its probability, and
