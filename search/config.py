@@ -100,12 +100,12 @@ class SearchConfig:
     # prints these lines, on evidence computed without the synonyms written from the tune half's
     # failures — as unseen wording gets it; they belong to the model, the corpus wording and the
     # dictionaries: refit when any changes.
-    owner_weights: tuple = (12.9309, 14.0756, 5.5073, 0.9761, 1.2653, 1.9966, 0.5869, 0.3602, -0.1301, -0.2412, 0.2249, -0.0651, -3.3957, -59.5155, -9.6511, -0.2391, 3.8183, 0.3832, -0.1802)
-    owner_bias: float = -5.5822
-    owner_township_scale: tuple = (0.5830, 0.7191)
-    owner_no_match_cosine: float = 0.625
-    owner_out_cut: float = 0.0975
-    owner_listed_cut: float = 0.325
+    owner_weights: tuple = (12.4945, 13.3841, 5.6373, 0.8703, 1.5557, 1.9898, 0.7366, 0.3689, -0.1320, -0.2496, 0.2075, -0.0655, -3.0475, -60.9957, -9.5820, -0.2698, 3.3946, 0.2266, 0.1227)
+    owner_bias: float = -5.7545
+    owner_township_scale: tuple = (0.6003, 0.6988)
+    owner_no_match_cosine: float = 0.63
+    owner_out_cut: float = 0.0
+    owner_listed_cut: float = 0.3225
     # Search answers 没有找到 when no record shares a word with the query and no name is this close.
     no_match_cosine: float = 0.735
     # Items shown for 有此事项: the most probable, those with this share of its probability, and
