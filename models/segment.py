@@ -55,6 +55,7 @@ class SynonymRule:
 @dataclass
 class Synonyms:
     rules: list[SynonymRule] = field(default_factory=list)
+    _index: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def parse(cls, text: str) -> "Synonyms":
@@ -77,13 +78,32 @@ class Synonyms:
         return {t for rule in self.rules for t in rule.left + rule.right}
 
     def expand(self, text: str, tokens: Iterable[str]) -> list[str]:
-        """Terms to add for a query: right sides of rules whose left side is a token or in the text."""
+        """Terms to add for a query: right sides of rules whose left side is a token or in the text
+        (in rule order)."""
         present = set(tokens)
+        by_left, lengths = self._by_left()
+        fired: set[int] = set()
+        for term in present:
+            fired.update(by_left.get(term, ()))
+        # every stretch of the text as long as some left term: a dict probe each, instead of a
+        # substring search per left term (a thousand rules hold about five thousand)
+        for n in lengths:
+            for i in range(len(text) - n + 1):
+                fired.update(by_left.get(text[i:i + n], ()))
         added: list[str] = []
-        for rule in self.rules:
-            if any(term in present or term in text for term in rule.left):
-                added += [t for t in rule.right if t not in present and t not in added]
+        for k in sorted(fired):
+            added += [t for t in self.rules[k].right if t not in present and t not in added]
         return added
+
+    def _by_left(self) -> tuple[dict[str, list[int]], list[int]]:
+        """Each left term with the rules it fires, and the lengths left terms have (built once)."""
+        if self._index is None or self._index[2] != len(self.rules):
+            by_left: dict[str, list[int]] = {}
+            for k, rule in enumerate(self.rules):
+                for term in dict.fromkeys(rule.left):
+                    by_left.setdefault(term, []).append(k)
+            self._index = (by_left, sorted({len(t) for t in by_left if t}), len(self.rules))
+        return self._index[0], self._index[1]
 
 
 @dataclass

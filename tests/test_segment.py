@@ -64,6 +64,33 @@ def test_synonym_file_format():
         Synonyms.parse("x =>\n")
 
 
+def _expand_by_scan(synonyms: Synonyms, text: str, tokens) -> list[str]:
+    """The rule as written: every rule, every left term, a token or a substring of the text."""
+    present, added = set(tokens), []
+    for rule in synonyms.rules:
+        if any(term in present or term in text for term in rule.left):
+            added += [t for t in rule.right if t not in present and t not in added]
+    return added
+
+
+def test_synonym_expansion_by_lookup_equals_the_scan_of_every_rule(seg):
+    """expand() probes a table of left terms with every stretch of the text; the answer, in rule
+    order, must be the plain scan's — over the curated file and random rules with overlaps."""
+    rng = np.random.default_rng(11)
+    alphabet = list("山火林草牧羊牛水河路房地")
+    words = ["".join(rng.choice(alphabet, size=int(rng.integers(1, 5)))) for _ in range(300)]
+    lines = [", ".join(rng.choice(words, size=int(rng.integers(1, 4)))) + " => " +
+             ", ".join(rng.choice(words, size=int(rng.integers(1, 3)))) for _ in range(120)]
+    random_rules = Synonyms.parse("\n".join(lines))
+    for synonyms in (seg.synonyms, random_rules):
+        for _ in range(300):
+            text = "".join(rng.choice(alphabet + ["，", "了"], size=int(rng.integers(0, 25))))
+            tokens = list(rng.choice(words, size=int(rng.integers(0, 4))))
+            assert synonyms.expand(text, tokens) == _expand_by_scan(synonyms, text, tokens)
+    for q in ("山林着火了谁负责", "养的牛得了病", "房子裂了", "放羊", ""):
+        assert seg.synonyms.expand(q, [q]) == _expand_by_scan(seg.synonyms, q, [q])
+
+
 def test_full_width_and_half_width_cut_alike(seg):
     assert seg.tokens("（县应急管理局）：ABC") == seg.tokens("(县应急管理局):abc")
 
