@@ -77,6 +77,11 @@ class Synonyms:
     def terms(self) -> set[str]:
         return {t for rule in self.rules for t in rule.left + rule.right}
 
+    def equivalents(self, term: str) -> set[str]:
+        """The terms of the two-way groups (`a, b, c`) holding `term`: other names of the same
+        thing. One-way rules (`告状 => 信访`) point at related wording, not at the same thing."""
+        return {t for rule in self.rules if rule.left == rule.right and term in rule.left for t in rule.left}
+
     def expand(self, text: str, tokens: Iterable[str]) -> list[str]:
         """Terms to add for a query: right sides of rules whose left side is a token or in the text
         (in rule order)."""

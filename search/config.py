@@ -104,8 +104,8 @@ class SearchConfig:
     owner_bias: float = -5.7545
     owner_township_scale: tuple = (0.6003, 0.6988)
     owner_no_match_cosine: float = 0.63
-    owner_out_cut: float = 0.0
-    owner_listed_cut: float = 0.3225
+    owner_out_cut: float = 0.0725
+    owner_listed_cut: float = 0.2975
     # Search answers 没有找到 when no record shares a word with the query and no name is this close.
     no_match_cosine: float = 0.735
     # Items shown for 有此事项: the most probable, those with this share of its probability, and

@@ -176,3 +176,16 @@ def test_the_same_question_answers_the_same_whatever_the_page(engine):
     county = engine.owner("污水排到河里", region={"county": "磴口县"}, size=2, page=2)["results"]
     for row in county:
         assert (row["verdict"], row["confidence"]) == (whole[row["township"]]["verdict"], whole[row["township"]]["confidence"])
+
+
+def test_a_mention_is_the_same_work_not_the_related_work_a_synonym_points_at(engine):
+    """起诉 expands one way to 信访 and 法律援助 (staff who type it may want those), which every
+    township lists; that is related work, not the court's, so it does not make 起诉 "mentioned".
+    结婚证 → 婚姻登记 is the same authority's work: a township listing 婚姻登记 mentions it."""
+    from search.owner import _mentioning
+    assert "信访" in engine.segmenter.synonyms.expand("起诉", ["起诉"])
+    with_visits = {t.start for t in engine.ranges if any("信访" in x for x in _township_texts(engine, t.township))}
+    assert len(with_visits) == len(engine.ranges)
+    assert _mentioning(engine, "起诉", {}) < with_visits
+    listing = {t.start for t in engine.ranges if any("婚姻登记" in x for x in _township_texts(engine, t.township))}
+    assert listing and listing <= _mentioning(engine, "结婚证", {})
