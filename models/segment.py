@@ -55,7 +55,6 @@ class SynonymRule:
 @dataclass
 class Synonyms:
     rules: list[SynonymRule] = field(default_factory=list)
-    _index: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def parse(cls, text: str) -> "Synonyms":
@@ -86,7 +85,7 @@ class Synonyms:
         """Terms to add for a query: right sides of rules whose left side is a token or in the text
         (in rule order)."""
         present = set(tokens)
-        by_left, lengths = self._by_left()
+        by_left, lengths = self._by_left
         fired: set[int] = set()
         for term in present:
             fired.update(by_left.get(term, ()))
@@ -100,15 +99,15 @@ class Synonyms:
             added += [t for t in self.rules[k].right if t not in present and t not in added]
         return added
 
+    @functools.cached_property
     def _by_left(self) -> tuple[dict[str, list[int]], list[int]]:
-        """Each left term with the rules it fires, and the lengths left terms have (built once)."""
-        if self._index is None or self._index[2] != len(self.rules):
-            by_left: dict[str, list[int]] = {}
-            for k, rule in enumerate(self.rules):
-                for term in dict.fromkeys(rule.left):
-                    by_left.setdefault(term, []).append(k)
-            self._index = (by_left, sorted({len(t) for t in by_left if t}), len(self.rules))
-        return self._index[0], self._index[1]
+        """Each left term with the rules it fires, and the lengths left terms have (the rules are
+        read once, by `parse`, and never change)."""
+        by_left: dict[str, list[int]] = {}
+        for k, rule in enumerate(self.rules):
+            for term in dict.fromkeys(rule.left):
+                by_left.setdefault(term, []).append(k)
+        return by_left, sorted({len(t) for t in by_left if t})
 
 
 @dataclass
