@@ -83,7 +83,8 @@ class Synonyms:
 
     def expand(self, text: str, tokens: Iterable[str]) -> list[str]:
         """Terms to add for a query: right sides of rules whose left side is a token or in the text
-        (in rule order)."""
+        (in rule order). A one-character left side must be a token: inside a word it is part of
+        another word (牛 in 牛皮癣, 马 in 马路), not the thing it names."""
         present = set(tokens)
         by_left, lengths = self._by_left
         fired: set[int] = set()
@@ -92,6 +93,8 @@ class Synonyms:
         # every stretch of the text as long as some left term: a dict probe each, instead of a
         # substring search per left term (a thousand rules hold about five thousand)
         for n in lengths:
+            if n < 2:
+                continue
             for i in range(len(text) - n + 1):
                 fired.update(by_left.get(text[i:i + n], ()))
         added: list[str] = []

@@ -55,6 +55,13 @@ def test_synonym_groups_two_way_and_rules_one_way(seg):
     assert "山火" not in seg.query_terms("森林草原防火").expansions
 
 
+def test_a_one_character_left_side_matches_only_a_word_of_its_own():
+    synonyms = Synonyms.parse("牛, 羊 => 畜禽\n马路 => 道路\n")
+    assert synonyms.expand("养的牛得了病", ["养", "的", "牛", "得", "了", "病"]) == ["畜禽"]
+    assert synonyms.expand("电线杆上贴满了牛皮癣", ["电线杆", "贴满", "牛皮癣"]) == []
+    assert synonyms.expand("马路坏了", ["马路", "坏"]) == ["道路"]
+
+
 def test_synonym_file_format():
     synonyms = Synonyms.parse("a, b\nc, d => e\n# comment\n")
     assert synonyms.expand("a", ["a"]) == ["b"]
@@ -65,10 +72,11 @@ def test_synonym_file_format():
 
 
 def _expand_by_scan(synonyms: Synonyms, text: str, tokens) -> list[str]:
-    """The rule as written: every rule, every left term, a token or a substring of the text."""
+    """The rule as written: every rule, every left term, a token or (two characters or more) a
+    substring of the text."""
     present, added = set(tokens), []
     for rule in synonyms.rules:
-        if any(term in present or term in text for term in rule.left):
+        if any(term in present or (len(term) > 1 and term in text) for term in rule.left):
             added += [t for t in rule.right if t not in present and t not in added]
     return added
 
