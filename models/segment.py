@@ -93,8 +93,6 @@ class Synonyms:
         # every stretch of the text as long as some left term: a dict probe each, instead of a
         # substring search per left term (a thousand rules hold about five thousand)
         for n in lengths:
-            if n < 2:
-                continue
             for i in range(len(text) - n + 1):
                 fired.update(by_left.get(text[i:i + n], ()))
         added: list[str] = []
@@ -104,13 +102,14 @@ class Synonyms:
 
     @functools.cached_property
     def _by_left(self) -> tuple[dict[str, list[int]], list[int]]:
-        """Each left term with the rules it fires, and the lengths left terms have (the rules are
-        read once, by `parse`, and never change)."""
+        """Each left term with the rules it fires, and the lengths of two characters or more that
+        left terms have: the stretches of text worth probing (the rules are read once, by `parse`,
+        and never change)."""
         by_left: dict[str, list[int]] = {}
         for k, rule in enumerate(self.rules):
             for term in dict.fromkeys(rule.left):
                 by_left.setdefault(term, []).append(k)
-        return by_left, sorted({len(t) for t in by_left if t})
+        return by_left, sorted({len(t) for t in by_left if len(t) > 1})
 
 
 @dataclass
