@@ -160,7 +160,8 @@ class QueryTerms:
 
     text: str                 # normalized query text
     tokens: list[str]         # the query's own tokens (deduplicated, order kept)
-    expansions: list[str]     # synonym terms added (their jieba words)
+    expansions: list[str]     # synonym terms added (their jieba words), typo repairs first
+    corrections: list[str] = field(default_factory=list)  # the typo repairs among the expansions
 
     @property
     def all(self) -> list[str]:
@@ -174,6 +175,13 @@ class QueryTerms:
         if any(len(t) >= 2 for t in terms):
             return [t for t in terms if len(t) >= 2 or t.isascii()]
         return terms
+
+    def keyword_weights(self, expansion_weight: float) -> list[float]:
+        """A weight per `keyword` term: 1 for the words typed and their typo repairs (what the clerk
+        meant), `expansion_weight` for synonym expansions — a word the clerk typed is better
+        evidence than one the dictionary added."""
+        meant = set(self.tokens) | set(self.corrections)
+        return [1.0 if t in meant else expansion_weight for t in self.keyword]
 
     def highlight_terms(self) -> list[str]:
         """Terms to mark in original text: longest first so the regex prefers whole words."""
@@ -278,7 +286,7 @@ class Segmenter:
         for word in corrections:
             if word not in tokens and word not in expansions:
                 expansions.insert(0, word)
-        return QueryTerms(text, tokens, expansions)
+        return QueryTerms(text, tokens, expansions, [w for w in corrections if w not in tokens])
 
     def query_groups(self, query: str) -> list[tuple[str, frozenset[str]]]:
         """The query's content words, each with every term that counts as finding it: the word,

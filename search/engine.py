@@ -266,7 +266,7 @@ class Engine:
                           facets=found.facets(facet_size))
         else:
             if mode == "keyword":
-                found = self.keyword.search(terms.keyword, filters, offset + size, facet_size=facet_size)
+                found = self.keyword_search(terms, filters, offset + size, facet_size=facet_size)
                 ranked = ranking.Ranking.of_one_side(found.hits, "keyword")
                 total, facets, capped = found.total, found.facets(facet_size), False
             else:
@@ -294,6 +294,14 @@ class Engine:
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return result
 
+    def keyword_search(self, terms, filters: dict[str, list[str]], limit: int | None,
+                       facet_size: int | None = None) -> keyword.KeywordResult:
+        """The keyword side for a query's terms (models.segment.QueryTerms): the words typed at
+        full weight, their expansions at SearchConfig.expansion_weight."""
+        weight = self.config.expansion_weight
+        weights = None if weight == 1.0 else terms.keyword_weights(weight)
+        return self.keyword.search(terms.keyword, filters, limit, facet_size=facet_size, weights=weights)
+
     def _semantic_ranked(self, q: str, terms, filters, depth: int) -> tuple[ranking.Ranking, bool]:
         """The semantic matches, and whether `depth` cut them short."""
         sem = self._unless_nothing_close(self._semantic(q, filters, depth),
@@ -305,7 +313,7 @@ class Engine:
         searched in the vectors on the engine's side thread while the keyword side runs here."""
         pending = self._embedding.submit(self._semantic, q, filters, depth)
         try:
-            kw = self.keyword.search(terms.keyword, filters, depth)
+            kw = self.keyword_search(terms, filters, depth)
         finally:
             sem = pending.result()
         sem = self._unless_nothing_close(sem, lambda: kw.total > 0)

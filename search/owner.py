@@ -90,8 +90,8 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     groups = engine.segmenter.query_groups(text)
     degraded = False
     try:
-        keyword_hits = engine.keyword.search(terms.keyword, _townships_filter(engine, shown), None).hits
-        best_keyword = engine.keyword.search(terms.keyword, {}, BEST_DEPTH).hits
+        keyword_hits = engine.keyword_search(terms, _townships_filter(engine, shown), None).hits
+        best_keyword = engine.keyword_search(terms, {}, BEST_DEPTH).hits
     except BackendUnavailable:  # answer from the embeddings alone
         keyword_hits, best_keyword, degraded = [], [], True
     by_town = _hits_by_township(engine, keyword_hits, PER_SIDE)

@@ -156,6 +156,26 @@ def test_top10_overlap_with_embedded_keyword_search(engines):
     assert mean >= 0.8
 
 
+def test_expansion_weights_scale_their_scores(engines):
+    """Expansions weighted at 0.5 in Elasticsearch: each record scores its typed words' score plus
+    half its expansions' (BM25 sums over terms, as the embedded index does), same matches."""
+    embedded, elastic = engines
+    backend = elastic.keyword
+    checked = 0
+    for query in ("山林着火了谁负责", "养的牛得了病", "房子裂了"):
+        terms = embedded.segmenter.query_terms(query)
+        typed = [t for t in terms.keyword if t in terms.tokens]
+        added = [t for t in terms.keyword if t not in terms.tokens]
+        weighted = backend.search(terms.keyword, {}, None, weights=terms.keyword_weights(0.5))
+        alone = dict(backend.search(typed, {}, None).hits)
+        extra = dict(backend.search(added, {}, None).hits)
+        assert weighted.total == len(set(alone) | set(extra)) == len(weighted.hits)
+        for p, score in weighted.hits:
+            assert score == pytest.approx(alone.get(p, 0.0) + 0.5 * extra.get(p, 0.0), rel=1e-4)
+            checked += 1
+    assert checked > 50
+
+
 def test_totals_and_facets_equal_embedded(engines):
     embedded, elastic = engines
     cases = [

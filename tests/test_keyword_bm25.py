@@ -164,11 +164,60 @@ def test_the_compiled_loop_answers_as_numpy_to_the_last_bit(engine, monkeypatch)
     rng = np.random.default_rng(11)
     masks = [None, rng.random(index.count) < 0.3, np.zeros(index.count, dtype=bool)]
     for terms in eval_terms(engine):
-        for mask in masks:
-            for limit in (None, 0, 1, 10, 100):
-                compiled, reference = index.search(terms, mask, limit), index.search_numpy(terms, mask, limit)
-                assert compiled.hits == reference.hits, (terms, limit)
-                assert np.array_equal(compiled.positions, reference.positions), terms
+        for weights in (None, rng.choice([0.3, 0.5, 1.0], size=len(terms)).tolist()):
+            for mask in masks:
+                for limit in (None, 0, 1, 10, 100):
+                    compiled = index.search(terms, mask, limit, weights)
+                    reference = index.search_numpy(terms, mask, limit, weights)
+                    assert compiled.hits == reference.hits, (terms, weights, limit)
+                    assert np.array_equal(compiled.positions, reference.positions), terms
+
+
+def test_a_terms_weight_scales_its_score(engine):
+    """BM25 is a sum over terms: with the expansions at 0.5, each record scores its typed words'
+    score plus half its expansions' score (both found unweighted), and matches the same records."""
+    index = engine.keyword.index
+    checked = 0
+    for query in ("山林着火了谁负责", "养的牛得了病", "房子裂了", "低保怎么申请"):
+        terms = engine.segmenter.query_terms(query)
+        typed = [t for t in terms.keyword if t in terms.tokens]
+        added = [t for t in terms.keyword if t not in terms.tokens]
+        assert added, query
+        weighted = index.search(terms.keyword, None, None, terms.keyword_weights(0.5))
+        alone = dict(index.search(typed, None, None).hits)
+        extra = dict(index.search(added, None, None).hits)
+        assert set(p for p, _ in weighted.hits) == set(alone) | set(extra)
+        for p, score in weighted.hits:
+            assert score == pytest.approx(alone.get(p, 0.0) + 0.5 * extra.get(p, 0.0), rel=1e-5)
+            checked += 1
+    assert checked > 100
+
+
+def test_a_term_given_twice_keeps_its_higher_weight(engine):
+    index = engine.keyword.index
+    once = index.search(["防火"], None, 20).hits
+    assert index.search(["防火", "防火"], None, 20, [0.2, 1.0]).hits == once
+    assert index.search(["防火", "防火"], None, 20, [1.0, 0.2]).hits == once
+
+
+def test_the_engine_weighs_expansions_as_configured(engine):
+    """SearchConfig.expansion_weight reaches the keyword side of search and of the owner answer."""
+    import copy
+
+    def engine_with(**changes):
+        clone = copy.copy(engine)
+        clone.config = engine.config.with_(**changes)
+        return clone
+
+    query = "养的牛得了病"
+    terms = engine.segmenter.query_terms(query)
+    half = engine_with(expansion_weight=0.5)
+    expected = engine.keyword.index.search(terms.keyword, None, 10, terms.keyword_weights(0.5)).hits
+    assert half.keyword_search(terms, {}, 10).hits == expected
+    assert engine_with(expansion_weight=1.0).keyword_search(terms, {}, 10).hits == \
+        engine.keyword.index.search(terms.keyword, None, 10).hits
+    assert [h["score"] for h in half.search(query, mode="keyword", size=3)["hits"]] == \
+        [round(s, 6) for _, s in expected[:3]]
 
 
 def test_the_compiled_loop_breaks_ties_by_position(tmp_path):

@@ -114,6 +114,21 @@ def test_typo_repair_against_the_index_vocabulary():
     assert edit_distance_one("卫建委", "卫健委") and not edit_distance_one("卫健委", "卫健委")
 
 
+def test_keyword_weights_keep_typed_words_and_typo_repairs_whole(seg):
+    """Synonym expansions carry the expansion weight; the words typed and their typo repairs (what
+    the clerk meant) carry 1."""
+    seg = Segmenter.from_dir()
+    seg.corrector = Corrector({"低保": 40, "宅基地": 18})
+    terms = seg.query_terms("低报怎么申请")
+    weights = dict(zip(terms.keyword, terms.keyword_weights(0.5)))
+    assert terms.corrections == ["低保"] and weights["低保"] == 1.0
+    assert weights["申请"] == 1.0
+    synonyms_only = [t for t in terms.expansions if t not in terms.corrections]
+    assert synonyms_only and all(weights[t] == 0.5 for t in synonyms_only if t in weights)
+    plain = seg.query_terms("山林着火了谁负责")
+    assert plain.corrections == [] and plain.keyword_weights(1.0) == [1.0] * len(plain.keyword)
+
+
 def test_short_typos_are_repaired_only_by_a_word_that_sounds_the_same():
     vocabulary = {"反诈": 12, "贷款": 9, "消防站": 7, "消防队": 40, "草畜平衡": 5, "草畜": 6, "水源地": 30,
                   "水管": 20, "地理": 3}

@@ -3,7 +3,9 @@
 Every backend answers the same calls with the same types, so the engine never asks which one
 it holds:
 
-    search(terms, filters, limit, facet_size=None) -> KeywordResult   # OR of the terms, ranked by BM25(F);
+    search(terms, filters, limit, facet_size=None, weights=None) -> KeywordResult
+                                                   # OR of the terms, ranked by BM25(F), each term's
+                                                   # score times its weight (default 1);
                                                    # facet_size: the facets the caller will ask for
     browse(filters, offset, limit) -> KeywordResult  # filtered records in index order, score 0
     available() -> bool ; health() -> dict ; close() ; count (records held, or None)
@@ -42,7 +44,7 @@ class KeywordBackend(Protocol):
     count: int | None
 
     def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None,
-               facet_size: int | None = None) -> KeywordResult: ...
+               facet_size: int | None = None, weights: Sequence[float] | None = None) -> KeywordResult: ...
     def browse(self, filters: dict[str, list[str]], offset: int, limit: int) -> KeywordResult: ...
     def bind(self, records) -> None: ...
     def available(self) -> bool: ...

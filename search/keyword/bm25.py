@@ -170,7 +170,18 @@ class Bm25Index:
         ids = (self._term_id.get(t) for t in dict.fromkeys(terms))
         return [i for i in ids if i is not None]
 
-    def matches(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def weighted_ids(self, terms: Sequence[str], weights: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of the distinct known terms and each one's weight (1 when `weights` is None; a term
+        given twice keeps its higher weight), in the order the terms first come."""
+        best: dict[int, float] = {}
+        for i, term in enumerate(terms):
+            tid = self._term_id.get(term)
+            if tid is not None:
+                w = 1.0 if weights is None else float(weights[i])
+                best[tid] = max(best.get(tid, w), w)
+        return np.fromiter(best, dtype=np.int64, count=len(best)), np.fromiter(best.values(), dtype=np.float32, count=len(best))
+
+    def matches(self, terms: Sequence[str], weights: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The records containing at least one of `terms` (ascending positions) and their scores.
 
         Work follows the postings the terms have, not the size of the index: a query whose terms
@@ -178,41 +189,45 @@ class Bm25Index:
         O(m log k)) and adds each record's contributions; one whose postings cover a large part of
         the index adds them into a dense score array instead, which is cheaper there than sorting.
         """
-        spans = [(int(self._indptr[t]), int(self._indptr[t + 1])) for t in self.term_ids(terms)]
+        ids, factors = self.weighted_ids(terms, weights)
+        spans = [(int(self._indptr[t]), int(self._indptr[t + 1])) for t in ids]
         postings = sum(end - start for start, end in spans)
         if not postings:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        contribs = [factor * self._contrib[a:b] for (a, b), factor in zip(spans, factors)]  # float32 × float32
         if len(spans) == 1:
-            start, end = spans[0]
-            return self._docs[start:end], self._contrib[start:end]
+            return self._docs[spans[0][0]:spans[0][1]], contribs[0]
         if postings * DENSE_SHARE < self.count:
             docs = np.concatenate([self._docs[a:b] for a, b in spans])
-            contrib = np.concatenate([self._contrib[a:b] for a, b in spans])
+            contrib = np.concatenate(contribs)
             order = np.argsort(docs, kind="stable")
             docs, contrib = docs[order], contrib[order]
             firsts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
             return docs[firsts], np.add.reduceat(contrib, firsts)
         scores = np.zeros(self.count, dtype=np.float32)
         matched = np.zeros(self.count, dtype=bool)
-        for start, end in spans:
+        for (start, end), contrib in zip(spans, contribs):
             docs = self._docs[start:end]
-            scores[docs] += self._contrib[start:end]  # positions are unique within a term
+            scores[docs] += contrib  # positions are unique within a term
             matched[docs] = True
         positions = np.flatnonzero(matched)
         return positions, scores[positions]
 
-    def search(self, terms: Sequence[str], mask: np.ndarray | None, limit: int | None) -> KeywordMatches:
+    def search(self, terms: Sequence[str], mask: np.ndarray | None, limit: int | None,
+               weights: Sequence[float] | None = None) -> KeywordMatches:
         """Matches among the records `mask` allows (None: all), ranked by score then position:
-        one compiled pass over the terms' postings (search/keyword/scoring.py)."""
-        ids = np.array(self.term_ids(terms), dtype=np.int64)
-        positions, scores, every = scoring.score(self._indptr, self._docs, self._contrib, ids, mask,
+        one compiled pass over the terms' postings (search/keyword/scoring.py). `weights` (one per
+        term, default 1) scale each term's BM25 contribution."""
+        ids, factors = self.weighted_ids(terms, weights)
+        positions, scores, every = scoring.score(self._indptr, self._docs, self._contrib, ids, factors, mask,
                                                  -1 if limit is None else int(limit), scoring.buffers(self.count))
         return KeywordMatches([(int(p), float(s)) for p, s in zip(positions.tolist(), scores.tolist())], every)
 
-    def search_numpy(self, terms: Sequence[str], mask: np.ndarray | None, limit: int | None) -> KeywordMatches:
+    def search_numpy(self, terms: Sequence[str], mask: np.ndarray | None, limit: int | None,
+                     weights: Sequence[float] | None = None) -> KeywordMatches:
         """The same answer as `search` from numpy alone (`matches`, then `top`): the reference the
         compiled loop is tested against."""
-        positions, scores = self.matches(terms)
+        positions, scores = self.matches(terms, weights)
         if mask is not None:
             keep = mask[positions]
             positions, scores = positions[keep], scores[keep]
@@ -235,8 +250,8 @@ class Bm25Backend:
         self.count = index.count
 
     def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None,
-               facet_size: int | None = None) -> KeywordResult:
-        matches = self.index.search(terms, self.columns.mask(filters), limit)  # facets are counted when asked
+               facet_size: int | None = None, weights: Sequence[float] | None = None) -> KeywordResult:
+        matches = self.index.search(terms, self.columns.mask(filters), limit, weights)  # facets are counted when asked
         # facets count the match set whatever its order
         return KeywordResult(matches.hits, matches.total, lambda size: self.columns.facets(matches.matched, size))
 

@@ -111,7 +111,33 @@ class EsKeywordBackend:
                 self._ping_ok, self._ping_at = False, time.monotonic()
             raise
 
-    def _query(self, terms: Sequence[str] | None, filters: dict[str, list[str]]) -> dict:
+    def _match(self, terms: Sequence[str], boost: float = 1.0) -> dict:
+        text = " ".join(t for t in dict.fromkeys(t.strip() for t in terms) if t)
+        if self.query_type == "combined_fields":
+            match = {"combined_fields": {"query": text, "fields": self.fields, "operator": "or"}}
+        else:
+            match = {"multi_match": {"query": text, "fields": self.fields, "type": self.query_type, "operator": "or"}}
+        if boost != 1.0:
+            next(iter(match.values()))["boost"] = boost
+        return match
+
+    def _matches(self, terms: Sequence[str], weights: Sequence[float] | None) -> dict:
+        """The terms' match clause; with weights, one clause per weight, boosted by it and summed
+        (BM25 is a sum over terms, so each term scores its weight times its score; a term given
+        twice keeps its higher weight, as in the embedded index)."""
+        best: dict[str, float] = {}
+        for i, term in enumerate(terms):
+            w = 1.0 if weights is None else float(weights[i])
+            best[term] = max(best.get(term, w), w)
+        by_weight: dict[float, list[str]] = {}
+        for term, w in best.items():
+            by_weight.setdefault(w, []).append(term)
+        if len(by_weight) == 1:
+            return self._match(terms, next(iter(by_weight)))
+        return {"bool": {"should": [self._match(ts, w) for w, ts in by_weight.items()]}}
+
+    def _query(self, terms: Sequence[str] | None, filters: dict[str, list[str]],
+               weights: Sequence[float] | None = None) -> dict:
         clauses = []
         for key, values in (filters or {}).items():
             if not values:
@@ -121,13 +147,7 @@ class EsKeywordBackend:
             clauses.append({"terms": {key: list(values)}})
         query: dict = {"bool": {"filter": clauses}}
         if terms is not None:
-            text = " ".join(t for t in dict.fromkeys(t.strip() for t in terms) if t)
-            if self.query_type == "combined_fields":
-                match = {"combined_fields": {"query": text, "fields": self.fields, "operator": "or"}}
-            else:
-                match = {"multi_match": {"query": text, "fields": self.fields, "type": self.query_type,
-                                         "operator": "or"}}
-            query["bool"]["must"] = [match]
+            query["bool"]["must"] = [self._matches(terms, weights)]
         return query
 
     @staticmethod
@@ -139,8 +159,8 @@ class EsKeywordBackend:
     count = None  # the cluster's count is in health(); the engine checks the local build's
 
     def search(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None,
-               facet_size: int | None = None) -> KeywordResult:
-        ids, total, facets = self._ranked(terms, filters, limit, facet_size)
+               facet_size: int | None = None, weights: Sequence[float] | None = None) -> KeywordResult:
+        ids, total, facets = self._ranked(terms, filters, limit, facet_size, weights)
 
         def facets_of(size: int) -> dict:
             return facets if facets is not None and size == facet_size else self.facets(terms, filters, size)
@@ -158,17 +178,17 @@ class EsKeywordBackend:
         known = self.records.positions_of([i for i, _, _ in hits])
         return [(known[i], s) for i, s, _ in hits if i in known]
 
-    def search_ids(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None
-                   ) -> tuple[list[tuple[str, float, int]], int]:
+    def search_ids(self, terms: Sequence[str], filters: dict[str, list[str]], limit: int | None,
+                   weights: Sequence[float] | None = None) -> tuple[list[tuple[str, float, int]], int]:
         """Best-first (duty id, score, position) and the number of matches."""
-        return self._ranked(terms, filters, limit)[:2]
+        return self._ranked(terms, filters, limit, None, weights)[:2]
 
-    def _ranked(self, terms, filters, limit, facet_size: int | None = None):
+    def _ranked(self, terms, filters, limit, facet_size: int | None = None, weights: Sequence[float] | None = None):
         """search_ids, and with `facet_size` the facets too, from the same first request (one round
         trip fewer for a keyword page, which shows both)."""
         if not self._has_terms(terms):
             return [], 0, ({f: [] for f in FACET_FIELDS} if facet_size else None)
-        query = self._query(terms, filters)
+        query = self._query(terms, filters, weights)
         sort = [{"_score": "desc"}, {"pos": "asc"}]
         want = limit
         hits: list[tuple[str, float, int]] = []

@@ -52,24 +52,27 @@ def warm_up() -> None:
     contrib = np.ones(2, dtype=np.float32)
     scratch = Buffers(2)
     for mask in (None, np.ones(2, dtype=np.bool_)):
-        score(indptr, docs, contrib, np.zeros(1, dtype=np.int64), mask, 1, scratch)
+        score(indptr, docs, contrib, np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.float32), mask, 1, scratch)
 
 
-def score(indptr: np.ndarray, docs: np.ndarray, contrib: np.ndarray, terms: np.ndarray,
+def score(indptr: np.ndarray, docs: np.ndarray, contrib: np.ndarray, terms: np.ndarray, weights: np.ndarray,
           mask: np.ndarray | None, k: int, scratch: Buffers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(top positions, their scores, every matching position in no set order) for the OR of
-    `terms` among the records `mask` allows (None: all); the top is the best `k` (k < 0: every
-    match), by score descending then position ascending."""
+    `terms`, each posting's contribution times its term's weight (float32), among the records
+    `mask` allows (None: all); the top is the best `k` (k < 0: every match), by score descending
+    then position ascending."""
     use_mask = mask is not None
     mask = mask if use_mask else np.zeros(1, dtype=np.bool_)
-    return _score(indptr, docs, contrib, terms.astype(np.int64, copy=False), mask, use_mask, k,
-                  scratch.scores, scratch.seen, scratch.touched)
+    return _score(indptr, docs, contrib, terms.astype(np.int64, copy=False), weights.astype(np.float32, copy=False),
+                  mask, use_mask, k, scratch.scores, scratch.seen, scratch.touched)
 
 
 @njit(nogil=True, cache=True)
-def _score(indptr, docs, contrib, terms, mask, use_mask, k, scores, seen, touched):
+def _score(indptr, docs, contrib, terms, weights, mask, use_mask, k, scores, seen, touched):
     m = 0
-    for t in terms:
+    for i in range(len(terms)):
+        t = terms[i]
+        w = weights[i]
         for j in range(indptr[t], indptr[t + 1]):
             d = docs[j]
             if use_mask and not mask[d]:
@@ -78,7 +81,7 @@ def _score(indptr, docs, contrib, terms, mask, use_mask, k, scores, seen, touche
                 seen[d] = True
                 touched[m] = d
                 m += 1
-            scores[d] += contrib[j]
+            scores[d] += w * contrib[j]
     every = touched[:m].copy()
     if k == 0:
         top = np.empty(0, dtype=np.int32)
