@@ -297,20 +297,21 @@ def ruled_out(config, cands: list[Candidate], cosines: np.ndarray, shares_words:
 
 
 def _items(engine, cands: list[Candidate]) -> list[Candidate]:
-    """The most probable item and those close behind it. An item on another list needs less: the
-    basic part of a task (巡查、发现、报告) and its cooperative or recovered part (查处) are worded
-    differently, so the second part scores lower."""
+    """The most probable item and those close behind it. The most probable item of each other list
+    needs less: the basic part of a task (巡查、发现、报告) and its cooperative or recovered part
+    (查处) are worded differently, so the second part scores lower; a task has one part a list, so
+    further items of that list need what items of the first one need."""
     config = engine.config
     best = cands[0]
-    best_list = engine.columns.value("list_type", best.pos)
-    out = [best]
+    out, lists = [best], {engine.columns.value("list_type", best.pos)}
     for c in cands[1:]:
         if len(out) == MAX_ITEMS or c.p < config.owner_part_share * best.p:
             break
-        other_list = engine.columns.value("list_type", c.pos) != best_list
-        if other_list or (c.p >= config.owner_item_share * best.p
-                          and listed_probability(config, c.p) >= config.owner_listed_cut):
+        list_type = engine.columns.value("list_type", c.pos)
+        if list_type not in lists or (c.p >= config.owner_item_share * best.p
+                                      and listed_probability(config, c.p) >= config.owner_listed_cut):
             out.append(c)
+            lists.add(list_type)
     # the item holding most of the task's words shows too: the model leans on names' cosines, and a
     # long name that spells the task out (…矛盾纠纷…调解…) can sit far from a short question
     wordiest = max(cands, key=lambda c: (c.features["coverage"], c.p))

@@ -166,6 +166,28 @@ def test_items_shown_are_the_most_probable_first(engine, q):
         assert set(row["lists"]) == {i["duty"]["list_type"] for i in row["items"]}
 
 
+@pytest.mark.parametrize("q", TUNE_SAMPLE)
+def test_a_weak_item_shows_only_as_the_other_part_of_the_task(engine, q):
+    """Behind the answer, an item well below it shows only as the most probable item of a list not
+    yet shown (the other part of a task: 巡查 on one list, 查处 on another), never as a second item
+    of a list already shown (the item holding most of the task's words aside)."""
+    config = engine.config
+    for row in engine.owner(q, explain=True)["results"]:
+        if row["verdict"] != "listed":
+            continue
+        p_of = {engine.records[c["pos"]]["id"]: c["p"] for c in row["candidates"]}
+        wordiest = max(row["candidates"], key=lambda c: (c["features"]["coverage"], c["p"]))
+        best = p_of[row["items"][0]["duty"]["id"]]
+        lists = [row["items"][0]["duty"]["list_type"]]
+        for item in row["items"][1:]:
+            duty = item["duty"]
+            if engine.records[wordiest["pos"]]["id"] == duty["id"]:
+                continue
+            if p_of[duty["id"]] < config.owner_item_share * best:
+                assert duty["list_type"] not in lists, (q, row["township"], duty["name"])
+            lists.append(duty["list_type"])
+
+
 def test_the_same_question_answers_the_same_whatever_the_page(engine):
     """A township's answer is weighed against the best anywhere in the index, so asking for one
     township, a county or a page of townships gives it the same verdict."""
