@@ -50,7 +50,7 @@ def measure(index_dir) -> dict[str, list[float]]:
         timed("embedding alone", engine.query_vector, q)
         start = time.perf_counter()
         pending = engine._embedding.submit(engine.query_vector, q)
-        kw = timed("keyword side (beside)", engine.keyword.search, terms.keyword, {}, config.depth)
+        kw = timed("keyword side (beside)", engine.keyword_search, terms, {}, config.depth)
         vector = pending.result()
         took["embedding with keyword beside"].append((time.perf_counter() - start) * 1000)
         sem = timed("ANN", engine._semantic_matches, vector, {}, config.depth)
