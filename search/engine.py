@@ -288,6 +288,8 @@ class Engine:
                           authorities=owner.unmentioned_authorities(self, text, filters))
             if explain:
                 result["terms"] = {"tokens": terms.tokens, "expansions": terms.expansions,
+                                   "keyword_weights": dict(zip(terms.keyword,
+                                                               terms.keyword_weights(self.config.expansion_weight))),
                                    "semantic_text": self.semantic_query(text, terms)}
         if degraded:
             result["degraded"] = True

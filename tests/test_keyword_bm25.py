@@ -216,8 +216,10 @@ def test_the_engine_weighs_expansions_as_configured(engine):
     assert half.keyword_search(terms, {}, 10).hits == expected
     assert engine_with(expansion_weight=1.0).keyword_search(terms, {}, 10).hits == \
         engine.keyword.index.search(terms.keyword, None, 10).hits
-    assert [h["score"] for h in half.search(query, mode="keyword", size=3)["hits"]] == \
-        [round(s, 6) for _, s in expected[:3]]
+    explained = half.search(query, mode="keyword", size=3, explain=True)
+    assert [h["score"] for h in explained["hits"]] == [round(s, 6) for _, s in expected[:3]]
+    weights = explained["terms"]["keyword_weights"]  # explain says how much each term counted
+    assert weights == dict(zip(terms.keyword, terms.keyword_weights(0.5))) and 0.5 in weights.values()
 
 
 def test_the_compiled_loop_breaks_ties_by_position(tmp_path):
