@@ -180,9 +180,13 @@ def _node_pid(port: int) -> int:
 
 def test_killing_any_node_under_load_fails_no_query(cluster_app, cluster_url):
     """SIGKILL each node in turn (the first in ES_URL included) while queries run, bring it back:
-    no query fails and every answer is the one given before."""
+    no query fails and every answer is the one given before. Each kill waits for the cluster to be
+    green again: with one replica, a node killed while the last one's copies still recover takes
+    the only live copy of a shard with it, and no cluster could answer then."""
+    from indexer.es_index import client
     engine = cluster_app.extensions["tds.holder"].get()
     before = _answers(engine)
+    health = client(cluster_url)
 
     def ask(i):
         q, mode = QUERIES[i % len(QUERIES)], ("keyword", "semantic", "hybrid")[i % 3]
@@ -192,6 +196,7 @@ def test_killing_any_node_under_load_fails_no_query(cluster_app, cluster_url):
             assert engine.owner(q)["results"], q
 
     for node in range(3):
+        assert health.cluster.health(wait_for_status="green", timeout="90s")["status"] == "green", node
         with under_load(ask) as (errors, done):
             time.sleep(1.0)
             os.kill(_node_pid(PORT + node), signal.SIGKILL)
@@ -202,7 +207,7 @@ def test_killing_any_node_under_load_fails_no_query(cluster_app, cluster_url):
         assert not errors, (node, errors[:5])
         assert count_while_down >= 5, count_while_down
         assert _answers(engine) == before, node
-    from indexer.es_index import client
+    health.close()
     es = client(cluster_url)
     try:
         assert es.cluster.health(wait_for_status="green", timeout="90s")["status"] == "green"
