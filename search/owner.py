@@ -7,7 +7,9 @@ the task's words its text covers, how each compares with the township's best and
 anywhere in the index, its list — and a logistic model fitted on judged items (the tune half of
 the staff question set and the older set, tests/eval/calibrate_owner.py) turns them into the
 probability that the item answers the task. The township's probability of listing the task
-comes from its best item's (`listed_probability`). Three answers:
+comes from its best item's, weighed against the leaders' — the best item's in the townships that
+hold the best items anywhere (`_leaders`, the same whatever the page): a middling item means less
+when another township has a clear answer (`listed_probability`). Three answers:
 
 - 清单之外 — only when confident, for one of three reasons. The task names another authority's
   work (诉讼, 护照, 发票: data/dict/authorities.txt) and no item of the township mentions it —
@@ -16,7 +18,8 @@ comes from its best item's (`listed_probability`). Three answers:
   (best cosine below `owner_no_match_cosine`) or the probability is below `owner_out_cut`. A false 清单之外
   tells a clerk a listed task may be refused, so the cuts are chosen for the precision of this
   answer on judged data;
-- 有此事项 — the probability is at least `owner_listed_cut`: the items that answer it, most
+- 有此事项 — the probability is at least `owner_listed_cut`, and something is close somewhere
+  (with nothing close anywhere no township is said to hold the task): the items that answer it, most
   probable first, with their lists, lead or receiving departments and what the township does (a
   task can have a basic part and a cooperative or recovered part: both are shown);
 - 可能相关 — otherwise: the nearest candidates are shown and no verdict is given; none when nothing
@@ -46,6 +49,7 @@ TOWNSHIP_FEATURES = ("query_words", "query_length", "township_cosine", "township
 FEATURES = ITEM_FEATURES + TOWNSHIP_FEATURES
 PER_SIDE = 10        # a township's candidates: its best items by cosine and by keyword score, this many each
 BEST_DEPTH = 30      # the best anywhere: this many items from each side are read for the best coverage
+LEADER_DEPTH = 5     # the townships of this many best items a side are weighed as the leaders (_leaders)
 MAX_ITEMS = 4        # items shown for 有此事项 by probability (the wordiest item may add one)
 WORDIEST_COVERAGE = 0.5  # the share of the task's words an item must hold to show for that alone
 
@@ -90,14 +94,19 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     groups = engine.segmenter.query_groups(text)
     degraded = False
     try:
-        keyword_hits = engine.keyword_search(terms, _townships_filter(engine, shown), None).hits
         best_keyword = engine.keyword_search(terms, {}, BEST_DEPTH).hits
     except BackendUnavailable:  # answer from the embeddings alone
+        best_keyword, degraded = [], True
+    best_semantic = engine.vectors.search(vector, BEST_DEPTH, None)
+    leaders = _leaders(engine, best_semantic, best_keyword)
+    weighed = list({t.start: t for t in [*shown, *leaders]}.values())  # the page, then the leaders not on it
+    try:
+        keyword_hits = [] if degraded else engine.keyword_search(terms, _townships_filter(engine, weighed), None).hits
+    except BackendUnavailable:
         keyword_hits, best_keyword, degraded = [], [], True
     by_town = _hits_by_township(engine, keyword_hits, PER_SIDE)
-    best_semantic = engine.vectors.search(vector, BEST_DEPTH, None)
-    cosines = engine.vectors.range_cosines(vector, [(t.start, t.end) for t in shown])
-    picks = [_candidate_positions(town, c, by_town.get(town.start, [])) for town, c in zip(shown, cosines)]
+    cosines = engine.vectors.range_cosines(vector, [(t.start, t.end) for t in weighed])
+    picks = [_candidate_positions(town, c, by_town.get(town.start, [])) for town, c in zip(weighed, cosines)]
     read = list(dict.fromkeys([*(int(p) for p in best_semantic[0]), *(p for p, _ in best_keyword),
                                *(p for pick in picks for p in pick)]))
     # from a cluster, every candidate's record and tokens in one request, not one per candidate
@@ -112,22 +121,38 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     keyword_of = dict(keyword_hits)
     ranked = [_candidates(engine, town, pick, c, by_town.get(town.start, []), keyword_of, groups, tokens_of, best,
                           context)
-              for town, pick, c in zip(shown, picks, cosines)]
+              for town, pick, c in zip(weighed, picks, cosines)]
+    leading = {t.start for t in leaders}
+    leader_p = max((cands[0].p for town, cands in zip(weighed, ranked) if town.start in leading and cands), default=0.0)
     rows = []
-    for town, c, cands in zip(shown, cosines, ranked):
+    for town, c, cands in zip(shown, cosines, ranked):  # zip stops at the page: the leaders come after it
         # without the keyword side nobody knows whether a word is shared: no "nothing in common"
         shares_words = degraded or bool(by_town.get(town.start))
-        row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), nothing_close)
+        row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), nothing_close,
+                                      leader_p)
         if explain:
+            row["leader_p"] = round(leader_p, 6)
             row["features"] = {k: round(v, 4) for k, v in cands[0].features.items()} if cands else {}
             row["shares_words"] = shares_words
             row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, unmentioned.get(town.start))
             row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
         rows.append(row)
     out = {"query": q, "places": taken, "total": total, "page": page, "size": size, "nothing_close": nothing_close, "results": rows}
+    if explain:
+        out["leaders"] = [t.region() for t in leaders]
     if degraded:
         out["degraded"] = True
     return out
+
+
+def _leaders(engine, semantic: tuple[np.ndarray, np.ndarray], keyword_hits: list[tuple[int, float]]) -> list:
+    """The townships holding the best items anywhere (LEADER_DEPTH a side): the townships that list
+    the task if any does. Their best item's probability tells each township how well the task can
+    be answered at all (owner_township_scale), the same whatever the page asked for."""
+    positions = [int(p) for p in semantic[0][:LEADER_DEPTH]] + [p for p, _ in keyword_hits[:LEADER_DEPTH]]
+    starts = dict.fromkeys(engine.township_starts(np.array(positions, dtype=np.int64)).tolist()) if positions else {}
+    by_start = {t.start: t for t in engine.ranges}
+    return [by_start[s] for s in starts]
 
 
 def _scoped(engine, q: str, scope: dict[str, list[str]]) -> tuple[str, dict[str, list[str]], dict[str, list[str]]]:
@@ -194,13 +219,20 @@ def answer_probability(config, features: dict[str, float]) -> float:
     return _sigmoid(config.owner_bias + sum(w * features[name] for name, w in zip(FEATURES, config.owner_weights)))
 
 
-def listed_probability(config, item_probability: float) -> float:
-    """P(the township lists the task), from its best item's probability (Platt scaling fitted on
-    judged townships: the best of a township's many candidates overstates nothing, but items and
-    townships have different base rates)."""
-    a, b = config.owner_township_scale
-    p = min(max(item_probability, 1e-9), 1 - 1e-9)
-    return _sigmoid(a * math.log(p / (1 - p)) + b)
+def listed_probability(config, item_probability: float, leader_probability: float | None = None) -> float:
+    """P(the township lists the task), from its best item's probability and the leaders' (the best
+    item's probability in the townships holding the best items anywhere, `_leaders`): Platt scaling
+    fitted on judged townships (items and townships have different base rates; a middling item
+    means less when another township has a clear answer). Without the leaders' probability (an
+    item ranked against its own answer) the township's own stands in for it."""
+    a, b, c = config.owner_township_scale
+    leader = item_probability if leader_probability is None else leader_probability
+    return _sigmoid(a * _logit(item_probability) + c * _logit(leader) + b)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
 
 
 def _sigmoid(z: float) -> float:
@@ -252,17 +284,17 @@ def _mentioning(engine, term: str, filters: dict) -> set[int]:
 
 
 def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
-            authorities: list[str] | None = None, nothing_close: bool = False) -> dict:
+            authorities: list[str] | None = None, nothing_close: bool = False, leader_p: float = 0.0) -> dict:
     config = engine.config
-    p = listed_probability(config, cands[0].p) if cands else 0.0
+    p = listed_probability(config, cands[0].p, leader_p) if cands else 0.0
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
         verdict = NOT_LISTED
-    elif p >= config.owner_listed_cut:
+    elif p >= config.owner_listed_cut and not nothing_close:
         verdict = LISTED
     else:
         verdict = POSSIBLE
     # with nothing close anywhere, the nearest items are noise, not candidates to check
-    picked = _items(engine, cands) if verdict == LISTED else [] if verdict == POSSIBLE and nothing_close else cands[:3]
+    picked = _items(engine, cands, leader_p) if verdict == LISTED else [] if verdict == POSSIBLE and nothing_close else cands[:3]
     records = engine.records.many(c.pos for c in picked)
     items = [{"duty": r, "relevance": round(min(1.0, c.p / picked[0].p), 2) if picked[0].p > 0 else 0.0,
               "role": _role(verdict, k)}
@@ -296,7 +328,7 @@ def ruled_out(config, cands: list[Candidate], cosines: np.ndarray, shares_words:
     return bool(authorities or not cands or nothing_in_common)
 
 
-def _items(engine, cands: list[Candidate]) -> list[Candidate]:
+def _items(engine, cands: list[Candidate], leader_p: float) -> list[Candidate]:
     """The most probable item and those close behind it. The most probable item of each other list
     needs less: the basic part of a task (巡查、发现、报告) and its cooperative or recovered part
     (查处) are worded differently, so the second part scores lower; a task has one part a list, so
@@ -309,7 +341,7 @@ def _items(engine, cands: list[Candidate]) -> list[Candidate]:
             break
         list_type = engine.columns.value("list_type", c.pos)
         if list_type not in lists or (c.p >= config.owner_item_share * best.p
-                                      and listed_probability(config, c.p) >= config.owner_listed_cut):
+                                      and listed_probability(config, c.p, leader_p) >= config.owner_listed_cut):
             out.append(c)
             lists.add(list_type)
     # the item holding most of the task's words shows too: the model leans on names' cosines, and a

@@ -127,9 +127,22 @@ def test_listed_probability_is_a_probability_rising_with_the_items():
     from search.config import SearchConfig
     from search.owner import listed_probability
     config = SearchConfig()
-    values = [listed_probability(config, p) for p in (0.0, 1e-6, 0.01, 0.1, 0.5, 0.9, 1.0)]
-    assert all(0.0 <= v <= 1.0 for v in values)
-    assert values == sorted(values) and values[0] < values[-1]
+    for leader in (None, 0.05, 0.5, 0.95):
+        values = [listed_probability(config, p, leader) for p in (0.0, 1e-6, 0.01, 0.1, 0.5, 0.9, 1.0)]
+        assert all(0.0 <= v <= 1.0 for v in values)
+        assert values == sorted(values) and values[0] < values[-1]
+
+
+def test_the_leaders_are_the_same_whatever_the_page(engine):
+    """The townships a township's answer is weighed against come from the best items anywhere, not
+    from the page: one township, a county and every township see the same leaders."""
+    q = "养的牛得了病"
+    every = engine.owner(q, explain=True)
+    assert every["leaders"] and all(r["leader_p"] == every["results"][0]["leader_p"] for r in every["results"])
+    for ask in ({"townships": ["策勒乡"]}, {"region": {"county": "磴口县"}, "size": 2, "page": 2}):
+        other = engine.owner(q, explain=True, **ask)
+        assert other["leaders"] == every["leaders"]
+        assert {r["leader_p"] for r in other["results"]} == {every["results"][0]["leader_p"]}
 
 
 @pytest.mark.parametrize("q", TUNE_SAMPLE)
@@ -138,14 +151,16 @@ def test_verdicts_follow_the_calibrated_cuts(engine, q):
     model only where no item shares a word with the task (a township whose items share words with
     it is never told the task is outside its lists on the model's say alone)."""
     config = engine.config
-    for row in engine.owner(q, explain=True)["results"]:
+    answer = engine.owner(q, explain=True)
+    for row in answer["results"]:
         if row["ruled_out"]:
             assert row["verdict"] == "not_listed"
             continue
         if row["shares_words"]:
             assert row["verdict"] != "not_listed", (q, row["township"])
-        # confidence is rounded to two places: only a clear side of the cut says which verdict
-        if row["confidence"] >= config.owner_listed_cut + 0.005:
+        # confidence is rounded to two places: only a clear side of the cut says which verdict;
+        # with nothing close anywhere no township holds the task, whatever its probability
+        if row["confidence"] >= config.owner_listed_cut + 0.005 and not answer["nothing_close"]:
             assert row["verdict"] == "listed", (q, row["township"])
         elif row["confidence"] <= config.owner_listed_cut - 0.005:
             assert row["verdict"] != "listed", (q, row["township"], row["confidence"])
