@@ -114,6 +114,13 @@ class SearchConfig:
     owner_no_match_cosine: float = 0.625
     owner_out_cut: float = 0.0925
     owner_listed_cut: float = 0.225
+    # Owner answer item: where another township answers clearly (its item's probability at least
+    # owner_leader_floor), a township answers with the candidate whose logit(p) + owner_leader_weight
+    # × cosine to that item is highest (search/owner.py _agreeing). Held-out tune view, item right
+    # when listed: weight 0 → 0.693, 1 → 0.697, 2 → 0.702, 4 → 0.706, 8 → 0.710, 16 → 0.706,
+    # 32 → 0.689 (floor 0.5; 0.7 gives the same within one item).
+    owner_leader_floor: float = 0.5
+    owner_leader_weight: float = 8.0
     # Search answers 没有找到 when no record shares a word with the query and no name is this close.
     no_match_cosine: float = 0.735
     # Items shown for 有此事项: the most probable, those with this share of its probability, and

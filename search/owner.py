@@ -123,15 +123,20 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
                           context)
               for town, pick, c in zip(weighed, picks, cosines)]
     leading = {t.start for t in leaders}
-    leader_p = max((cands[0].p for town, cands in zip(weighed, ranked) if town.start in leading and cands), default=0.0)
+    answers = sorted(((cands[0], town) for town, cands in zip(weighed, ranked) if town.start in leading and cands),
+                     key=lambda x: (-x[0].p, x[0].pos))  # the leaders' answer items, most probable first
+    leader_p = answers[0][0].p if answers else 0.0
+    firsts = _agreeing(engine, shown, ranked[:len(shown)], answers)
     rows = []
-    for town, c, cands in zip(shown, cosines, ranked):  # zip stops at the page: the leaders come after it
+    for town, c, cands, first in zip(shown, cosines, ranked, firsts):  # zip stops at the page
         # without the keyword side nobody knows whether a word is shared: no "nothing in common"
         shares_words = degraded or bool(by_town.get(town.start))
         row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), nothing_close,
-                                      leader_p)
+                                      leader_p, first)
         if explain:
             row["leader_p"] = round(leader_p, 6)
+            row["agrees_with"] = (next((t.township for i, t in answers if t.start != town.start), None)
+                                  if first is not None and cands and first is not cands[0] else None)
             row["features"] = {k: round(v, 4) for k, v in cands[0].features.items()} if cands else {}
             row["shares_words"] = shares_words
             row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, unmentioned.get(town.start))
@@ -142,6 +147,31 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
         out["leaders"] = [t.region() for t in leaders]
     if degraded:
         out["degraded"] = True
+    return out
+
+
+def _agreeing(engine, towns, ranked: list[list[Candidate]], answers: list[tuple[Candidate, object]]) -> list:
+    """Per township, the item to answer with when another township answers clearly (its answer
+    item's probability at least owner_leader_floor): the candidate whose logit(p) plus
+    owner_leader_weight × its cosine to that answer item is highest — the same duty as the clear
+    answer elsewhere, where the township's own evidence is close between two items. None: its most
+    probable item."""
+    config = engine.config
+    clear = [(item, town) for item, town in answers if item.p >= config.owner_leader_floor][:2]
+    if not clear or config.owner_leader_weight == 0:
+        return [None] * len(towns)
+    ranges = [(t.start, t.end) for t in towns]
+    cosines = {town.start: engine.vectors.range_cosines(engine.vectors.vector(item.pos), ranges)
+               for item, town in clear}
+    out = []
+    for i, (town, cands) in enumerate(zip(towns, ranked)):
+        lead = next((t for _, t in clear if t.start != town.start), None)  # a leader agrees with itself
+        if not cands or lead is None:
+            out.append(None)
+            continue
+        near = cosines[lead.start][i]
+        out.append(max(cands, key=lambda c: (_logit(c.p) + config.owner_leader_weight * float(near[c.pos - town.start]),
+                                             -c.pos)))
     return out
 
 
@@ -284,7 +314,8 @@ def _mentioning(engine, term: str, filters: dict) -> set[int]:
 
 
 def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
-            authorities: list[str] | None = None, nothing_close: bool = False, leader_p: float = 0.0) -> dict:
+            authorities: list[str] | None = None, nothing_close: bool = False, leader_p: float = 0.0,
+            first: Candidate | None = None) -> dict:
     config = engine.config
     p = listed_probability(config, cands[0].p, leader_p) if cands else 0.0
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
@@ -294,7 +325,7 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
     else:
         verdict = POSSIBLE
     # with nothing close anywhere, the nearest items are noise, not candidates to check
-    picked = _items(engine, cands, leader_p) if verdict == LISTED else [] if verdict == POSSIBLE and nothing_close else cands[:3]
+    picked = _items(engine, cands, leader_p, first) if verdict == LISTED else [] if verdict == POSSIBLE and nothing_close else cands[:3]
     records = engine.records.many(c.pos for c in picked)
     items = [{"duty": r, "relevance": round(min(1.0, c.p / picked[0].p), 2) if picked[0].p > 0 else 0.0,
               "role": _role(verdict, k)}
@@ -328,15 +359,19 @@ def ruled_out(config, cands: list[Candidate], cosines: np.ndarray, shares_words:
     return bool(authorities or not cands or nothing_in_common)
 
 
-def _items(engine, cands: list[Candidate], leader_p: float) -> list[Candidate]:
+def _items(engine, cands: list[Candidate], leader_p: float, first: Candidate | None = None) -> list[Candidate]:
     """The most probable item and those close behind it. The most probable item of each other list
     needs less: the basic part of a task (巡查、发现、报告) and its cooperative or recovered part
     (查处) are worded differently, so the second part scores lower; a task has one part a list, so
-    further items of that list need what items of the first one need."""
+    further items of that list need what items of the first one need. `first`: the item to answer
+    with when it is not the most probable one (`_agreeing`); the most probable then follows it."""
     config = engine.config
     best = cands[0]
-    out, lists = [best], {engine.columns.value("list_type", best.pos)}
-    for c in cands[1:]:
+    answer = first or best
+    out, lists = [answer], {engine.columns.value("list_type", answer.pos)}
+    for c in cands:
+        if c is answer:
+            continue
         if len(out) == MAX_ITEMS or c.p < config.owner_part_share * best.p:
             break
         list_type = engine.columns.value("list_type", c.pos)
@@ -347,7 +382,7 @@ def _items(engine, cands: list[Candidate], leader_p: float) -> list[Candidate]:
     # the item holding most of the task's words shows too: the model leans on names' cosines, and a
     # long name that spells the task out (…矛盾纠纷…调解…) can sit far from a short question
     wordiest = max(cands, key=lambda c: (c.features["coverage"], c.p))
-    if wordiest not in out and wordiest.features["coverage"] >= max(WORDIEST_COVERAGE, best.features["coverage"] + 1e-9):
+    if wordiest not in out and wordiest.features["coverage"] >= max(WORDIEST_COVERAGE, answer.features["coverage"] + 1e-9):
         out.append(wordiest)
     return out
 
