@@ -160,17 +160,16 @@ def _agreeing(engine, towns, ranked: list[list[Candidate]], answers: list[tuple[
     clear = [(item, town) for item, town in answers if item.p >= config.owner_leader_floor][:2]
     if not clear or config.owner_leader_weight == 0:
         return [None] * len(towns)
-    ranges = [(t.start, t.end) for t in towns]
-    cosines = {town.start: engine.vectors.range_cosines(engine.vectors.vector(item.pos), ranges)
-               for item, town in clear}
+    positions = list(dict.fromkeys([*(item.pos for item, _ in clear), *(c.pos for cands in ranked for c in cands)]))
+    stored = dict(zip(positions, engine.vectors.vectors_at(np.array(positions, dtype=np.int64))))
     out = []
-    for i, (town, cands) in enumerate(zip(towns, ranked)):
-        lead = next((t for _, t in clear if t.start != town.start), None)  # a leader agrees with itself
+    for town, cands in zip(towns, ranked):
+        lead = next((item for item, t in clear if t.start != town.start), None)  # a leader agrees with itself
         if not cands or lead is None:
             out.append(None)
             continue
-        near = cosines[lead.start][i]
-        out.append(max(cands, key=lambda c: (_logit(c.p) + config.owner_leader_weight * float(near[c.pos - town.start]),
+        target = stored[lead.pos]
+        out.append(max(cands, key=lambda c: (_logit(c.p) + config.owner_leader_weight * float(stored[c.pos] @ target),
                                              -c.pos)))
     return out
 

@@ -18,6 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from under_load import under_load
@@ -144,6 +145,10 @@ def test_cluster_mode_serves_every_endpoint_with_no_local_build(cluster_app, app
         a, b = local.get(url).get_json(), remote.get(url).get_json()
         a.pop("took_ms", None), b.pop("took_ms", None)
         assert a == b, url
+    # stored vectors picked by position (the owner answer's item-to-item cosines) are the local ones
+    picked = np.array([5, 0, 1200, 5], dtype=np.int64)
+    here, there = app.extensions["tds.holder"].get(), cluster_app.extensions["tds.holder"].get()
+    assert np.allclose(there.vectors.vectors_at(picked), here.vectors.vectors_at(picked), atol=1e-5)
     for q in QUERIES:
         a = local.get(f"/api/search?q={q}&mode=semantic&size=10").get_json()
         b = remote.get(f"/api/search?q={q}&mode=semantic&size=10").get_json()

@@ -350,6 +350,10 @@ def test_ann_index_kinds(engine, kind, min_recall):
     if kind != "ivfpq":
         assert abs(float(got[0][3]) - 1.0) < 0.01  # the query's own vector
     assert ann.range_cosines(data[3], []) == []
+    # stored vectors picked by position, in the order asked, repeats included
+    picked = np.array([250, 3, len(data) - 1, 3], dtype=np.int64)
+    assert np.array_equal(ann.vectors_at(picked), np.stack([ann.vector(int(p)) for p in picked]))
+    assert ann.vectors_at(np.zeros(0, dtype=np.int64)).shape == (0, data.shape[1])
 
 
 def test_similar_does_not_pad_with_unrelated_items(engine):

@@ -5,7 +5,7 @@ An index holds one L2-normalized vector per record, its id the record's position
     search(vector, k, allowed=None) -> (positions, scores)   # best first; `allowed` a bool mask
     search_range(vector, k, start, end) -> (positions, scores)  # one township's contiguous range
     range_cosines(vector, [(start, end), …]) -> [cosines of every record in the range]  # owner
-    vector(pos) ; vectors(start, end) ; count ; kind
+    vector(pos) ; vectors(start, end) ; vectors_at(positions) ; count ; kind
 
 search/elastic/vectors.py answers the same calls from an Elasticsearch cluster.
 
@@ -32,6 +32,7 @@ class AnnIndex(Protocol):
     def range_cosines(self, vector: np.ndarray, ranges: list[tuple[int, int]]) -> list[np.ndarray]: ...
     def vector(self, pos: int) -> np.ndarray: ...
     def vectors(self, start: int, end: int) -> np.ndarray: ...
+    def vectors_at(self, positions: np.ndarray) -> np.ndarray: ...
 
 
 def backend(kind: str):

@@ -169,6 +169,11 @@ class SemanticIndex:
     def vector(self, pos: int) -> np.ndarray:
         return self.vectors(pos, pos + 1)[0]
 
+    def vectors_at(self, positions: np.ndarray) -> np.ndarray:
+        """Stored vectors of the given positions, in their order."""
+        ids = np.asarray(positions, dtype=np.int64)
+        return self._flat[ids] if self._flat is not None else self._reconstructed(ids)
+
     def range_cosines(self, vector: np.ndarray, ranges: list[tuple[int, int]]) -> list[np.ndarray]:
         """Every record's cosine to `vector` in each [start, end) range."""
         if self._flat is not None or not ranges:

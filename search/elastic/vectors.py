@@ -82,6 +82,22 @@ class ClusterVectors:
     def vector(self, pos: int) -> np.ndarray:
         return self.vectors(pos, pos + 1)[0]
 
+    def vectors_at(self, positions: np.ndarray) -> np.ndarray:
+        """The stored vectors of the given positions, in their order (one search per 1,000)."""
+        positions = [int(p) for p in positions]
+        out = np.zeros((len(positions), self.dim), dtype=np.float32)
+        row_of: dict[int, list[int]] = {}
+        for i, p in enumerate(positions):
+            row_of.setdefault(p, []).append(i)
+        wanted = list(row_of)
+        for chunk in range(0, len(wanted), 1000):
+            part = wanted[chunk:chunk + 1000]
+            response = self.cluster.search(self.index, query={"terms": {"pos": part}}, size=len(part),
+                                           _source=["pos", "vector"])
+            for hit in response["hits"]["hits"]:
+                out[row_of[hit["_source"]["pos"]]] = hit["_source"]["vector"]
+        return out
+
     def vectors(self, start: int, end: int) -> np.ndarray:
         """The stored vectors of positions [start, end), in order."""
         out = np.zeros((max(end - start, 0), self.dim), dtype=np.float32)
