@@ -98,10 +98,10 @@ class SearchConfig:
     semantic_floor: float = 0.70
     semantic_band: float = 0.15
     # Owner verdict (search/owner.py): a logistic model over owner.FEATURES of each candidate item
-    # gives P(the item answers the task); owner_township_scale (a, b, c: Platt scaling of the logits
-    # of the township's best item's probability and of the leaders' — the best item's in the
-    # townships holding the best items anywhere — as a·x + b + c·y) gives P(the township lists the
-    # task). 清单之外 when no item shares a word with
+    # gives P(the item answers the task); owner_township_scale (a, b, c, d: Platt scaling of the
+    # logits of the township's best item's probability x and of the leaders' y — the best item's in
+    # the townships holding the best items anywhere — and n, how many leaders answer clearly
+    # (owner_leader_floor), as a·x + b + c·y + d·n) gives P(the township lists the task). 清单之外 when no item shares a word with
     # the task and either the best cosine is below owner_no_match_cosine or P(listed) is below
     # owner_out_cut; 有此事项 at or above owner_listed_cut; 可能相关 between. Fitted on judged
     # items (the staff set's tune half and the older set) by tests/eval/calibrate_owner.py, which
@@ -110,10 +110,10 @@ class SearchConfig:
     # dictionaries: refit when any changes.
     owner_weights: tuple = (13.2884, 12.7749, 6.3204, 0.9410, 1.5708, 1.9949, 0.7953, 0.3902, -0.1278, -0.2823, 0.2079, -0.0635, -1.6599, -66.3337, -10.6369, -0.3961, 3.3118, 0.1721, 0.1330)
     owner_bias: float = -6.2147
-    owner_township_scale: tuple = (0.7486, 1.0215, -0.2362)
+    owner_township_scale: tuple = (0.6828, 0.5449, -0.3886, 0.2601)
     owner_no_match_cosine: float = 0.625
-    owner_out_cut: float = 0.0925
-    owner_listed_cut: float = 0.225
+    owner_out_cut: float = 0.095
+    owner_listed_cut: float = 0.1975
     # Owner answer item: where another township answers clearly (its item's probability at least
     # owner_leader_floor), a township answers with the candidate whose logit(p) + owner_leader_weight
     # × cosine to that item is highest (search/owner.py _agreeing). Held-out tune view, item right

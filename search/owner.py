@@ -126,15 +126,17 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     answers = sorted(((cands[0], town) for town, cands in zip(weighed, ranked) if town.start in leading and cands),
                      key=lambda x: (-x[0].p, x[0].pos))  # the leaders' answer items, most probable first
     leader_p = answers[0][0].p if answers else 0.0
+    clear = sum(item.p >= engine.config.owner_leader_floor for item, _ in answers)  # leaders answering clearly
     firsts = _agreeing(engine, shown, ranked[:len(shown)], answers)
     rows = []
     for town, c, cands, first in zip(shown, cosines, ranked, firsts):  # zip stops at the page
         # without the keyword side nobody knows whether a word is shared: no "nothing in common"
         shares_words = degraded or bool(by_town.get(town.start))
         row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), nothing_close,
-                                      leader_p, first)
+                                      (leader_p, clear), first)
         if explain:
             row["leader_p"] = round(leader_p, 6)
+            row["leaders_clear"] = clear
             row["agrees_with"] = (next((t.township for i, t in answers if t.start != town.start), None)
                                   if first is not None and cands and first is not cands[0] else None)
             row["features"] = {k: round(v, 4) for k, v in cands[0].features.items()} if cands else {}
@@ -248,15 +250,17 @@ def answer_probability(config, features: dict[str, float]) -> float:
     return _sigmoid(config.owner_bias + sum(w * features[name] for name, w in zip(FEATURES, config.owner_weights)))
 
 
-def listed_probability(config, item_probability: float, leader_probability: float | None = None) -> float:
+def listed_probability(config, item_probability: float, leader_probability: float | None = None,
+                       leaders_clear: int = 0) -> float:
     """P(the township lists the task), from its best item's probability and the leaders' (the best
-    item's probability in the townships holding the best items anywhere, `_leaders`): Platt scaling
-    fitted on judged townships (items and townships have different base rates; a middling item
-    means less when another township has a clear answer). Without the leaders' probability (an
-    item ranked against its own answer) the township's own stands in for it."""
-    a, b, c = config.owner_township_scale
+    item's probability in the townships holding the best items anywhere, `_leaders`) and how many
+    leaders answer clearly: Platt scaling fitted on judged townships (items and townships have
+    different base rates; a middling item means less when another township has a clear answer, and
+    a task many townships answer clearly is more likely on this list too). Without the leaders'
+    probability (an item ranked against its own answer) the township's own stands in for it."""
+    a, b, c, d = (*config.owner_township_scale, 0.0)[:4]
     leader = item_probability if leader_probability is None else leader_probability
-    return _sigmoid(a * _logit(item_probability) + c * _logit(leader) + b)
+    return _sigmoid(a * _logit(item_probability) + c * _logit(leader) + d * leaders_clear + b)
 
 
 def _logit(p: float) -> float:
@@ -313,10 +317,10 @@ def _mentioning(engine, term: str, filters: dict) -> set[int]:
 
 
 def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
-            authorities: list[str] | None = None, nothing_close: bool = False, leader_p: float = 0.0,
+            authorities: list[str] | None = None, nothing_close: bool = False, leading: tuple = (0.0, 0),
             first: Candidate | None = None) -> dict:
     config = engine.config
-    p = listed_probability(config, cands[0].p, leader_p) if cands else 0.0
+    p = listed_probability(config, cands[0].p, *leading) if cands else 0.0
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
         verdict = NOT_LISTED
     elif p >= config.owner_listed_cut and not nothing_close:
@@ -324,7 +328,7 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
     else:
         verdict = POSSIBLE
     # with nothing close anywhere, the nearest items are noise, not candidates to check
-    picked = _items(engine, cands, leader_p, first) if verdict == LISTED else [] if verdict == POSSIBLE and nothing_close else cands[:3]
+    picked = _items(engine, cands, leading, first) if verdict == LISTED else [] if verdict == POSSIBLE and nothing_close else cands[:3]
     records = engine.records.many(c.pos for c in picked)
     items = [{"duty": r, "relevance": round(min(1.0, c.p / picked[0].p), 2) if picked[0].p > 0 else 0.0,
               "role": _role(verdict, k)}
@@ -358,7 +362,7 @@ def ruled_out(config, cands: list[Candidate], cosines: np.ndarray, shares_words:
     return bool(authorities or not cands or nothing_in_common)
 
 
-def _items(engine, cands: list[Candidate], leader_p: float, first: Candidate | None = None) -> list[Candidate]:
+def _items(engine, cands: list[Candidate], leading: tuple, first: Candidate | None = None) -> list[Candidate]:
     """The most probable item and those close behind it. The most probable item of each other list
     needs less: the basic part of a task (巡查、发现、报告) and its cooperative or recovered part
     (查处) are worded differently, so the second part scores lower; a task has one part a list, so
@@ -375,7 +379,7 @@ def _items(engine, cands: list[Candidate], leader_p: float, first: Candidate | N
             break
         list_type = engine.columns.value("list_type", c.pos)
         if list_type not in lists or (c.p >= config.owner_item_share * best.p
-                                      and listed_probability(config, c.p, leader_p) >= config.owner_listed_cut):
+                                      and listed_probability(config, c.p, *leading) >= config.owner_listed_cut):
             out.append(c)
             lists.add(list_type)
     # the item holding most of the task's words shows too: the model leans on names' cosines, and a

@@ -127,8 +127,8 @@ def test_listed_probability_is_a_probability_rising_with_the_items():
     from search.config import SearchConfig
     from search.owner import listed_probability
     config = SearchConfig()
-    for leader in (None, 0.05, 0.5, 0.95):
-        values = [listed_probability(config, p, leader) for p in (0.0, 1e-6, 0.01, 0.1, 0.5, 0.9, 1.0)]
+    for leader, clear in ((None, 0), (0.05, 0), (0.5, 1), (0.95, 3)):
+        values = [listed_probability(config, p, leader, clear) for p in (0.0, 1e-6, 0.01, 0.1, 0.5, 0.9, 1.0)]
         assert all(0.0 <= v <= 1.0 for v in values)
         assert values == sorted(values) and values[0] < values[-1]
 
@@ -143,6 +143,7 @@ def test_the_leaders_are_the_same_whatever_the_page(engine):
         other = engine.owner(q, explain=True, **ask)
         assert other["leaders"] == every["leaders"]
         assert {r["leader_p"] for r in other["results"]} == {every["results"][0]["leader_p"]}
+        assert {r["leaders_clear"] for r in other["results"]} == {every["results"][0]["leaders_clear"]}
 
 
 @pytest.mark.parametrize("q", TUNE_SAMPLE)

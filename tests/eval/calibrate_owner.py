@@ -174,10 +174,12 @@ def township_view(pairs: Pairs, p: np.ndarray):
     return best_p, list_ok
 
 
-def leader_view(pairs: Pairs, best_p: np.ndarray) -> np.ndarray:
-    """Per pair: the best probability among the leading townships of its question (search/owner.py
-    _leaders; at corpus size every township is judged, so every leader is a judged pair)."""
-    return np.array([max((best_p[k] for k in leaders), default=0.0) for leaders in pairs.leaders])
+def leader_view(pairs: Pairs, best_p: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: the best probability among the leading townships of its question and how many of
+    them answer clearly (search/owner.py _leaders; at corpus size every township is judged, so every
+    leader is a judged pair)."""
+    return (np.array([max((best_p[k] for k in leaders), default=0.0) for leaders in pairs.leaders]),
+            np.array([sum(best_p[k] >= floor for k in leaders) for leaders in pairs.leaders], dtype=float))
 
 
 def _logit(p):
@@ -185,16 +187,19 @@ def _logit(p):
     return np.log(p / (1 - p))
 
 
-def township_scale(best_p, leader_p, listed) -> tuple[float, float, float]:
+def township_scale(best_p, leader_p, clear, listed) -> tuple[float, float, float, float]:
     """Platt scaling: P(the township lists the task) from the logits of its best item's probability
-    and of the leaders' — (a, b, c) in owner.listed_probability's order."""
+    and of the leaders', and how many leaders answer clearly — (a, b, c, d) in
+    owner.listed_probability's order."""
     from sklearn.linear_model import LogisticRegression
-    model = LogisticRegression(C=1e6, max_iter=5000).fit(np.column_stack([_logit(best_p), _logit(leader_p)]), listed)
-    return float(model.coef_[0][0]), float(model.intercept_[0]), float(model.coef_[0][1])
+    X = np.column_stack([_logit(best_p), _logit(leader_p), clear])
+    model = LogisticRegression(C=1e6, max_iter=5000).fit(X, listed)
+    a, c, d = (float(w) for w in model.coef_[0])
+    return a, float(model.intercept_[0]), c, d
 
 
-def scaled(best_p, leader_p, scale) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-(scale[0] * _logit(best_p) + scale[2] * _logit(leader_p) + scale[1])))
+def scaled(best_p, leader_p, clear, scale) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(scale[0] * _logit(best_p) + scale[2] * _logit(leader_p) + scale[3] * clear + scale[1])))
 
 
 @dataclass
@@ -273,10 +278,11 @@ def calibrate(index_dir=None, served_dictionary: bool = False) -> dict:
             engine.close()
     p_cv = cross_validated(tune, older)
     best_p, list_ok = township_view(tune, p_cv)
-    leader_p = leader_view(tune, best_p)
+    from search.config import SearchConfig
+    leader_p, clear = leader_view(tune, best_p, SearchConfig().owner_leader_floor)
     listed = np.array(tune.listed)
-    scale = township_scale(best_p, leader_p, listed)
-    v = Verdicts(scaled(best_p, leader_p, scale), list_ok, listed, np.array(tune.ruled_out, dtype=bool),
+    scale = township_scale(best_p, leader_p, clear, listed)
+    v = Verdicts(scaled(best_p, leader_p, clear, scale), list_ok, listed, np.array(tune.ruled_out, dtype=bool),
                  np.array(tune.no_words, dtype=bool), np.array(tune.top_cosine), np.array(tune.nothing_close, dtype=bool))
     no_match, out_cut, listed_cut = choose_cuts(v)
     weights, bias = fit(np.array(tune.X + older.X), np.array(tune.y + older.y))
