@@ -79,13 +79,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     q = engine.check_query(q)
     if not q:
         raise BadRequest("q is required", "q", "missing_parameter")
-    area = _region(region)
-    engine.check_places({k: [v] for k, v in area.items()})
-    scope = {k: [v] for k, v in area.items()} | ({"township": list(townships)} if townships else {})
-    text, scope, taken = _scoped(engine, q, scope) if place_from_query else (q, scope, {})
-    townships = scope.pop("township", None)
-    chosen = engine.resolve_townships(townships) if townships else list(engine.ranges)
-    chosen = [t for t in chosen if all(getattr(t, f) in values for f, values in scope.items())]
+    text, taken, chosen = _chosen(engine, q, townships, region, place_from_query)
     page, size = engine.paging(page, size or engine.config.owner_page_size)
     total = len(chosen)
     shown = chosen[(page - 1) * size: page * size]
@@ -122,11 +116,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     ranked = [_candidates(engine, town, pick, c, by_town.get(town.start, []), keyword_of, groups, tokens_of, best,
                           context)
               for town, pick, c in zip(weighed, picks, cosines)]
-    leading = {t.start for t in leaders}
-    answers = sorted(((cands[0], town) for town, cands in zip(weighed, ranked) if town.start in leading and cands),
-                     key=lambda x: (-x[0].p, x[0].pos))  # the leaders' answer items, most probable first
-    leader_p = answers[0][0].p if answers else 0.0
-    clear = sum(item.p >= engine.config.owner_leader_floor for item, _ in answers)  # leaders answering clearly
+    answers, leader_p, clear = _leading(engine.config, weighed, ranked, leaders)
     firsts = _agreeing(engine, shown, ranked[:len(shown)], answers)
     rows = []
     for town, c, cands, first in zip(shown, cosines, ranked, firsts):  # zip stops at the page
@@ -150,6 +140,28 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     if degraded:
         out["degraded"] = True
     return out
+
+
+def _chosen(engine, q: str, townships, region, place_from_query: bool) -> tuple[str, dict, list]:
+    """The question without the places it names, those places, and the townships asked about (those
+    named, else all, narrowed by `region` and by the places the question names)."""
+    area = _region(region)
+    engine.check_places({k: [v] for k, v in area.items()})
+    scope = {k: [v] for k, v in area.items()} | ({"township": list(townships)} if townships else {})
+    text, scope, taken = _scoped(engine, q, scope) if place_from_query else (q, scope, {})
+    townships = scope.pop("township", None)
+    chosen = engine.resolve_townships(townships) if townships else list(engine.ranges)
+    return text, taken, [t for t in chosen if all(getattr(t, f) in values for f, values in scope.items())]
+
+
+def _leading(config, weighed, ranked: list[list[Candidate]], leaders) -> tuple[list, float, int]:
+    """The leaders' answer items with their townships, most probable first; the best one's
+    probability; and how many answer clearly (owner_leader_floor)."""
+    leading = {t.start for t in leaders}
+    answers = sorted(((cands[0], town) for town, cands in zip(weighed, ranked) if town.start in leading and cands),
+                     key=lambda x: (-x[0].p, x[0].pos))
+    return (answers, answers[0][0].p if answers else 0.0,
+            sum(item.p >= config.owner_leader_floor for item, _ in answers))
 
 
 def _agreeing(engine, towns, ranked: list[list[Candidate]], answers: list[tuple[Candidate, object]]) -> list:
