@@ -270,7 +270,7 @@ def listed_probability(config, item_probability: float, leader_probability: floa
     different base rates; a middling item means less when another township has a clear answer, and
     a task many townships answer clearly is more likely on this list too). Without the leaders'
     probability (an item ranked against its own answer) the township's own stands in for it."""
-    a, b, c, d = (*config.owner_township_scale, 0.0)[:4]
+    a, b, c, d = config.owner_township_scale
     leader = item_probability if leader_probability is None else leader_probability
     return _sigmoid(a * _logit(item_probability) + c * _logit(leader) + d * leaders_clear + b)
 

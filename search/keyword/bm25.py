@@ -165,14 +165,10 @@ class Bm25Index:
         self._contrib = _contributions(self._indptr, self._docs, tf, doc_len, field_weights)
         scoring.warm_up()
 
-    def term_ids(self, terms: Iterable[str]) -> list[int]:
-        """Ids of the distinct known terms (unknown terms match nothing)."""
-        ids = (self._term_id.get(t) for t in dict.fromkeys(terms))
-        return [i for i in ids if i is not None]
-
     def weighted_ids(self, terms: Sequence[str], weights: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray]:
-        """Ids of the distinct known terms and each one's weight (1 when `weights` is None; a term
-        given twice keeps its higher weight), in the order the terms first come."""
+        """Ids of the distinct known terms (unknown terms match nothing) and each one's weight (1
+        when `weights` is None; a term given twice keeps its higher weight), in the order the terms
+        first come."""
         best: dict[int, float] = {}
         for i, term in enumerate(terms):
             tid = self._term_id.get(term)

@@ -1,4 +1,5 @@
-"""Which weight should synonym and typo expansions carry against the words typed? (SearchConfig.expansion_weight)
+"""Which weight should synonym expansions carry against the words typed? (SearchConfig.expansion_weight;
+typo repairs always count as typed)
 
     python tests/eval/expansion_weights.py 1.0 0.7 0.5 0.3
 
