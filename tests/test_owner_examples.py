@@ -105,6 +105,23 @@ def test_another_authoritys_work_is_outside_only_where_no_item_mentions_it(engin
             assert row["items"] == [] and row["duty"] is None
 
 
+def test_no_item_of_the_lists_rules_its_own_township_out(engine):
+    """Asked as a question, an item's own name or duty never makes its township 清单之外 as
+    another authority's work: an authorities.txt term that the lists themselves use for a
+    township's work would tell a clerk that listed work may be refused."""
+    from search import owner
+    named_somewhere = 0
+    for town in engine.ranges:
+        for pos in range(town.start, town.end):
+            record = engine.records[pos]
+            for text in [record["name"], *record.get("township_duties", [])]:
+                named = engine.segmenter.authorities.named_in(text)
+                if named:
+                    named_somewhere += 1
+                    assert any(town.start in owner._mentioning(engine, t, {}) for t in named), (town.township, text, named)
+    assert named_somewhere > 0  # the lists do name such work (婚姻登记 in 策勒乡), so the check ran
+
+
 def test_a_listed_task_names_no_authority(engine):
     for town, row in answers(engine, "养的牛得了病").items():
         assert row["authorities"] == [], town
