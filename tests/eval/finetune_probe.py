@@ -1,5 +1,5 @@
 """Would m3e-small fine-tuned on judged pairs tell listed from not-listed townships apart better?
-And could a cross-encoder score an owner page in time? (issue 11; the figures in README.md)
+And could a cross-encoder score an owner page in time? (issue 11; the figures in tests/eval/HISTORY.md, session 6)
 
     python tests/eval/finetune_probe.py              # 4 folds by question, about 8 min on 2 cores
     python tests/eval/finetune_probe.py --latency    # only the cross-encoder's time for one owner page
