@@ -113,7 +113,7 @@ class SearchConfig:
     owner_township_scale: tuple = (0.6828, 0.5449, -0.3886, 0.2601)
     owner_no_match_cosine: float = 0.625
     owner_out_cut: float = 0.075
-    owner_listed_cut: float = 0.17
+    owner_listed_cut: float = 0.0975
     # Owner answer item: where another township answers clearly (its item's probability at least
     # owner_leader_floor), a township answers with the candidate whose logit(p) + owner_leader_weight
     # × cosine to that item is highest (search/owner.py _agreeing). Held-out tune view, item right

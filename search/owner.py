@@ -335,7 +335,9 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
     p = listed_probability(config, cands[0].p, *leading) if cands else 0.0
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
         verdict = NOT_LISTED
-    elif p >= config.owner_listed_cut and not nothing_close:
+    elif p >= config.owner_listed_cut and shares_words and not nothing_close:
+        # 有此事项 needs a word in common: where the township shares none with the task, the
+        # scaling's probability does not tell listed from not (calibrate_owner.py, session 13)
         verdict = LISTED
     else:
         verdict = POSSIBLE
