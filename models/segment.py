@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -260,15 +261,40 @@ class Segmenter:
         return out
 
     def _subwords_uncached(self, word: str) -> tuple[str, ...]:
+        """The dictionary words inside a longer word that begin and end where its most probable
+        split into shorter words puts a boundary (split again inside each longer piece): 邻居家 →
+        邻居 | 家 gives 邻居, not 居家; 森林草原防火 → 森林草原 | 防火, 森林 | 草原 gives 森林草原,
+        草原防火, 森林, 草原, 防火, not 林草."""
         freq = self._tokenizer.FREQ
+        cuts = self._boundaries(word, 0)
         found = []
         n = len(word)
         for length in range(n - 1, 1, -1):
             for start in range(0, n - length + 1):
                 piece = word[start:start + length]
-                if freq.get(piece) and piece not in self.stopwords:
+                if start in cuts and start + length in cuts and freq.get(piece) and piece not in self.stopwords:
                     found.append(piece)
         return tuple(found)
+
+    def _boundaries(self, word: str, offset: int) -> set[int]:
+        """Where jieba's most probable split of `word` into shorter pieces (its dictionary
+        frequencies, as in jieba's own route; the whole word excluded) puts boundaries, and those
+        of each piece's own split, as positions in the outer word."""
+        n = len(word)
+        if n < 3:
+            return {offset, offset + n}
+        freq, log_total = self._tokenizer.FREQ, math.log(self._tokenizer.total or 1)
+        best, step = [0.0] * (n + 1), [n] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            best[i], step[i] = max((math.log(freq.get(word[i:j]) or 1) - log_total + best[j], j)
+                                   for j in range(i + 1, n + 1)
+                                   if not (i == 0 and j == n) and (j == i + 1 or freq.get(word[i:j])))
+        cuts, i = {offset}, 0
+        while i < n:
+            j = step[i]
+            cuts |= self._boundaries(word[i:j], offset + i) if j - i < n else {offset + j}
+            i = j
+        return cuts
 
     def query_terms(self, query: str) -> QueryTerms:
         """Tokens and synonym expansions of a query (cached; treat the result as read-only)."""

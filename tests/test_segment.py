@@ -30,6 +30,21 @@ def test_index_tokens_include_words_inside_long_words(seg):
     assert "应急管理局" in seg.query_terms("应急管理局").tokens
 
 
+def test_words_inside_long_words_follow_its_most_probable_split(seg):
+    """A word inside a longer one counts only where the longer word's own split puts its edges:
+    邻居家 is 邻居 | 家, so 居家 (居家养老) is not in it; 森林草原防火 holds 草原防火, not 林草."""
+    assert all(seg._tokenizer.FREQ.get(w) for w in ("居家", "林草", "邻居"))  # all dictionary words
+    assert "居家" not in seg.tokens("邻居家") and "邻居" in seg.tokens("邻居家")
+    inside = set(seg.tokens("森林草原防火"))
+    assert {"草原防火", "森林", "草原", "防火"} <= inside and "林草" not in inside
+    assert "居家" not in seg.query_terms("邻居家的狗老咬人").keyword
+
+
+def test_colloquial_question_words_are_stop_words(seg):
+    assert seg.query_terms("开网吧要办啥手续").keyword == ["网吧"]
+    assert "咋办" not in seg.query_terms("草场被人占了咋办").tokens
+
+
 def test_stop_words_and_question_words_dropped(seg):
     terms = seg.query_terms("山林着火了谁负责")
     assert "谁" not in terms.tokens and "负责" not in terms.tokens and "了" not in terms.tokens
