@@ -173,6 +173,9 @@ def test_semantic_text_drops_the_question():
     assert semantic_text("山林着火了谁负责") == "山林着火"
     assert semantic_text("卖鞭炮的店谁管") == "卖鞭炮的店"
     assert semantic_text("谁") == "谁"
+    # the 该 / 要 before 找谁 goes with it, not left hanging on the task
+    assert semantic_text("咱屯子有人偷牛咋整，该找谁") == "咱屯子有人偷牛"
+    assert semantic_text("草场被占了该归谁管") == "草场被占"
 
 
 # ----- owner
