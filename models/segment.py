@@ -292,7 +292,7 @@ class Segmenter:
         cuts, i = {offset}, 0
         while i < n:
             j = step[i]
-            cuts |= self._boundaries(word[i:j], offset + i) if j - i < n else {offset + j}
+            cuts |= self._boundaries(word[i:j], offset + i)  # a piece is shorter than the word
             i = j
         return cuts
 

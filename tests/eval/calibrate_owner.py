@@ -299,8 +299,9 @@ def calibrate(index_dir=None, served_dictionary: bool = False) -> dict:
     leader_p, clear = leader_view(tune, best_p, SearchConfig().owner_leader_floor)
     listed = np.array(tune.listed)
     scale = township_scale(best_p, leader_p, clear, listed)
-    v = Verdicts(scaled_cross_validated(best_p, leader_p, clear, listed, tune.pair_question), list_ok, listed, np.array(tune.ruled_out, dtype=bool),
-                 np.array(tune.no_words, dtype=bool), np.array(tune.top_cosine), np.array(tune.nothing_close, dtype=bool))
+    v = Verdicts(scaled_cross_validated(best_p, leader_p, clear, listed, tune.pair_question), list_ok, listed,
+                 np.array(tune.ruled_out, dtype=bool), np.array(tune.no_words, dtype=bool), np.array(tune.top_cosine),
+                 np.array(tune.nothing_close, dtype=bool))
     no_match, out_cut, listed_cut = choose_cuts(v)
     weights, bias = fit(np.array(tune.X + older.X), np.array(tune.y + older.y))
     settings = {"owner_weights": tuple(round(float(w), 4) for w in weights), "owner_bias": round(bias, 4),
