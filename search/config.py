@@ -117,7 +117,7 @@ class SearchConfig:
     # Owner answer item: where another township answers clearly (its item's probability at least
     # owner_leader_floor), a township answers with the candidate whose logit(p) + owner_leader_weight
     # × cosine to that item is highest (search/owner.py _agreeing). Held-out tune view, item right
-    # when listed (tests/eval/leader_weights.py): floor 0.5, weight 0 → 0.693, 1 → 0.697, 2 → 0.702,
+    # when listed (tests/eval/leader_weights.py, session 12's item model): floor 0.5, weight 0 → 0.693, 1 → 0.697, 2 → 0.702,
     # 4 → 0.706, 8 → 0.710, 16 → 0.706, 32 → 0.689; floor 0.7 is within two items of it up to 8
     # (16 → 0.715, found after 0.5 / 8 was chosen and the test half read: left as chosen).
     owner_leader_floor: float = 0.5

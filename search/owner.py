@@ -18,8 +18,9 @@ when another township has a clear answer (`listed_probability`). Three answers:
   (best cosine below `owner_no_match_cosine`) or the probability is below `owner_out_cut`. A false 清单之外
   tells a clerk a listed task may be refused, so the cuts are chosen for the precision of this
   answer on judged data;
-- 有此事项 — the probability is at least `owner_listed_cut`, and something is close somewhere
-  (with nothing close anywhere no township is said to hold the task): the items that answer it, most
+- 有此事项 — the probability is at least `owner_listed_cut`, an item of the township shares a word
+  with the task, and something is close somewhere (with nothing close anywhere no township is said
+  to hold the task): the items that answer it, most
   probable first, with their lists, lead or receiving departments and what the township does (a
   task can have a basic part and a cooperative or recovered part: both are shown);
 - 可能相关 — otherwise: the nearest candidates are shown and no verdict is given; none when nothing
@@ -262,17 +263,14 @@ def answer_probability(config, features: dict[str, float]) -> float:
     return _sigmoid(config.owner_bias + sum(w * features[name] for name, w in zip(FEATURES, config.owner_weights)))
 
 
-def listed_probability(config, item_probability: float, leader_probability: float | None = None,
-                       leaders_clear: int = 0) -> float:
+def listed_probability(config, item_probability: float, leader_probability: float, leaders_clear: int) -> float:
     """P(the township lists the task), from its best item's probability and the leaders' (the best
     item's probability in the townships holding the best items anywhere, `_leaders`) and how many
     leaders answer clearly: Platt scaling fitted on judged townships (items and townships have
     different base rates; a middling item means less when another township has a clear answer, and
-    a task many townships answer clearly is more likely on this list too). Without the leaders'
-    probability (an item ranked against its own answer) the township's own stands in for it."""
+    a task many townships answer clearly is more likely on this list too)."""
     a, b, c, d = config.owner_township_scale
-    leader = item_probability if leader_probability is None else leader_probability
-    return _sigmoid(a * _logit(item_probability) + c * _logit(leader) + d * leaders_clear + b)
+    return _sigmoid(a * _logit(item_probability) + c * _logit(leader_probability) + d * leaders_clear + b)
 
 
 def _logit(p: float) -> float:
@@ -328,9 +326,8 @@ def _mentioning(engine, term: str, filters: dict) -> set[int]:
     return set() if found is None else set(engine.township_starts(found).tolist())
 
 
-def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
-            authorities: list[str] | None = None, nothing_close: bool = False, leading: tuple = (0.0, 0),
-            first: Candidate | None = None) -> dict:
+def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool, authorities: list[str] | None,
+            nothing_close: bool, leading: tuple[float, int], first: Candidate | None) -> dict:
     config = engine.config
     p = listed_probability(config, cands[0].p, *leading) if cands else 0.0
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
@@ -376,7 +373,7 @@ def ruled_out(config, cands: list[Candidate], cosines: np.ndarray, shares_words:
     return bool(authorities or not cands or nothing_in_common)
 
 
-def _items(engine, cands: list[Candidate], leading: tuple, first: Candidate | None = None) -> list[Candidate]:
+def _items(engine, cands: list[Candidate], leading: tuple[float, int], first: Candidate | None) -> list[Candidate]:
     """The most probable item and those close behind it. The most probable item of each other list
     needs less: the basic part of a task (巡查、发现、报告) and its cooperative or recovered part
     (查处) are worded differently, so the second part scores lower; a task has one part a list, so

@@ -144,7 +144,7 @@ def test_listed_probability_is_a_probability_rising_with_the_items():
     from search.config import SearchConfig
     from search.owner import listed_probability
     config = SearchConfig()
-    for leader, clear in ((None, 0), (0.05, 0), (0.5, 1), (0.95, 3)):
+    for leader, clear in ((0.0, 0), (0.05, 0), (0.5, 1), (0.95, 3)):
         values = [listed_probability(config, p, leader, clear) for p in (0.0, 1e-6, 0.01, 0.1, 0.5, 0.9, 1.0)]
         assert all(0.0 <= v <= 1.0 for v in values)
         assert values == sorted(values) and values[0] < values[-1]

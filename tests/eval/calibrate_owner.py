@@ -36,8 +36,8 @@ over the staff tune half's (question, township) pairs only:
 - owner_listed_cut: the cut above it with the best status accuracy among those at which at least
   LISTED_PRECISION of the 有此事项 answers are truly listed; between the two cuts is 可能相关.
   A township that shares no word with the task is never 有此事项 (owner._answer): on the held-out
-  view no cut reached that precision among such townships (0.39 truly listed at 0.2, 0.17 above
-  0.3: a question nothing answers well lifts its least bad items through the leaders' term).
+  view no cut reaches that precision among such townships (printed: `no_word_slice`; a question
+  nothing answers well lifts its least bad items through the leaders' term).
 The output lines are pasted into search/config.py by hand.
 """
 from __future__ import annotations
@@ -243,6 +243,16 @@ def outcome(v: Verdicts, no_match_cosine, out_cut, listed_cut) -> dict:
             "possible": float((~out & ~yes).mean())}
 
 
+def no_word_slice(v: Verdicts, cuts=(0.1, 0.2, 0.3)) -> list[tuple[float, int, float]]:
+    """Among townships sharing no word with the task (not ruled out, something close somewhere):
+    per probability cut, how many reach it and the share of those truly listed — why such a
+    township is never 有此事项 (owner._answer): no cut reaches LISTED_PRECISION there."""
+    pool = v.no_words & ~v.ruled & ~v.nothing_close
+    return [(cut, int((pool & (v.best_p >= cut)).sum()),
+             float(v.listed[pool & (v.best_p >= cut)].mean()) if (pool & (v.best_p >= cut)).any() else 0.0)
+            for cut in cuts]
+
+
 def choose_cuts(v: Verdicts) -> tuple[float, float, float]:
     """(no_match_cosine, out_cut, listed_cut): the two 清单之外 cuts with the best recall at
     OUT_PRECISION (0 turns a rule off; ties go to the lower cuts), then the 有此事项 cut."""
@@ -307,7 +317,7 @@ def calibrate(index_dir=None, served_dictionary: bool = False) -> dict:
     settings = {"owner_weights": tuple(round(float(w), 4) for w in weights), "owner_bias": round(bias, 4),
                 "owner_township_scale": tuple(round(x, 4) for x in scale),
                 "owner_no_match_cosine": no_match, "owner_out_cut": out_cut, "owner_listed_cut": listed_cut}
-    return {"settings": settings, "figures": outcome(v, no_match, out_cut, listed_cut),
+    return {"settings": settings, "figures": outcome(v, no_match, out_cut, listed_cut), "no_word_slice": no_word_slice(v),
             "items": (len(tune.y), sum(tune.y), len(older.y), sum(older.y)), "pairs": (len(listed), int(listed.sum())),
             "auc": (roc_auc_score(tune.y, p_cv), roc_auc_score(listed, v.best_p))}
 
@@ -326,6 +336,8 @@ def main(argv=None) -> int:
     print(f"tune pairs {fitted['pairs'][0]} ({fitted['pairs'][1]} listed), cross-validated: status accuracy "
           f"{o['accuracy']:.3f}; 清单之外 precision {o['out_precision']:.3f}, recall {o['out_recall']:.3f}; "
           f"有此事项 precision {o['listed_precision']:.3f}; 可能相关 share {o['possible']:.3f}")
+    print("no word in common, truly listed at P(listed) ≥ " + "; ".join(
+        f"{cut}: {share:.2f} of {n}" for cut, n, share in fitted["no_word_slice"]) + f" (有此事项 needs {LISTED_PRECISION})")
     print("# paste into search/config.py:")
     print(f"    owner_weights: tuple = ({', '.join(f'{w:.4f}' for w in s['owner_weights'])})")
     print(f"    owner_bias: float = {s['owner_bias']:.4f}")
