@@ -108,7 +108,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     engine.records.prefetch(read)
     tokens_of = engine.indexed_token_sets(read)
     best = _best(best_semantic, best_keyword, groups, tokens_of)
-    named = engine.segmenter.authorities.named_in(text)
+    named = engine.segmenter.named_authorities(text)
     unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
     # what makes search answer 没有找到: no word in common anywhere and no name close
     nothing_close = not degraded and not best_keyword and best.cosine < engine.config.no_match_cosine
@@ -297,7 +297,7 @@ def _unmentioned(engine, named: dict[str, str], towns) -> dict[int, list[str]]:
 def unmentioned_authorities(engine, q: str, filters: dict) -> list[str]:
     """The authorities whose work the query names when no record within `filters` mentions any
     of it (search shows them: 这类事项通常由…办理); else none."""
-    named = engine.segmenter.authorities.named_in(q)
+    named = engine.segmenter.named_authorities(q)
     try:
         if not named or any(_mentioning(engine, term, filters) for term in named):
             return []

@@ -40,8 +40,24 @@ def test_owner_settings_are_what_calibration_fits(app_index_dir):
     # word with the task stay below the precision asked of 有此事项 at every cut
     from calibrate_owner import LISTED_PRECISION
     assert all(share < LISTED_PRECISION for _, _, share in calibrated["no_word_slice"]), calibrated["no_word_slice"]
+    # The cuts are read off a flat optimum (a grid of 0.0025 over cross-validated evidence), and
+    # the evidence moves with the CPU's float arithmetic (the embeddings are int8-quantized), so a
+    # refit on another machine can land a step or a few away: the served cuts must do as well on
+    # this machine's evidence as the refit's, and keep 清单之外 as precise as asked.
+    from calibrate_owner import OUT_PRECISION, outcome
+    at_served = outcome(calibrated["verdicts"], served.owner_no_match_cosine, served.owner_out_cut,
+                        served.owner_listed_cut)
+    best = calibrated["figures"]
+    assert at_served["accuracy"] >= best["accuracy"] - 0.01, (at_served, best)
+    assert at_served["out_precision"] >= OUT_PRECISION - 0.01, at_served
+    assert at_served["listed_precision"] >= LISTED_PRECISION - 0.01, at_served
     for name in ("owner_no_match_cosine", "owner_out_cut", "owner_listed_cut"):
-        assert abs(fitted[name] - getattr(served, name)) <= 0.01, (name, fitted[name], getattr(served, name))
-    assert abs(fitted["owner_bias"] - served.owner_bias) <= 0.05 * abs(served.owner_bias)
-    for got, want in zip(fitted["owner_weights"], served.owner_weights):
-        assert abs(got - want) <= 0.05 * max(abs(want), 1.0), (got, want)
+        assert abs(fitted[name] - getattr(served, name)) <= 0.05, (name, fitted[name], getattr(served, name))
+    # the item model: the same probabilities on the training items (the weights of correlated
+    # township features trade off against each other between machines; the predictions do not)
+    import numpy as np
+    from calibrate_owner import probabilities
+    X = calibrated["item_features"]
+    gap = np.abs(probabilities(X, np.array(fitted["owner_weights"]), fitted["owner_bias"])
+                 - probabilities(X, np.array(served.owner_weights), served.owner_bias))
+    assert gap.mean() <= 0.005 and np.quantile(gap, 0.99) <= 0.05, (gap.mean(), np.quantile(gap, 0.99), gap.max())

@@ -93,7 +93,7 @@ def _township_texts(engine, town: str) -> list[str]:
 def test_another_authoritys_work_is_outside_only_where_no_item_mentions_it(engine, q, term):
     """Whose work a task names decides 清单之外 only for a township whose lists never mention it;
     a township whose items do mention it keeps the retrieval's answer."""
-    named = engine.segmenter.authorities.named_in(q)
+    named = engine.segmenter.named_authorities(q)
     assert term in named
     for town, row in answers(engine, q).items():
         mentions = any(term in text for text in _township_texts(engine, town))
@@ -115,7 +115,7 @@ def test_no_item_of_the_lists_rules_its_own_township_out(engine):
         for pos in range(town.start, town.end):
             record = engine.records[pos]
             for text in [record["name"], *record.get("township_duties", [])]:
-                named = engine.segmenter.authorities.named_in(text)
+                named = engine.segmenter.named_authorities(text)
                 if named:
                     named_somewhere += 1
                     assert any(town.start in owner._mentioning(engine, t, {}) for t in named), (town.township, text, named)
@@ -288,3 +288,9 @@ def test_a_mention_is_the_same_work_not_the_related_work_a_synonym_points_at(eng
     assert _mentioning(engine, "起诉", {}) < with_visits
     listing = {t.start for t in engine.ranges if any("婚姻登记" in x for x in _township_texts(engine, t.township))}
     assert listing and listing <= _mentioning(engine, "结婚证", {})
+
+
+def test_expired_goods_in_a_village_shop_are_not_the_futures_market(engine):
+    """卖过期货 holds 期货 across a word edge; the task is food safety, never 清单之外 as securities work."""
+    for town, row in answers(engine, "小卖部卖过期货").items():
+        assert row["verdict"] != "not_listed" and row["authorities"] == [], (town, row["verdict"], row["authorities"])

@@ -317,7 +317,8 @@ def calibrate(index_dir=None, served_dictionary: bool = False) -> dict:
     settings = {"owner_weights": tuple(round(float(w), 4) for w in weights), "owner_bias": round(bias, 4),
                 "owner_township_scale": tuple(round(x, 4) for x in scale),
                 "owner_no_match_cosine": no_match, "owner_out_cut": out_cut, "owner_listed_cut": listed_cut}
-    return {"settings": settings, "figures": outcome(v, no_match, out_cut, listed_cut), "no_word_slice": no_word_slice(v),
+    return {"settings": settings, "figures": outcome(v, no_match, out_cut, listed_cut), "verdicts": v,
+            "item_features": np.array(tune.X + older.X), "no_word_slice": no_word_slice(v),
             "items": (len(tune.y), sum(tune.y), len(older.y), sum(older.y)), "pairs": (len(listed), int(listed.sum())),
             "auc": (roc_auc_score(tune.y, p_cv), roc_auc_score(listed, v.best_p))}
 
