@@ -114,6 +114,10 @@ class SearchConfig:
     owner_no_match_cosine: float = 0.625
     owner_out_cut: float = 0.0875
     owner_listed_cut: float = 0.1625
+    # 有此事项 below this P(listed) carries a note asking the clerk to check the items: there the
+    # answer's list is right less often than not (calibrate_owner.py: the P at which a logistic fit
+    # of "the answer's list is acceptable" over the cross-validated 有此事项 answers crosses one half)
+    owner_sure_cut: float = 0.555
     # Owner answer item: where another township answers clearly (its item's probability at least
     # owner_leader_floor), a township answers with the candidate whose logit(p) + owner_leader_weight
     # × cosine to that item is highest (search/owner.py _agreeing). Held-out tune view, item right

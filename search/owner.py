@@ -22,7 +22,9 @@ when another township has a clear answer (`listed_probability`). Three answers:
   with the task, and something is close somewhere (with nothing close anywhere no township is said
   to hold the task): the items that answer it, most
   probable first, with their lists, lead or receiving departments and what the township does (a
-  task can have a basic part and a cooperative or recovered part: both are shown);
+  task can have a basic part and a cooperative or recovered part: both are shown); below
+  `owner_sure_cut` the answer says in words that it is unsure and asks for the items to be
+  checked (`verdict_note`);
 - 可能相关 — otherwise: the nearest candidates are shown and no verdict is given; none when nothing
   is close anywhere (no record shares a word with the task and no name comes close: what makes
   search answer 没有找到; the answer's `nothing_close` says so). Nothing in common is not proof of
@@ -41,6 +43,8 @@ from search.vocabulary import AREA_FIELDS, LIST_TYPES, STATUS_NOT_LISTED
 
 LISTED, POSSIBLE, NOT_LISTED = "listed", "possible", STATUS_NOT_LISTED
 VERDICT_LABELS = {LISTED: "有此事项", POSSIBLE: "可能相关", NOT_LISTED: "清单之外"}
+NOTE_UNSURE = "把握不大，请核对下列事项是否就是所问的工作"
+NOTE_CHECK = "请核对下列事项"
 # What the model weighs, per candidate item: its own evidence, then its township's, then the best
 # anywhere (config.owner_weights holds one weight each, in this order).
 ITEM_FEATURES = ("cosine", "cosine_gap_township", "cosine_gap_best", "keyword", "keyword_share",
@@ -344,7 +348,8 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
     items = [{"duty": r, "relevance": round(min(1.0, c.p / picked[0].p), 2) if picked[0].p > 0 else 0.0,
               "role": _role(verdict, k)}
              for k, (c, r) in enumerate(zip(picked, records))]
-    row = {"verdict": verdict, "verdict_label": VERDICT_LABELS[verdict], "confidence": round(p, 2)}
+    row = {"verdict": verdict, "verdict_label": VERDICT_LABELS[verdict], "verdict_note": _note(config, verdict, p, items),
+           "confidence": round(p, 2)}
     if verdict == LISTED:
         row.update(status=items[0]["duty"]["list_type"], duty=items[0]["duty"], items=items,
                    lists=list(dict.fromkeys(i["duty"]["list_type"] for i in items)))
@@ -354,6 +359,15 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
         row.update(status=NOT_LISTED, duty=None, items=[], lists=[], nearest=items[0]["duty"] if items else None)
     row["authorities"] = authorities or []
     return row
+
+
+def _note(config, verdict: str, p: float, items: list) -> str:
+    """What the clerk should do with the answer, in words: a 有此事项 below owner_sure_cut names an
+    item on the right list less often than not (calibrate_owner.py fits the cut where that
+    chance is one half), so it asks for the items to be checked, as 可能相关 always does."""
+    if verdict == LISTED and p < config.owner_sure_cut:
+        return NOTE_UNSURE
+    return NOTE_CHECK if verdict == POSSIBLE and items else ""
 
 
 def _role(verdict: str, rank: int) -> str:

@@ -63,7 +63,8 @@ def owner_sheets(payload: dict) -> list[Sheet]:
             continue
         for item in items:
             d = item["duty"]
-            said = "相关事项，请核对" if item.get("role") == "related" else row["verdict_label"]
+            said = "相关事项，请核对" if item.get("role") == "related" else (
+                f"{row['verdict_label']}（{row['verdict_note']}）" if row.get("verdict_note") else row["verdict_label"])
             does = "必须为、负全责" if d["list_type"] == "basic" else (
                 "；".join(d.get("township_duties", [])) if d["list_type"] == "cooperative" else d.get("handling", ""))
             sheet.rows.append([row["township"], row["county"], said,

@@ -223,7 +223,7 @@ SCHEMAS = {
     },
     "OwnerResult": {
         "type": "object",
-        "required": ["township", "county", "prefecture", "province", "verdict", "verdict_label", "confidence",
+        "required": ["township", "county", "prefecture", "province", "verdict", "verdict_label", "verdict_note", "confidence",
                      "status", "duty", "items", "lists", "authorities"],
         "properties": {
             "township": STR,
@@ -237,6 +237,8 @@ SCHEMAS = {
                                "township's three lists holds the task.",
             },
             "verdict_label": {"type": "string", "enum": ["有此事项", "可能相关", "清单之外"]},
+            "verdict_note": {"type": "string", "description": "What to do with the answer, in words: empty, or a "
+                             "request to check the items (可能相关, and 有此事项 given with little certainty)."},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1,
                            "description": "Calibrated probability that the township lists the task."},
             "status": {

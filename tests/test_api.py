@@ -768,3 +768,32 @@ def test_search_names_another_authoritys_work_only_where_no_record_mentions_it(c
         assert said == ([] if has_word else ["税务机关"]), town
         answers.add(bool(said))
     assert answers == {True, False}, "some township's lists mention 发票 and some do not"
+
+
+NOTE_QUERIES = ["村里小卖部卖过期方便面，给娃娃吃坏了肚子", "低保咋申请", "村里路灯坏了"]
+
+
+def test_owner_says_in_words_when_it_is_unsure(client):
+    """有此事项 below the sure cut asks the clerk to check the items (its list is right less often
+    than not there); 可能相关 with candidates always does; a sure answer and 清单之外 do not. The
+    page shows the same note as the JSON."""
+    from search.config import SearchConfig
+    from search.owner import NOTE_CHECK, NOTE_UNSURE
+
+    sure_cut = SearchConfig().owner_sure_cut
+    seen = set()
+    for q in NOTE_QUERIES:
+        api = client.get("/api/owner", query_string={"q": q}).get_json()
+        html = client.get("/owner", query_string={"q": q}).get_data(as_text=True)
+        for row in api["results"]:
+            note = row["verdict_note"]
+            if row["verdict"] == "listed" and abs(row["confidence"] - sure_cut) > 0.01:
+                assert note == (NOTE_UNSURE if row["confidence"] < sure_cut else ""), row
+                seen.add("unsure" if note else "sure")
+            elif row["verdict"] == "possible":
+                assert note == (NOTE_CHECK if row["items"] else "")
+            elif row["verdict"] == "not_listed":
+                assert note == ""
+        assert html.count(f'<div class="verdict-note muted small">{NOTE_UNSURE}</div>') == sum(
+            r["verdict_note"] == NOTE_UNSURE for r in api["results"])
+    assert seen == {"sure", "unsure"}  # both kinds of 有此事项 occur among these questions

@@ -51,7 +51,7 @@ def test_owner_settings_are_what_calibration_fits(app_index_dir):
     assert at_served["accuracy"] >= best["accuracy"] - 0.01, (at_served, best)
     assert at_served["out_precision"] >= OUT_PRECISION - 0.01, at_served
     assert at_served["listed_precision"] >= LISTED_PRECISION - 0.01, at_served
-    for name in ("owner_no_match_cosine", "owner_out_cut", "owner_listed_cut"):
+    for name in ("owner_no_match_cosine", "owner_out_cut", "owner_listed_cut", "owner_sure_cut"):
         assert abs(fitted[name] - getattr(served, name)) <= 0.05, (name, fitted[name], getattr(served, name))
     # the item model: the same probabilities on the training items (the weights of correlated
     # township features trade off against each other between machines; the predictions do not)

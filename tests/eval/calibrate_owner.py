@@ -43,6 +43,7 @@ The output lines are pasted into search/config.py by hand.
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import sys
 import tempfile
@@ -232,9 +233,25 @@ class Verdicts:
     nothing_close: np.ndarray  # nothing close anywhere: never 有此事项
 
 
-def outcome(v: Verdicts, no_match_cosine, out_cut, listed_cut) -> dict:
+def answers(v: Verdicts, no_match_cosine, out_cut, listed_cut) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: answered 清单之外, answered 有此事项 (search/owner.py _answer)."""
     out = v.ruled | (v.no_words & ((v.top_cosine < no_match_cosine) | (v.best_p < out_cut)))
-    yes = ~out & (v.best_p >= listed_cut) & ~v.no_words & ~v.nothing_close
+    return out, ~out & (v.best_p >= listed_cut) & ~v.no_words & ~v.nothing_close
+
+
+def sure_cut(v: Verdicts, no_match_cosine, out_cut, listed_cut) -> float:
+    """The P(listed) at which an 有此事项 answer names an acceptable list one time in two (a
+    logistic fit over the cross-validated 有此事项 answers): below it the answer asks the clerk to
+    check its items (owner._note)."""
+    from sklearn.linear_model import LogisticRegression
+    _, yes = answers(v, no_match_cosine, out_cut, listed_cut)
+    model = LogisticRegression(C=1e6, max_iter=5000).fit(_logit(v.best_p[yes]).reshape(-1, 1), v.list_ok[yes])
+    z = -float(model.intercept_[0]) / float(model.coef_[0][0])
+    return round(max(listed_cut, 1.0 / (1.0 + math.exp(-z))), 3)
+
+
+def outcome(v: Verdicts, no_match_cosine, out_cut, listed_cut) -> dict:
+    out, yes = answers(v, no_match_cosine, out_cut, listed_cut)
     listed = v.listed
     return {"accuracy": float(((yes & v.list_ok) | (out & ~listed)).mean()),
             "out_precision": float((~listed[out]).mean()) if out.any() else 1.0,
@@ -316,8 +333,13 @@ def calibrate(index_dir=None, served_dictionary: bool = False) -> dict:
     weights, bias = fit(np.array(tune.X + older.X), np.array(tune.y + older.y))
     settings = {"owner_weights": tuple(round(float(w), 4) for w in weights), "owner_bias": round(bias, 4),
                 "owner_township_scale": tuple(round(x, 4) for x in scale),
-                "owner_no_match_cosine": no_match, "owner_out_cut": out_cut, "owner_listed_cut": listed_cut}
-    return {"settings": settings, "figures": outcome(v, no_match, out_cut, listed_cut), "verdicts": v,
+                "owner_no_match_cosine": no_match, "owner_out_cut": out_cut, "owner_listed_cut": listed_cut,
+                "owner_sure_cut": sure_cut(v, no_match, out_cut, listed_cut)}
+    _, yes = answers(v, no_match, out_cut, listed_cut)
+    below = yes & (v.best_p < settings["owner_sure_cut"])
+    sure = (int(below.sum()), float(v.list_ok[below].mean()) if below.any() else 0.0,
+            int((yes & ~below).sum()), float(v.list_ok[yes & ~below].mean()) if (yes & ~below).any() else 0.0)
+    return {"settings": settings, "figures": outcome(v, no_match, out_cut, listed_cut), "verdicts": v, "sure": sure,
             "item_features": np.array(tune.X + older.X), "no_word_slice": no_word_slice(v),
             "items": (len(tune.y), sum(tune.y), len(older.y), sum(older.y)), "pairs": (len(listed), int(listed.sum())),
             "auc": (roc_auc_score(tune.y, p_cv), roc_auc_score(listed, v.best_p))}
@@ -339,11 +361,13 @@ def main(argv=None) -> int:
           f"有此事项 precision {o['listed_precision']:.3f}; 可能相关 share {o['possible']:.3f}")
     print("no word in common, truly listed at P(listed) ≥ " + "; ".join(
         f"{cut}: {share:.2f} of {n}" for cut, n, share in fitted["no_word_slice"]) + f" (有此事项 needs {LISTED_PRECISION})")
+    print("有此事项 below the sure cut (asks the clerk to check): {} answers, list right in {:.2f}; at or above: {}, "
+          "{:.2f}".format(*fitted["sure"]))
     print("# paste into search/config.py:")
     print(f"    owner_weights: tuple = ({', '.join(f'{w:.4f}' for w in s['owner_weights'])})")
     print(f"    owner_bias: float = {s['owner_bias']:.4f}")
     print(f"    owner_township_scale: tuple = ({', '.join(f'{x:.4f}' for x in s['owner_township_scale'])})")
-    for name in ("owner_no_match_cosine", "owner_out_cut", "owner_listed_cut"):
+    for name in ("owner_no_match_cosine", "owner_out_cut", "owner_listed_cut", "owner_sure_cut"):
         print(f"    {name}: float = {s[name]}")
     return 0
 
