@@ -103,6 +103,11 @@ def owner_summary(pairs: list[dict]) -> dict:
         "possible_share": _mean(p["verdict"] == "possible" for p in pairs),
         "two_part_pairs": len(two), "both_parts_shown": _mean(p["both_parts_shown"] for p in two),
         "answer_item_judged": _mean(_judged(p, "answer") for p in pairs if p["verdict"] == "listed"),
+        # 有此事项 given with little certainty (the answer's verdict_note asks for a check) and how
+        # often such answers, and the sure ones, are right (status_ok)
+        "unsure_share": _mean(bool(p["row"].get("verdict_note")) for p in pairs if p["verdict"] == "listed"),
+        "unsure_right": _mean(p["status_ok"] for p in pairs if p["verdict"] == "listed" and p["row"].get("verdict_note")),
+        "sure_right": _mean(p["status_ok"] for p in pairs if p["verdict"] == "listed" and not p["row"].get("verdict_note")),
         "related_items_judged": _mean(ok for p in pairs if p["verdict"] == "listed" for ok in _judged(p, "related")),
     }
 
@@ -161,6 +166,9 @@ def print_side_by_side(report: dict) -> None:
             ("可能相关 share", lambda r: r["owner"]["possible_share"], "f"),
             ("two-part tasks: both parts shown", lambda r: r["owner"]["both_parts_shown"], "f"),
             ("有此事项: answer item judged ≥ 2", lambda r: r["owner"]["answer_item_judged"], "f"),
+            ("有此事项: share marked unsure", lambda r: r["owner"]["unsure_share"], "f"),
+            ("有此事项 right, marked unsure", lambda r: r["owner"]["unsure_right"], "f"),
+            ("有此事项 right, not marked", lambda r: r["owner"]["sure_right"], "f"),
             ("有此事项: related items judged ≥ 2", lambda r: r["owner"]["related_items_judged"], "f")]
     rows += [(f"{m} nDCG@10", (lambda m: lambda r: r["ranking"][m]["ndcg@10"])(m), "f") for m in MODES]
     rows += [("semantic totals cut at the depth", lambda r: r["ranking"]["semantic"]["total_cut"], "f")]
