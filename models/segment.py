@@ -250,21 +250,22 @@ class Segmenter:
 
     # ----- cutting
 
-    def words_of(self, text: str) -> list[str]:
-        """jieba's precise cut of normalized text: wordish pieces only, stop words kept."""
+    def _cut(self, text: str) -> tuple[str, list[str]]:
+        """The normalized text and jieba's precise cut of it, every piece kept (they tile the text)."""
         text = _CJK_SPACE.sub("", normalize(text))
         with self._lock:  # jieba's Tokenizer is not documented as thread-safe
-            pieces = self._tokenizer.lcut(text, HMM=False)
-        return [p.strip() for p in pieces if p.strip() and _WORDISH.search(p)]
+            return text, self._tokenizer.lcut(text, HMM=False)
+
+    def words_of(self, text: str) -> list[str]:
+        """jieba's precise cut of normalized text: wordish pieces only, stop words kept."""
+        return [p.strip() for p in self._cut(text)[1] if p.strip() and _WORDISH.search(p)]
 
     def named_authorities(self, text: str) -> dict[str, str]:
         """Other authorities' work the text names (authorities.txt), each term with its authority,
         where the segmentation puts a word edge at one end of it at least: a term is never read
         out of the middle of two other words (到处 + 方便面 holds no 处方), while jieba's own slips
         on one side (我要 + 开发 + 票, 想开 + 诊所) still leave the term named."""
-        text = _CJK_SPACE.sub("", normalize(text))
-        with self._lock:
-            pieces = self._tokenizer.lcut(text, HMM=False)
+        text, pieces = self._cut(text)
         return self.authorities.named_in(text, set(itertools.accumulate(map(len, pieces), initial=0)))
 
     def is_word(self, text: str) -> bool:
