@@ -275,3 +275,11 @@ def test_an_authority_term_is_not_read_out_of_the_middle_of_two_words():
     assert s.named_authorities("想起诉邻居") == {"起诉": "人民法院"}
     assert s.named_authorities("去公证处办遗嘱") == {"公证处": "公证机构"}
     assert s.named_authorities("小卖部卖过期货") == {}
+
+
+def test_a_term_township_work_holds_in_another_sense_is_written_longer():
+    """卫星火点 (straw fires seen by satellite) is township work; launching satellites is not."""
+    s = Segmenter.from_dir()
+    assert s.named_authorities("秸秆焚烧卫星火点核查") == {}
+    assert s.named_authorities("发射卫星") == {"发射卫星": "国家外交国防和航天核工业机关"}
+    assert "商标" in s.named_authorities("合作社想给小米注册个商标")
