@@ -117,3 +117,29 @@ def test_second_judge_is_tune_half_and_well_formed(corpus):
         assert bool(p["items"]) == (p["status"] == "listed"), p
         assert all(i in corpus and corpus[i].township == p["township"] for i in p["items"]), p
     assert 0.0 <= figures(second)["kappa"] <= 1.0
+
+
+def test_whose_work_set_is_well_formed_and_split_once():
+    import sys
+    sys.path.insert(0, str(EVAL))
+    from whose_work import FILES, HALVES, half_of, load
+
+    seen = set()
+    for kind in FILES:
+        rows = load(kind)
+        assert len(rows) >= 400, kind
+        assert all(label and question for label, question in rows), kind
+        assert {half_of(q) for _, q in rows} == set(HALVES)
+        assert load(kind, "tune") + load(kind, "test") != [] and len(load(kind, "tune")) + len(load(kind, "test")) == len(rows)
+        questions = {q for _, q in rows}
+        assert len(questions) == len(rows) and not questions & seen, kind  # no question twice, nor in both files
+        seen |= questions
+    assert len({label for label, _ in load("other")}) >= 40
+
+
+def test_whose_work_misses_refuse_the_test_half():
+    import sys
+    sys.path.insert(0, str(EVAL))
+    from whose_work import print_misses
+    with pytest.raises(SystemExit):
+        print_misses(None, "test")
