@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.segment import normalize
 from search.errors import BackendUnavailable, BadRequest
 from search.vocabulary import AREA_FIELDS, LIST_TYPES, STATUS_NOT_LISTED
 
@@ -56,6 +57,7 @@ PER_SIDE = 10        # a township's candidates: its best items by cosine and by 
 BEST_DEPTH = 30      # the best anywhere: this many items from each side are read for the best coverage
 LEADER_DEPTH = 5     # the townships of this many best items a side are weighed as the leaders (_leaders)
 MAX_ITEMS = 4        # items shown for 有此事项 by probability (the wordiest item may add one)
+OWN_WORK_CHUNK = 256    # records read at a time to find an item naming another authority's work as its own
 WORDIEST_COVERAGE = 0.5  # the share of the task's words an item must hold to show for that alone
 
 
@@ -287,8 +289,9 @@ def _sigmoid(z: float) -> float:
 
 
 def _unmentioned(engine, named: dict[str, str], towns) -> dict[int, list[str]]:
-    """For each township (keyed by its first position) none of whose items mentions a term of
-    another authority's work that the task names: those authorities."""
+    """For each township (keyed by its first position) none of whose items names a term of
+    another authority's work that the task names as its own work (`_names_as_own_work`): those
+    authorities."""
     filters = _townships_filter(engine, towns)
     mentioned = {term: _mentioning(engine, term, filters) for term in named}
     out = {}
@@ -299,35 +302,54 @@ def _unmentioned(engine, named: dict[str, str], towns) -> dict[int, list[str]]:
 
 
 def unmentioned_authorities(engine, q: str, filters: dict) -> list[str]:
-    """The authorities whose work the query names when no record within `filters` mentions any
-    of it (search shows them: 这类事项通常由…办理); else none."""
+    """The authorities whose work the query names when no record within `filters` names any of it
+    as the township's own work (search shows them: 这类事项通常由…办理); else none."""
     named = engine.segmenter.named_authorities(q)
     try:
-        if not named or any(_mentioning(engine, term, filters) for term in named):
+        if not named or any(_mentioning(engine, term, filters, first_only=True) for term in named):
             return []
     except BackendUnavailable:
         return []
     return list(dict.fromkeys(named.values()))
 
 
-def _mentioning(engine, term: str, filters: dict) -> set[int]:
-    """The townships (first positions) with an item that mentions the term: its text holds every
-    word of it, as the word or an expansion that names the same work: a two-way synonym group, or
-    a term of the same authority (结婚证 → 婚姻登记 counts; 起诉 → 信访 or 法律援助 is related work
-    that every township lists, and does not). One match set per word, intersected: exact over every
-    record, and at a million records as quick as a keyword search."""
+def _mentioning(engine, term: str, filters: dict, first_only: bool = False) -> set[int]:
+    """The townships (first positions) with an item that names the term as its own work: its name
+    or the township's duties hold every word of it, as the word or an expansion that names the same
+    work: a two-way synonym group, or a term of the same authority (结婚证 → 婚姻登记 counts; 起诉 →
+    信访 or 法律援助 is related work that every township lists, and does not). One match set per
+    word from the keyword index, intersected (exact over every record, at a million records as
+    quick as a keyword search), then the matching records read to see where the words stand."""
     authorities = engine.segmenter.authorities.terms
     same_authority = {t for t, a in authorities.items() if a == authorities.get(term)} if term in authorities else set()
-    found = None
+    found, wholes = None, []
     for word, alternatives in engine.segmenter.query_groups(term):
         same = engine.segmenter.synonyms.equivalents(word) | same_authority
         whole = sorted({word} | {a for a in alternatives if a in same and a not in word})  # a part of the word is not it
+        wholes.append(whole)
         hits = engine.keyword.search(whole, filters, None).hits
         here = np.unique(np.fromiter((p for p, _ in hits), dtype=np.int64, count=len(hits)))
         found = here if found is None else np.intersect1d(found, here, assume_unique=True)
         if not len(found):
             return set()
-    return set() if found is None else set(engine.township_starts(found).tolist())
+    if found is None:
+        return set()
+    own = []
+    for chunk in range(0, len(found), OWN_WORK_CHUNK):  # records read a chunk at a time: `first_only` stops early
+        positions = found[chunk:chunk + OWN_WORK_CHUNK].tolist()
+        own += [p for p, record in zip(positions, engine.records.many(positions)) if _names_as_own_work(record, wholes)]
+        if own and first_only:
+            break
+    return set(engine.township_starts(np.array(own, dtype=np.int64)).tolist()) if own else set()
+
+
+def _names_as_own_work(record: dict, wholes: list[list[str]]) -> bool:
+    """Whether the item holds the work as the township's own: every word of the term (or another
+    name of the same work) in its name or the township's duties. A county department's duties that
+    mention it (调处、仲裁农村土地承包经营纠纷; 申请法院强制执行) are that department's work, not the
+    township's (tests/eval/HISTORY.md, session 15)."""
+    text = normalize(" ".join([record.get("name", ""), *record.get("township_duties", [])]))
+    return all(any(a in text for a in whole) for whole in wholes)
 
 
 def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool, authorities: list[str] | None,
