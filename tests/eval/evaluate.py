@@ -20,6 +20,8 @@ Owner ("who owns it" per township, `engine.owner`):
   not-listed query of queries.jsonl ("nowhere" pairs).
 - the staff set (tests/eval/staff): its tune and test halves side by side (staff_eval.py); the
   owner verdict itself is fitted by calibrate_owner.py on the tune half.
+- whose work (tests/eval/whose_work): questions labelled by whose work they are, both halves side
+  by side (whose_work.py): other authorities' work said 清单之外, township work said 清单之外.
 
 Relevance judgments never come from this engine: see tests/eval/README.md.
 """
@@ -267,6 +269,11 @@ def print_table(report: dict) -> None:
         print()
         from staff_eval import print_side_by_side
         print_side_by_side(report["staff"])
+    if "whose_work" in report:
+        print()
+        print("whose work (tests/eval/whose_work): labelled by question, not per township")
+        from whose_work import print_table as print_whose_work
+        print_whose_work(report["whose_work"])
 
 
 def _fmt(x) -> str:
@@ -310,6 +317,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sweep", action="store_true", help="hybrid figures over a grid of fusion settings")
     parser.add_argument("--no-owner", action="store_true", help="skip the owner evaluation")
     parser.add_argument("--no-staff", action="store_true", help="skip the staff set (tune and test halves)")
+    parser.add_argument("--no-whose-work", action="store_true", help="skip the whose-work set (both halves)")
     args = parser.parse_args(argv)
 
     from search.engine import Engine
@@ -335,6 +343,9 @@ def main(argv=None) -> int:
     if not args.no_staff:
         from staff_eval import figures as staff_figures
         report["staff"] = {h: staff_figures(engine, h) for h in ("tune", "test")}
+    if not args.no_whose_work:
+        import whose_work
+        report["whose_work"] = {h: whose_work.measure(engine, h) for h in whose_work.HALVES}
     if args.sweep:
         report["sweep"] = sweep(engine, queries)
 
