@@ -126,6 +126,14 @@ class SearchConfig:
     # (16 → 0.715, found after 0.5 / 8 was chosen and the test half read: left as chosen).
     owner_leader_floor: float = 0.5
     owner_leader_weight: float = 8.0
+    # Another authority's work named in passing does not rule out a township that clearly holds the
+    # task: the rule yields where P(listed) is at least owner_authority_yield_p and the question
+    # holds at least owner_authority_yield_words content words besides the authority's terms
+    # (低保户住院花了三万多，医院结算后还能申请临时救助不). Chosen on the tune halves (staff set, older set,
+    # tests/eval/whose_work): of 208 judged pairs truly ruled out, 3 yield; of 407 township-work
+    # answers ruled out, 143 (tests/eval/HISTORY.md, session 15).
+    owner_authority_yield_p: float = 0.7
+    owner_authority_yield_words: int = 5
     # Search answers 没有找到 when no record shares a word with the query and no name is this close.
     no_match_cosine: float = 0.735
     # Items shown for 有此事项: the most probable, those with this share of its probability, and

@@ -116,6 +116,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     best = _best(best_semantic, best_keyword, groups, tokens_of)
     named = engine.segmenter.named_authorities(text)
     unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
+    said_besides = sum(not any(word in term for term in named) for word, _ in groups) if named else 0
     # what makes search answer 没有找到: no word in common anywhere and no name close
     nothing_close = not degraded and not best_keyword and best.cosine < engine.config.no_match_cosine
     context = {"query_words": float(len(groups)), "query_length": float(len(q))}
@@ -130,7 +131,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
         # without the keyword side nobody knows whether a word is shared: no "nothing in common"
         shares_words = degraded or bool(by_town.get(town.start))
         row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), nothing_close,
-                                      (leader_p, clear), first)
+                                      (leader_p, clear), first, said_besides)
         if explain:
             row["leader_p"] = round(leader_p, 6)
             row["leaders_clear"] = clear
@@ -138,7 +139,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
                                   if first is not None and cands and first is not cands[0] else None)
             row["features"] = {k: round(v, 4) for k, v in cands[0].features.items()} if cands else {}
             row["shares_words"] = shares_words
-            row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, unmentioned.get(town.start))
+            row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, row["authorities"])
             row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
         rows.append(row)
     out = {"query": q, "places": taken, "total": total, "page": page, "size": size, "nothing_close": nothing_close, "results": rows}
@@ -353,9 +354,11 @@ def _names_as_own_work(record: dict, wholes: list[list[str]]) -> bool:
 
 
 def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool, authorities: list[str] | None,
-            nothing_close: bool, leading: tuple[float, int], first: Candidate | None) -> dict:
+            nothing_close: bool, leading: tuple[float, int], first: Candidate | None, said_besides: int = 0) -> dict:
     config = engine.config
     p = listed_probability(config, cands[0].p, *leading) if cands else 0.0
+    if authorities and _named_in_passing(config, p, said_besides):
+        authorities = None
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
         verdict = NOT_LISTED
     elif p >= config.owner_listed_cut and shares_words and not nothing_close:
@@ -381,6 +384,14 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
         row.update(status=NOT_LISTED, duty=None, items=[], lists=[], nearest=items[0]["duty"] if items else None)
     row["authorities"] = authorities or []
     return row
+
+
+def _named_in_passing(config, p: float, said_besides: int) -> bool:
+    """Whether another authority's work the task names is only its context here: the township
+    clearly holds the task (P(listed) at least owner_authority_yield_p) and the question says much
+    besides the authority's terms (owner_authority_yield_words content words). 住院 in
+    低保户住院花了三万多…申请临时救助 is the hospital's work; the task is the township's."""
+    return p >= config.owner_authority_yield_p and said_besides >= config.owner_authority_yield_words
 
 
 def _note(config, verdict: str, p: float, items: list) -> str:

@@ -113,6 +113,31 @@ def test_another_authoritys_work_is_outside_only_where_no_item_mentions_it(engin
             assert row["items"] == [] and row["duty"] is None
 
 
+@pytest.mark.parametrize("q", ["退役军人信息采集要带身份证、户口本、退伍证", "重度残疾人护理补贴打到银行卡了，咋查到没到账"])
+def test_another_authoritys_word_in_passing_does_not_rule_out_a_township_that_holds_the_task(engine, q):
+    """身份证 and 银行卡 name the police's and the banks' work, but here they are what the clerk asks
+    to bring or check: where the township clearly holds the task and the question says much
+    besides the term, the rule yields (owner_authority_yield_p, owner_authority_yield_words)."""
+    config = engine.config
+    named = engine.segmenter.named_authorities(q)
+    besides = sum(not any(w in t for t in named) for w, _ in engine.segmenter.query_groups(q))
+    assert named and besides >= config.owner_authority_yield_words
+    rows = answers(engine, q)
+    sure = [town for town, row in rows.items() if row["confidence"] >= config.owner_authority_yield_p]
+    assert sure
+    for town in sure:
+        assert rows[town]["verdict"] != "not_listed" and rows[town]["authorities"] == [], town
+
+
+def test_a_question_that_is_mostly_another_authoritys_term_is_still_ruled_out(engine):
+    """护照去哪办 says little besides 护照: the rule keeps every township that never names it."""
+    q = "要出国打工，护照去哪办"
+    besides = sum(not any(w in t for t in engine.segmenter.named_authorities(q))
+                  for w, _ in engine.segmenter.query_groups(q))
+    assert besides < engine.config.owner_authority_yield_words
+    assert all(row["verdict"] == "not_listed" for row in answers(engine, q).values())
+
+
 def test_a_county_departments_duties_do_not_make_the_work_the_townships(engine):
     """巴彦高勒镇's 土地承包经营权管理 names 仲裁 only among the county department's duties (调处、仲裁
     农村土地承包经营纠纷): a township that only sees a department do it is told 清单之外 for a

@@ -8,7 +8,10 @@ judged question, no file of the repository and not each other's file (session 15
 
 - other_work.tsv: 454 questions about other authorities' work (courts, police, tax, banks,
   hospitals, schools, utilities, platforms …: `authority<TAB>question`) that no township list holds;
-- township_work.tsv: 469 questions about work township lists hold (`domain<TAB>question`).
+- township_work.tsv: 469 questions about work township lists hold (`domain<TAB>question`);
+- township_work_naming_others.tsv: 200 questions about township work that name another
+  authority's words in passing (村民说要去法院起诉乡政府，这个信访件乡里还接不接; 低保年审要看电费单
+  话费单吗), a stress test of the other-authority rule (written by a third helper, the same way).
 
 Both mix short official phrases, colloquial questions and long descriptions, with typos and
 regional words. A label is the question's, not a township's: a township work question may be
@@ -30,7 +33,7 @@ from pathlib import Path
 FOLDER = Path(__file__).resolve().parent / "whose_work"
 SEED = "township-duty-search/whose-work-split/2026-12-06"
 HALVES = ("tune", "test")
-FILES = {"other": "other_work.tsv", "township": "township_work.tsv"}
+FILES = {"other": "other_work.tsv", "township": "township_work.tsv", "naming": "township_work_naming_others.tsv"}
 
 
 def half_of(question: str) -> str:
@@ -59,7 +62,7 @@ def answers(engine, rows: list[tuple[str, str]]) -> list[dict]:
     return out
 
 
-def summary(other: list[dict], township: list[dict]) -> dict:
+def summary(other: list[dict], township: list[dict], naming: list[dict]) -> dict:
     def share(rows, test):
         return sum(map(test, rows)) / len(rows) if rows else 0.0
     return {
@@ -72,11 +75,14 @@ def summary(other: list[dict], township: list[dict]) -> dict:
         "township: 清单之外 in most townships": share(township, lambda a: a["not_listed"] * 2 > a["towns"]),
         "township: 清单之外 answers": sum(a["not_listed"] for a in township),
         "township: 有此事项 share of township answers": sum(a["listed"] for a in township) / max(1, sum(a["towns"] for a in township)),
+        "naming others: questions": len(naming),
+        "naming others: 清单之外 in some township": share(naming, lambda a: a["not_listed"] > 0),
+        "naming others: 清单之外 answers": sum(a["not_listed"] for a in naming),
     }
 
 
 def measure(engine, half: str) -> dict:
-    return summary(answers(engine, load("other", half)), answers(engine, load("township", half)))
+    return summary(*(answers(engine, load(kind, half)) for kind in ("other", "township", "naming")))
 
 
 def print_table(figures: dict[str, dict]) -> None:
@@ -90,7 +96,7 @@ def print_table(figures: dict[str, dict]) -> None:
 def print_misses(engine, half: str) -> None:
     if half != "tune":
         raise SystemExit("misses are listed for the tune half only: the test half is reported, never read for fixes")
-    for a in answers(engine, load("township", half)):
+    for a in answers(engine, load("township", half)) + answers(engine, load("naming", half)):
         if a["not_listed"]:
             print(f"township work, 清单之外 in {a['not_listed']}/{a['towns']}: {a['question']} [{a['label']}] "
                   f"{' '.join(a['authorities'])}")
