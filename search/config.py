@@ -129,7 +129,7 @@ class SearchConfig:
     # Another authority's work named in passing does not rule out a township that clearly holds the
     # task: the rule yields where P(listed) is at least owner_authority_yield_p and the question
     # holds at least owner_authority_yield_words content words besides the authority's terms
-    # (低保户住院花了三万多，医院结算后还能申请临时救助不). Chosen on the tune halves (staff set, older set,
+    # (退役军人信息采集要带身份证、户口本). Chosen on the tune halves (staff set, older set,
     # tests/eval/whose_work): of 208 judged pairs truly ruled out, 3 yield; of 407 township-work
     # answers ruled out, 143 (tests/eval/HISTORY.md, session 15).
     owner_authority_yield_p: float = 0.7

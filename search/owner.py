@@ -389,8 +389,8 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
 def _named_in_passing(config, p: float, said_besides: int) -> bool:
     """Whether another authority's work the task names is only its context here: the township
     clearly holds the task (P(listed) at least owner_authority_yield_p) and the question says much
-    besides the authority's terms (owner_authority_yield_words content words). 住院 in
-    低保户住院花了三万多…申请临时救助 is the hospital's work; the task is the township's."""
+    besides the authority's terms (owner_authority_yield_words content words). 身份证 in
+    退役军人信息采集要带身份证、户口本 is what to bring, not the police's work to do."""
     return p >= config.owner_authority_yield_p and said_besides >= config.owner_authority_yield_words
 
 

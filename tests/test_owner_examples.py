@@ -113,11 +113,11 @@ def test_another_authoritys_work_is_outside_only_where_no_item_mentions_it(engin
             assert row["items"] == [] and row["duty"] is None
 
 
-@pytest.mark.parametrize("q", ["退役军人信息采集要带身份证、户口本、退伍证", "重度残疾人护理补贴打到银行卡了，咋查到没到账"])
+@pytest.mark.parametrize("q", ["退役军人信息采集要带身份证、户口本、退伍证", "养老金待遇申领材料（社保卡、身份证）"])
 def test_another_authoritys_word_in_passing_does_not_rule_out_a_township_that_holds_the_task(engine, q):
-    """身份证 and 银行卡 name the police's and the banks' work, but here they are what the clerk asks
-    to bring or check: where the township clearly holds the task and the question says much
-    besides the term, the rule yields (owner_authority_yield_p, owner_authority_yield_words)."""
+    """身份证 names the police's work, but here it is what the clerk asks people to bring: where
+    the township clearly holds the task and the question says much besides the term, the rule
+    yields (owner_authority_yield_p, owner_authority_yield_words)."""
     config = engine.config
     named = engine.segmenter.named_authorities(q)
     besides = sum(not any(w in t for t in named) for w, _ in engine.segmenter.query_groups(q))

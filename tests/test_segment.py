@@ -271,7 +271,7 @@ def test_an_authority_term_is_not_read_out_of_the_middle_of_two_words():
     assert s.words_of("路边到处方便面袋子没人管")[1:3] == ["到处", "方便面"]
     assert "处方" in s.authorities.named_in("路边到处方便面袋子没人管")  # as a bare substring it is there
     assert s.named_authorities("路边到处方便面袋子没人管") == {}
-    assert s.named_authorities("我要开发票") == {"发票": "税务机关"}
+    assert s.named_authorities("我要开发票") == {"开发票": "税务机关"}
     assert s.named_authorities("想起诉邻居") == {"起诉": "人民法院"}
     assert s.named_authorities("去公证处办遗嘱") == {"公证处": "公证机构"}
     assert s.named_authorities("小卖部卖过期货") == {}
