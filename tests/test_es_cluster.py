@@ -145,6 +145,12 @@ def test_cluster_mode_serves_every_endpoint_with_no_local_build(cluster_app, app
         a, b = local.get(url).get_json(), remote.get(url).get_json()
         a.pop("took_ms", None), b.pop("took_ms", None)
         assert a == b, url
+    # whose work a task names is decided on the records' own text, read from the cluster the same way
+    for q in ("要出国打工，护照去哪办", "建设工程合同约定了仲裁条款，想申请仲裁追讨工程款"):
+        a = local.get("/api/owner", query_string={"q": q}).get_json()["results"]
+        b = remote.get("/api/owner", query_string={"q": q}).get_json()["results"]
+        assert [(r["township"], r["authorities"]) for r in a] == [(r["township"], r["authorities"]) for r in b], q
+        assert any(r["authorities"] for r in b), q
     # stored vectors picked by position (the owner answer's item-to-item cosines) are the local ones
     picked = np.array([5, 0, 1200, 5], dtype=np.int64)
     here, there = app.extensions["tds.holder"].get(), cluster_app.extensions["tds.holder"].get()
