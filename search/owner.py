@@ -12,8 +12,9 @@ hold the best items anywhere (`_leaders`, the same whatever the page): a middlin
 when another township has a clear answer (`listed_probability`). Three answers:
 
 - 清单之外 — only when confident, for one of three reasons. The task names another authority's
-  work (诉讼, 护照, 发票: data/dict/authorities.txt) and no item of the township mentions it —
-  the row then says whose work it is; no item of the township shares a single word with the task
+  work (诉讼, 护照, 开发票: data/dict/authorities.txt), no item of the township names it as its
+  own work (in an item name or the township's duties), and the township does not clearly hold the
+  task with the term said in passing (`_named_in_passing`) — the row then says whose work it is; no item of the township shares a single word with the task
   (nor with its synonym or typo expansions) and either no item name comes semantically close
   (best cosine below `owner_no_match_cosine`) or the probability is below `owner_out_cut`. A false 清单之外
   tells a clerk a listed task may be refused, so the cuts are chosen for the precision of this
