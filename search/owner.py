@@ -14,8 +14,9 @@ when another township has a clear answer (`listed_probability`). Three answers:
 - 清单之外 — only when confident, for one of three reasons. The task names another authority's
   work (诉讼, 护照, 开发票: data/dict/authorities.txt), no item of the township names it as its
   own work (in an item name or the township's duties), and the township does not clearly hold the
-  task with the term said in passing (`_named_in_passing`) — the row then says whose work it is; no item of the township shares a single word with the task
-  (nor with its synonym or typo expansions) and either no item name comes semantically close
+  task with the term said in passing (`_named_in_passing`) — the row then says whose work it is;
+  no item of the township shares a single word with the task (nor with its synonym or typo
+  expansions) and either no item name comes semantically close
   (best cosine below `owner_no_match_cosine`) or the probability is below `owner_out_cut`. A false 清单之外
   tells a clerk a listed task may be refused, so the cuts are chosen for the precision of this
   answer on judged data;
@@ -117,7 +118,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     best = _best(best_semantic, best_keyword, groups, tokens_of)
     named = engine.segmenter.named_authorities(text)
     unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
-    said_besides = sum(not any(word in term for term in named) for word, _ in groups) if named else 0
+    besides = said_besides(groups, named) if named else 0
     # what makes search answer 没有找到: no word in common anywhere and no name close
     nothing_close = not degraded and not best_keyword and best.cosine < engine.config.no_match_cosine
     context = {"query_words": float(len(groups)), "query_length": float(len(q))}
@@ -132,7 +133,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
         # without the keyword side nobody knows whether a word is shared: no "nothing in common"
         shares_words = degraded or bool(by_town.get(town.start))
         row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), nothing_close,
-                                      (leader_p, clear), first, said_besides)
+                                      (leader_p, clear), first, besides)
         if explain:
             row["leader_p"] = round(leader_p, 6)
             row["leaders_clear"] = clear
@@ -385,6 +386,12 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
         row.update(status=NOT_LISTED, duty=None, items=[], lists=[], nearest=items[0]["duty"] if items else None)
     row["authorities"] = authorities or []
     return row
+
+
+def said_besides(groups, named: dict[str, str]) -> int:
+    """How many of the question's content words (Segmenter.query_groups) are not part of the
+    other authorities' terms it names (Segmenter.named_authorities)."""
+    return sum(not any(word in term for term in named) for word, _ in groups)
 
 
 def _named_in_passing(config, p: float, said_besides: int) -> bool:

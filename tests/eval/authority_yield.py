@@ -1,0 +1,90 @@
+"""Where should the other-authority rule yield? (SearchConfig.owner_authority_yield_p, _words;
+search/owner.py _named_in_passing)
+
+    python tests/eval/authority_yield.py                  # the grid below, about 2 minutes
+    python tests/eval/authority_yield.py --p 0.7 --words 5
+
+With the yield switched off, every (question, township) the rule rules out is collected from the
+tune halves only, on the held-out tune view (calibrate_owner.held_out_view):
+- known right: the staff set's and the older set's judged pairs truly not listed, and every
+  answer to whose_work's other authorities' work;
+- known wrong: every answer to whose_work's township work and township work naming others.
+
+For each candidate rule (yield where P(listed) ≥ p and the question says ≥ words content words
+besides the authority's terms) it prints how many judged right answers, other-work answers and
+wrong answers would yield: the first two are true 清单之外 lost, the last false 清单之外 removed.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
+
+import calibrate_owner as calibrate  # noqa: E402
+import whose_work  # noqa: E402
+from staff_set import load_staff  # noqa: E402
+
+
+def ruled_out_answers(engine) -> list[dict]:
+    """Every tune-half answer ruled out as another authority's work: its set, whether 清单之外 is
+    right, P(listed) and the content words said besides the terms."""
+    from search.owner import said_besides
+
+    judged = [(q["query"], q["owners"]) for q in load_staff("tune") + calibrate.older_as_staff(engine)]
+    labelled = [(q, None, True) for _, q in whose_work.load("other", "tune")]
+    labelled += [(q, None, False) for kind in ("township", "naming") for _, q in whose_work.load(kind, "tune")]
+    rows = []
+    for query, owners, right in [(q, o, None) for q, o in judged] + labelled:
+        named = engine.segmenter.named_authorities(query)
+        if not named:
+            continue
+        besides = said_besides(engine.segmenter.query_groups(query), named)
+        result = engine.owner(query, townships=list(owners) if owners else None, size=len(engine.ranges))
+        for row in result["results"]:
+            if row["authorities"]:
+                is_right = right if owners is None else owners[row["township"]]["status"] == "not_listed"
+                rows.append({"set": "judged" if owners else ("other" if right else "township"),
+                             "right": is_right, "p": row["confidence"], "besides": besides})
+    return rows
+
+
+def yielding(rows: list[dict], p: float, words: int) -> dict[str, int]:
+    out = {"judged right": 0, "other work": 0, "wrong": 0}
+    for r in rows:
+        if r["p"] >= p and r["besides"] >= words:
+            out["wrong" if not r["right"] else ("judged right" if r["set"] == "judged" else "other work")] += 1
+    return out
+
+
+def main(argv=None) -> int:
+    from search.config import SearchConfig
+    from search.engine import Engine
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--p", type=float, nargs="+", default=[0.6, 0.7, 0.8])
+    parser.add_argument("--words", type=int, nargs="+", default=[0, 5, 7])
+    args = parser.parse_args(argv)
+    served = SearchConfig.from_env()
+    with tempfile.TemporaryDirectory(prefix="tds-yield-") as tmp:
+        engine = Engine.open(calibrate.held_out_view(None, Path(tmp)), config=served.with_(owner_authority_yield_p=2.0))
+        try:
+            rows = ruled_out_answers(engine)
+        finally:
+            engine.close()
+    totals = yielding(rows, -1.0, 0)
+    print(f"ruled out with the yield off: {totals['judged right']} judged right, {totals['other work']} "
+          f"other authorities' work, {totals['wrong']} township work (wrong)")
+    print(f"{'P ≥':>5} {'words ≥':>8} {'judged right lost':>18} {'other work lost':>16} {'wrong removed':>14}")
+    for p in args.p:
+        for words in args.words:
+            y = yielding(rows, p, words)
+            mark = "  (served)" if (p, words) == (served.owner_authority_yield_p, served.owner_authority_yield_words) else ""
+            print(f"{p:5.2f} {words:8d} {y['judged right']:18d} {y['other work']:16d} {y['wrong']:14d}{mark}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
