@@ -65,16 +65,19 @@ def answers(engine, rows: list[tuple[str, str]]) -> list[dict]:
 def summary(other: list[dict], township: list[dict], naming: list[dict]) -> dict:
     def share(rows, test):
         return sum(map(test, rows)) / len(rows) if rows else 0.0
+
+    def of_answers(rows, verdict):
+        return sum(a[verdict] for a in rows) / max(1, sum(a["towns"] for a in rows))
     return {
         "other questions": len(other),
         "other: 清单之外 in every township": share(other, lambda a: a["not_listed"] == a["towns"]),
         "other: 有此事项 in some township": share(other, lambda a: a["listed"] > 0),
-        "other: 清单之外 share of township answers": sum(a["not_listed"] for a in other) / max(1, sum(a["towns"] for a in other)),
+        "other: 清单之外 share of township answers": of_answers(other, "not_listed"),
         "township questions": len(township),
         "township: 清单之外 in some township": share(township, lambda a: a["not_listed"] > 0),
         "township: 清单之外 in most townships": share(township, lambda a: a["not_listed"] * 2 > a["towns"]),
         "township: 清单之外 answers": sum(a["not_listed"] for a in township),
-        "township: 有此事项 share of township answers": sum(a["listed"] for a in township) / max(1, sum(a["towns"] for a in township)),
+        "township: 有此事项 share of township answers": of_answers(township, "listed"),
         "naming others: questions": len(naming),
         "naming others: 清单之外 in some township": share(naming, lambda a: a["not_listed"] > 0),
         "naming others: 清单之外 answers": sum(a["not_listed"] for a in naming),
