@@ -71,7 +71,7 @@ def write_dictionary(folder: Path, derived: list[str]) -> None:
     (folder / segment.USERDICT).write_text(
         curated + "\n# ---- derived from the corpus by models/segment.py derive_terms() at build time\n"
         + "\n".join(derived) + "\n", encoding="utf-8")
-    for name in (segment.STOPWORDS, segment.SYNONYMS, segment.AUTHORITIES):
+    for name in (segment.STOPWORDS, segment.SYNONYMS, segment.AUTHORITIES, segment.TOWNSHIP_WORDS):
         shutil.copyfile(segment.CURATED_DIR / name, folder / name)
 
 

@@ -34,9 +34,11 @@ REPO = Path(__file__).resolve().parent.parent
 CURATED_DIR = REPO / "data" / "dict"
 USERDICT, STOPWORDS, SYNONYMS = "userdict.txt", "stopwords.txt", "synonyms.txt"
 AUTHORITIES = "authorities.txt"  # other authorities' work; optional (builds before it lack it)
+TOWNSHIP_WORDS = "township_words.txt"  # words naming the township as the one acting; optional too
 VOCABULARY = "vocabulary.tsv"  # written by the index build: every indexed token and its document count
 
 _WORDISH = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CLAUSE_EDGE = re.compile(r"[，,。；;？?！!：:\s]+")
 _QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』，,。；;：:、\s]{2,10})[”\"」』]")
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _MAX_SUBWORD_SOURCE = 24  # longer "words" (numbers, latin runs) are not searched for sub-words
@@ -205,8 +207,9 @@ class QueryTerms:
 class Segmenter:
     def __init__(self, words: Iterable[str] = (), stopwords: Iterable[str] = (),
                  synonyms: Synonyms | None = None, vocabulary: dict[str, int] | None = None,
-                 authorities: Authorities | None = None):
+                 authorities: Authorities | None = None, township_words: Iterable[str] = ()):
         self.stopwords = frozenset(normalize(w) for w in stopwords)
+        self.township_words = tuple(normalize(w) for w in township_words)
         self.synonyms = synonyms or Synonyms()
         self.authorities = authorities or Authorities()
         self.corrector = Corrector(vocabulary) if vocabulary else None
@@ -246,7 +249,8 @@ class Segmenter:
         vocabulary = read_vocabulary(folder / VOCABULARY) if (folder / VOCABULARY).exists() else None
         authorities = (Authorities.parse((folder / AUTHORITIES).read_text(encoding="utf-8"))
                        if (folder / AUTHORITIES).exists() else None)
-        return cls(words, stopwords, synonyms, vocabulary, authorities)
+        township_words = read_word_list(folder / TOWNSHIP_WORDS) if (folder / TOWNSHIP_WORDS).exists() else ()
+        return cls(words, stopwords, synonyms, vocabulary, authorities, township_words)
 
     # ----- cutting
 
@@ -267,6 +271,17 @@ class Segmenter:
         on one side (我要 + 开发 + 票, 想开 + 诊所) still leave the term named."""
         text, pieces = self._cut(text)
         return self.authorities.named_in(text, set(itertools.accumulate(map(len, pieces), initial=0)))
+
+    def authorities_asked(self, text: str) -> dict[str, str]:
+        """The other authorities' work the question asks about (`named_authorities`), none when it
+        asks what the township does about it: a clause holding none of the terms names the
+        township acting (township_words.txt). 不想请律师打官司，乡里能调不 asks for mediation;
+        在乡上能领结婚证不 names both in one clause and still asks for the registry's work."""
+        named = self.named_authorities(text)
+        if named and any(any(w in clause for w in self.township_words) and not any(t in clause for t in named)
+                         for clause in _CLAUSE_EDGE.split(normalize(text))):
+            return {}
+        return named
 
     def is_word(self, text: str) -> bool:
         """Whether jieba's dictionary (with this segmenter's words) holds `text` as a word."""

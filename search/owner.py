@@ -13,8 +13,10 @@ when another township has a clear answer (`listed_probability`). Three answers:
 
 - 清单之外 — only when confident, for one of three reasons. The task names another authority's
   work (诉讼, 护照, 开发票: data/dict/authorities.txt), no item of the township names it as its
-  own work (in an item name or the township's duties), and the township does not clearly hold the
-  task with the term said in passing (`_named_in_passing`) — the row then says whose work it is;
+  own work (in an item name or the township's duties), the question does not ask what the
+  township does about it (a clause naming the township acting without the term:
+  data/dict/township_words.txt, `Segmenter.authorities_asked`), and the township does not clearly
+  hold the task with the term said in passing (`_named_in_passing`) — the row then says whose work it is;
   no item of the township shares a single word with the task (nor with its synonym or typo
   expansions) and either no item name comes semantically close
   (best cosine below `owner_no_match_cosine`) or the probability is below `owner_out_cut`. A false 清单之外
@@ -116,7 +118,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     engine.records.prefetch(read)
     tokens_of = engine.indexed_token_sets(read)
     best = _best(best_semantic, best_keyword, groups, tokens_of)
-    named = engine.segmenter.named_authorities(text)
+    named = engine.segmenter.authorities_asked(text)
     unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
     besides = said_besides(groups, named) if named else 0
     # what makes search answer 没有找到: no word in common anywhere and no name close
@@ -307,7 +309,7 @@ def _unmentioned(engine, named: dict[str, str], towns) -> dict[int, list[str]]:
 def unmentioned_authorities(engine, q: str, filters: dict) -> list[str]:
     """The authorities whose work the query names when no record within `filters` names any of it
     as the township's own work (search shows them: 这类事项通常由…办理); else none."""
-    named = engine.segmenter.named_authorities(q)
+    named = engine.segmenter.authorities_asked(q)
     try:
         if not named or any(_mentioning(engine, term, filters, first_only=True) for term in named):
             return []

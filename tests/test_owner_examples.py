@@ -139,6 +139,28 @@ def test_a_question_that_is_mostly_another_authoritys_term_is_still_ruled_out(en
     assert all(row["verdict"] == "not_listed" for row in answers(engine, q).values())
 
 
+def test_another_authoritys_work_beside_the_township_acting_is_context(engine):
+    """起诉 is the court's work, but the question asks whether the township mediates first (its own
+    clause names the township acting: township_words.txt): no township is ruled out by whose work
+    起诉 is, and those whose own work holds 调解 answer from their items."""
+    q = "村里有人借钱不还要去起诉，镇上司法所能先调解吗"
+    assert "起诉" in engine.segmenter.named_authorities(q)
+    mediating = [t.township for t in engine.ranges if any("调解" in x for x in _own_work_texts(engine, t.township))]
+    assert mediating
+    rows = answers(engine, q)
+    assert all(row["authorities"] == [] for row in rows.values())
+    for town in mediating:
+        assert rows[town]["verdict"] != "not_listed", town
+
+
+def test_the_township_asked_to_do_another_authoritys_work_is_still_ruled_out(engine):
+    """乡里能代办护照不 names the township and the passport in one clause: it asks the township to
+    do the police's work, which no list holds, so every township answers 清单之外."""
+    rows = answers(engine, "乡里能代办护照不")
+    assert all(row["verdict"] == "not_listed" and row["authorities"] == ["公安机关出入境管理部门"]
+               for row in rows.values())
+
+
 def test_a_county_departments_duties_do_not_make_the_work_the_townships(engine):
     """巴彦高勒镇's 土地承包经营权管理 names 仲裁 only among the county department's duties (调处、仲裁
     农村土地承包经营纠纷): a township that only sees a department do it is told 清单之外 for a

@@ -283,3 +283,25 @@ def test_a_term_township_work_holds_in_another_sense_is_written_longer():
     assert s.named_authorities("秸秆焚烧卫星火点核查") == {}
     assert s.named_authorities("发射卫星") == {"发射卫星": "国家外交国防和航天核工业机关"}
     assert "商标" in s.named_authorities("合作社想给小米注册个商标")
+
+
+def test_an_authority_named_beside_the_township_acting_is_not_the_work_asked():
+    """A clause naming the township acting (township_words.txt) with none of the terms makes the
+    other authority's work context; in the same clause it is still the work asked for."""
+    s = Segmenter.from_dir()
+    q = "邻居盖房把墙震裂了，不想请律师打官司，乡里能调不"
+    assert set(s.named_authorities(q)) == {"请律师", "打官司"}
+    assert s.authorities_asked(q) == {}
+    assert s.authorities_asked("在乡上能领结婚证不") == s.named_authorities("在乡上能领结婚证不") != {}
+    assert s.authorities_asked("要出国打工，护照去哪办") == {"护照": "公安机关出入境管理部门"}
+    assert Segmenter(authorities=s.authorities).authorities_asked(q) == s.named_authorities(q)  # no word list
+
+
+def test_no_township_word_names_another_authoritys_work():
+    """The two word lists must not overlap: a township word inside an authority term (or the other
+    way round) would make the rule both fire and yield on the same words."""
+    from models.segment import AUTHORITIES, CURATED_DIR, TOWNSHIP_WORDS, Authorities, read_word_list
+    words = read_word_list(CURATED_DIR / TOWNSHIP_WORDS)
+    terms = Authorities.parse((CURATED_DIR / AUTHORITIES).read_text(encoding="utf-8")).terms
+    assert len(words) > 10
+    assert not [(w, t) for w in words for t in terms if w in t or t in w]
