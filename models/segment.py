@@ -213,6 +213,10 @@ class Segmenter:
         self.synonyms = synonyms or Synonyms()
         self.authorities = authorities or Authorities()
         self.corrector = Corrector(vocabulary) if vocabulary else None
+        # 户照 → 护照, 身分证 → 身份证; only replaced characters: 银行卡 is one character short of
+        # the term 办银行卡 on purpose (authorities.txt names acts, not objects)
+        self._authority_typos = (Corrector(dict.fromkeys(self.authorities.terms, 1), vocabulary, strict=True)
+                                 if vocabulary and self.authorities.terms else None)
         self._tokenizer = jieba.Tokenizer()
         self._tokenizer.initialize()
         self._lock = threading.Lock()
@@ -268,9 +272,14 @@ class Segmenter:
         """Other authorities' work the text names (authorities.txt), each term with its authority,
         where the segmentation puts a word edge at one end of it at least: a term is never read
         out of the middle of two other words (到处 + 方便面 holds no 处方), while jieba's own slips
-        on one side (我要 + 开发 + 票, 想开 + 诊所) still leave the term named."""
+        on one side (我要 + 开发 + 票, 想开 + 诊所) still leave the term named. A term typed with a
+        character that sounds the same (户照, 身分证, 助学代款) is named too, where the index
+        vocabulary does not know the span as a word (the Corrector's rule)."""
         text, pieces = self._cut(text)
-        return self.authorities.named_in(text, set(itertools.accumulate(map(len, pieces), initial=0)))
+        named = self.authorities.named_in(text, set(itertools.accumulate(map(len, pieces), initial=0)))
+        for term in self._authority_typos.corrections(text, self) if self._authority_typos else ():
+            named.setdefault(term, self.authorities.terms[term])
+        return named
 
     def authorities_asked(self, text: str) -> dict[str, str]:
         """The other authorities' work the question asks about (`named_authorities`), none when it
@@ -414,8 +423,13 @@ class Corrector:
 
     MIN_LEN, MAX_LEN, MAX_PIECES = 2, 10, 4
 
-    def __init__(self, vocabulary: dict[str, int]):
+    def __init__(self, vocabulary: dict[str, int], known: dict[str, int] | None = None, strict: bool = False):
+        """`known`: the words that are no typo (default: the vocabulary itself). `strict`, where a
+        wrong repair costs more than a missed one: a typo only replaces a character (never adds or
+        drops one), in a stretch holding no stop word (和车站 is not 火车站, though 和 reads huo)."""
         self.vocabulary = vocabulary
+        self.known = vocabulary if known is None else known
+        self.strict = strict
         self._by_deletion: dict[str, list[str]] = {}
         for word in vocabulary:
             if self.MIN_LEN <= len(word) <= self.MAX_LEN and _CJK_ONLY.match(word):
@@ -425,7 +439,7 @@ class Corrector:
     def candidates(self, span: str) -> list[str]:
         keys = {span} | {span[:i] + span[i + 1:] for i in range(len(span))}
         found = {w for k in keys for w in self._by_deletion.get(k, ())
-                 if edit_distance_one(span, w) and typo_of(span, w)}
+                 if edit_distance_one(span, w) and typo_of(span, w) and (len(w) == len(span) or not self.strict)}
         # Typos rarely hit the first character: prefer words that keep it, then frequent words.
         return sorted(found, key=lambda w: (w[0] != span[0], -self.vocabulary[w], w))
 
@@ -433,16 +447,17 @@ class Corrector:
         out: list[str] = []
         for chunk in _CHUNK.findall(text):
             pieces = segmenter.words_of(chunk)
-            weak = [len(p) == 1 or p not in self.vocabulary for p in pieces]
+            weak = [len(p) == 1 or p not in self.known for p in pieces]
             for i in range(len(pieces)):
                 for j in range(i + 1, min(len(pieces), i + self.MAX_PIECES) + 1):
                     if not any(weak[i:j]):
                         continue
                     span = "".join(pieces[i:j])
-                    if not (self.MIN_LEN <= len(span) <= self.MAX_LEN + 1) or span in self.vocabulary:
+                    if not (self.MIN_LEN <= len(span) <= self.MAX_LEN + 1) or span in self.vocabulary or span in self.known:
                         continue
-                    if len(span) == 2 and (segmenter.is_word(span) or
-                                           any(p in segmenter.stopwords for p in pieces[i:j])):
+                    if (len(span) == 2 or self.strict) and any(p in segmenter.stopwords for p in pieces[i:j]):
+                        continue
+                    if len(span) == 2 and segmenter.is_word(span):
                         continue
                     found = self.candidates(span)
                     if found and found[0] not in out and found[0] not in chunk:

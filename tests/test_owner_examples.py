@@ -96,7 +96,7 @@ def _own_work_texts(engine, town: str) -> list[str]:
 
 
 @pytest.mark.parametrize("q, term", [("要出国打工，护照去哪办", "护照"), ("去哪里申请婚姻登记", "婚姻登记"),
-                                     ("想买一套法拍房，去哪里看", "法拍房")])
+                                     ("想买一套法拍房，去哪里看", "法拍房"), ("孙子要出国留学，户照去哪办", "护照")])
 def test_another_authoritys_work_is_outside_only_where_no_item_mentions_it(engine, q, term):
     """Whose work a task names decides 清单之外 only for a township whose items never name it as
     their own work (in a name or the township's duties); a township whose items do keeps the
