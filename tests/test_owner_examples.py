@@ -113,9 +113,10 @@ def test_another_authoritys_work_is_outside_only_where_no_item_mentions_it(engin
             assert row["items"] == [] and row["duty"] is None
 
 
-@pytest.mark.parametrize("q", ["退役军人信息采集要带身份证、户口本、退伍证", "养老金待遇申领材料（社保卡、身份证）"])
+@pytest.mark.parametrize("q", ["退役军人信息采集要带临时身份证、户口本、退伍证",
+                               "耕地地力保护补贴发放到户，农户要提供身份证丢失证明吗"])
 def test_another_authoritys_word_in_passing_does_not_rule_out_a_township_that_holds_the_task(engine, q):
-    """身份证 names the police's work, but here it is what the clerk asks people to bring: where
+    """临时身份证 names the police's work, but here it is what the clerk asks people to bring: where
     the township clearly holds the task and the question says much besides the term, the rule
     yields (owner_authority_yield_p, owner_authority_yield_words)."""
     from search.owner import said_besides

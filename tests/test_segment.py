@@ -314,7 +314,16 @@ def test_an_authority_term_typed_with_a_sound_alike_character_is_named():
     base = Segmenter.from_dir()
     s = Segmenter(base.words, base.stopwords, base.synonyms, {"车站": 5, "银行": 9, "建筑物": 3}, base.authorities)
     assert s.named_authorities("孙子想办户照出国") == {"护照": "公安机关出入境管理部门"}
-    assert "身份证" in s.named_authorities("身分证丢了咋补")
+    assert "身份证丢失" in s.named_authorities("身分证丢失咋补")
     assert s.named_authorities("修建临时建筑物和车站") == {}  # 和 reads huo too, but 火车站 is not meant
     assert s.named_authorities("老人没银行卡咋弄") == {}  # 办银行卡 is the act; 银行卡 alone is no typo of it
     assert base.named_authorities("孙子想办户照出国") == {}  # no index vocabulary: no repair to check against
+
+
+def test_the_identity_card_is_named_as_the_polices_act_not_as_a_paper_to_bring():
+    """身份证 is what township work asks people to bring; getting or replacing one is the police's."""
+    s = Segmenter.from_dir()
+    assert s.named_authorities("申请低保要带身份证和户口本吗") == {}
+    assert s.named_authorities("家里有辆二手车，能吃低保不") == {}
+    assert set(s.named_authorities("身份证丢了去哪补办")) == {"身份证丢了"}
+    assert set(s.named_authorities("二手车过户要带啥")) == {"二手车过户"}
