@@ -129,10 +129,12 @@ class SearchConfig:
     # Another authority's work named in passing does not rule out a township that clearly holds the
     # task: the rule yields where P(listed) is at least owner_authority_yield_p and the question
     # holds at least owner_authority_yield_words content words besides the authority's terms
-    # (退役军人信息采集要带身份证、户口本). Chosen on the tune halves (staff set, older set,
+    # (退役军人信息采集要带临时身份证、户口本). Chosen on the tune halves (staff set, older set,
     # tests/eval/whose_work) with tests/eval/authority_yield.py: of 208 judged pairs truly ruled out
     # 1 yields, of 1,586 answers to other authorities' work 24, of 217 township-work answers
-    # wrongly ruled out 48; at 0.7 the further 24 false answers off cost 38 true ones.
+    # wrongly ruled out 48; at 0.7 the further 24 false answers off cost 38 true ones. Re-read in
+    # session 16, after the township-acting yield and the 身份证 act-terms: 1 / 24 / 12, and 0.7
+    # takes 6 more false answers off for 38 more true ones lost.
     owner_authority_yield_p: float = 0.8
     owner_authority_yield_words: int = 5
     # Search answers 没有找到 when no record shares a word with the query and no name is this close.

@@ -399,8 +399,8 @@ def said_besides(groups, named: dict[str, str]) -> int:
 def _named_in_passing(config, p: float, said_besides: int) -> bool:
     """Whether another authority's work the task names is only its context here: the township
     clearly holds the task (P(listed) at least owner_authority_yield_p) and the question says much
-    besides the authority's terms (owner_authority_yield_words content words). 身份证 in
-    退役军人信息采集要带身份证、户口本 is what to bring, not the police's work to do."""
+    besides the authority's terms (owner_authority_yield_words content words). 临时身份证 in
+    退役军人信息采集要带临时身份证、户口本 is what to bring, not the police's work to do."""
     return p >= config.owner_authority_yield_p and said_besides >= config.owner_authority_yield_words
 
 
