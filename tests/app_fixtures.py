@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,17 +57,38 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The app served by waitress (as in production) on 127.0.0.1 and a free port."""
+@contextmanager
+def served(app):
+    """The app served by waitress (as in production) on 127.0.0.1 and a free port, in a thread:
+    its base URL. Closing the server stops the thread's loop."""
     from waitress.server import create_server
 
     from search_app.serve import MAX_HEADER_BYTES
     server = create_server(app, host="127.0.0.1", port=0, threads=4, max_request_header_size=MAX_HEADER_BYTES)
-    thread = threading.Thread(target=server.run, name="waitress-test", daemon=True)
+    closing = threading.Event()
+
+    def run():
+        try:
+            server.run()
+        except (OSError, ValueError):
+            # the socket closed under select() ends the loop so (EBADF), not as an error
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=run, name="waitress-test", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        closing.set()
+        server.close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    with served(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -96,8 +96,7 @@ def test_add_new_and_replacement_under_load_fail_no_query_and_answer_afterwards(
     import urllib.parse
     import urllib.request
 
-    from waitress.server import create_server
-
+    from app_fixtures import served
     from search_app import create_app
 
     raw, index_dir = tmp_path / "raw", tmp_path / "index"
@@ -107,12 +106,9 @@ def test_add_new_and_replacement_under_load_fail_no_query_and_answer_afterwards(
     app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
     app.extensions["tds.holder"].check_interval = 0.2
     app.extensions["tds.holder"].get()
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{server.effective_port}"
     failures, answered, stop = [], [0], threading.Event()
 
-    def client():
+    def client(base: str):
         while not stop.is_set():
             for q in ("低保", "山林着火了谁负责"):
                 for path in ("/api/search?q=", "/api/owner?q="):
@@ -123,25 +119,25 @@ def test_add_new_and_replacement_under_load_fail_no_query_and_answer_afterwards(
                     except Exception as exc:  # any failed query fails the test
                         failures.append(repr(exc))
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(2)]
-    for t in threads:
-        t.start()
-    try:
-        new_file = tmp_path / "策勒乡.docx"
-        write_docx(new_file, [d for d in corpus if d.township == "策勒乡"], "策勒县策勒乡履行职责事项清单",
-                   cell_breaks=False)
-        assert add.main([str(new_file), "--raw", str(raw), "--index-dir", str(index_dir)]) == 0
-        towns = wait_for(base, lambda by_name: "策勒乡" in by_name)
-        gamu = [d for d in corpus if d.township == "嘎木乡"]
-        replacement = tmp_path / "嘎木乡.pdf"  # a replacement, as PDF, while the queries go on
-        write_pdf(replacement, gamu[:-1], "索县嘎木乡履行职责事项清单", section_rows=False)
-        assert add.main([str(replacement), "--raw", str(raw), "--index-dir", str(index_dir)]) == 0
-        towns = wait_for(base, lambda by_name: by_name.get("嘎木乡") == len(gamu) - 1)
-    finally:
-        stop.set()
+    with served(app) as base:
+        threads = [threading.Thread(target=client, args=(base,), daemon=True) for _ in range(2)]
         for t in threads:
-            t.join(timeout=60)
-        server.close()
+            t.start()
+        try:
+            new_file = tmp_path / "策勒乡.docx"
+            write_docx(new_file, [d for d in corpus if d.township == "策勒乡"], "策勒县策勒乡履行职责事项清单",
+                       cell_breaks=False)
+            assert add.main([str(new_file), "--raw", str(raw), "--index-dir", str(index_dir)]) == 0
+            towns = wait_for(base, lambda by_name: "策勒乡" in by_name)
+            gamu = [d for d in corpus if d.township == "嘎木乡"]
+            replacement = tmp_path / "嘎木乡.pdf"  # a replacement, as PDF, while the queries go on
+            write_pdf(replacement, gamu[:-1], "索县嘎木乡履行职责事项清单", section_rows=False)
+            assert add.main([str(replacement), "--raw", str(raw), "--index-dir", str(index_dir)]) == 0
+            towns = wait_for(base, lambda by_name: by_name.get("嘎木乡") == len(gamu) - 1)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=60)
     assert not failures, failures[:3]
     assert answered[0] > 10
     assert towns == {"嘎木乡": len(gamu) - 1, "策勒乡": len([d for d in corpus if d.township == "策勒乡"])}
