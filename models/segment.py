@@ -39,6 +39,9 @@ VOCABULARY = "vocabulary.tsv"  # written by the index build: every indexed token
 
 _WORDISH = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CLAUSE_EDGE = re.compile(r"[，,。；;？?！!：:\s]+")
+# before a township word, these make the township what someone else asks or goes to, not the one
+# acting: 让乡里, 叫镇上, 要求乡里, 找乡里, 请村委, 到乡里, 来镇上, 去乡政府, 在乡里, 给村里, 归乡里, 向镇政府
+_ASKED_OF = frozenset("让叫求找请到来去在给归向替")
 _QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』，,。；;：:、\s]{2,10})[”\"」』]")
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _MAX_SUBWORD_SOURCE = 24  # longer "words" (numbers, latin runs) are not searched for sub-words
@@ -283,14 +286,27 @@ class Segmenter:
 
     def authorities_asked(self, text: str) -> dict[str, str]:
         """The other authorities' work the question asks about (`named_authorities`), none when it
-        asks what the township does about it: a clause holding none of the terms names the
-        township acting (township_words.txt). 不想请律师打官司，乡里能调不 asks for mediation;
-        在乡上能领结婚证不 names both in one clause and still asks for the registry's work."""
+        asks what the township does about it: a clause holding none of the terms has the township
+        act (`township_acts`). 不想请律师打官司，乡里能先调解不 asks for mediation; 在乡上能领结婚证不
+        names both in one clause, and 派出所让乡里帮着收材料，乡里该不该接 asks whether the township
+        may take on the police's work: both still ask for the other authority's work."""
         named = self.named_authorities(text)
-        if named and any(any(w in clause for w in self.township_words) and not any(t in clause for t in named)
-                         for clause in _CLAUSE_EDGE.split(normalize(text))):
+        if named and any(self.township_acts(clause) for clause in _CLAUSE_EDGE.split(normalize(text))
+                         if not any(t in clause for t in named)):
             return {}
         return named
+
+    def township_acts(self, clause: str) -> bool:
+        """Whether a clause has the township (township_words.txt) do work the lists name: the
+        township is not what someone else asks or goes to (让乡里, 要求乡里, 跑到镇上, 在乡里), and
+        a word of two characters or more besides it is a word of the index (乡里咋对接, 乡经管站要备案;
+        not 乡里管不管, 乡里该不该接, whose only words are the asking)."""
+        places = [m.start() for w in self.township_words for m in re.finditer(re.escape(w), clause)]
+        if not places or any(at > 0 and clause[at - 1] in _ASKED_OF for at in places):
+            return False
+        known = self.corrector.vocabulary if self.corrector else {}
+        return any(len(word) > 1 and known.get(word, 0) > 0 and not any(word in w or w in word for w in self.township_words)
+                   for word, _ in self.query_groups(clause))
 
     def is_word(self, text: str) -> bool:
         """Whether jieba's dictionary (with this segmenter's words) holds `text` as a word."""
