@@ -2,6 +2,7 @@
 
     python tests/eval/whose_work.py                 # both halves, side by side
     python tests/eval/whose_work.py --misses tune   # the tune half's doubtful answers (refuses test)
+    python tests/eval/whose_work.py --seen          # the seen questions of session 16 (below)
 
 Two files in tests/eval/whose_work/, written by two helpers from general knowledge who read no
 judged question, no file of the repository and not each other's file (session 15):
@@ -21,6 +22,15 @@ the costliest error), and other authorities' work answered 有此事项 is the m
 
 Each question's half comes from a keyed hash of its text (`SEED`), fixed once like the staff set's:
 change dictionaries only from the tune half's answers; report the test half.
+
+Seen questions (whose_work/seen/, session 16, a fourth helper, the same way), not split: written
+to price a rule after it was made, and read in full while narrowing it, so they are tune data —
+figures on them flatter. asked_to_do.tsv: 60 questions asking whether the township may take on
+another authority's work (派出所让乡里帮着收身份证的材料，乡里该不该接; 乡里能办护照吗), 清单之外 by
+the 职责准入 idea of the lists; township_work_naming_others.tsv: 80 more of the stress kind, 64 of
+them without naming the township (the first stress set names it in most questions);
+other_work_typos.tsv: 50 questions about other authorities' work with the key term typed with a
+sound-alike character (户照, 起速, 公正处).
 """
 from __future__ import annotations
 
@@ -33,7 +43,10 @@ from pathlib import Path
 FOLDER = Path(__file__).resolve().parent / "whose_work"
 SEED = "township-duty-search/whose-work-split/2026-12-06"
 HALVES = ("tune", "test")
-FILES = {"other": "other_work.tsv", "township": "township_work.tsv", "naming": "township_work_naming_others.tsv"}
+FILES = {"other": "other_work.tsv", "township": "township_work.tsv", "naming": "township_work_naming_others.tsv",
+         "asked": "seen/asked_to_do.tsv", "naming_seen": "seen/township_work_naming_others.tsv",
+         "typos": "seen/other_work_typos.tsv"}
+SEEN = ("asked", "naming_seen", "typos")
 
 
 def half_of(question: str) -> str:
@@ -84,6 +97,18 @@ def summary(other: list[dict], township: list[dict], naming: list[dict]) -> dict
     }
 
 
+def seen_summary(engine) -> dict:
+    asked, naming, typos = (answers(engine, load(kind)) for kind in SEEN)
+    every = lambda rows: sum(a["not_listed"] == a["towns"] for a in rows)  # noqa: E731
+    some = lambda rows: sum(a["listed"] > 0 for a in rows)  # noqa: E731
+    return {"asked of the township: questions": len(asked), "asked: 清单之外 in every township": every(asked),
+            "asked: 有此事项 in some township": some(asked),
+            "naming others (seen): questions": len(naming),
+            "naming others (seen): 清单之外 answers": sum(a["not_listed"] for a in naming),
+            "typed with a typo: questions": len(typos), "typo: 清单之外 in every township": every(typos),
+            "typo: 有此事项 in some township": some(typos)}
+
+
 def measure(engine, half: str) -> dict:
     return summary(*(answers(engine, load(kind, half)) for kind in ("other", "township", "naming")))
 
@@ -114,12 +139,15 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--misses", choices=HALVES)
+    parser.add_argument("--seen", action="store_true", help="the seen questions of session 16 instead")
     parser.add_argument("--index", default=None)
     args = parser.parse_args(argv)
     engine = Engine.open(args.index)
     try:
         if args.misses:
             print_misses(engine, args.misses)
+        elif args.seen:
+            print_table({"seen": seen_summary(engine)})
         else:
             print_table({h: measure(engine, h) for h in HALVES})
     finally:
