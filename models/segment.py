@@ -305,8 +305,11 @@ class Segmenter:
         if not places or any(at > 0 and clause[at - 1] in _ASKED_OF for at in places):
             return False
         known = self.corrector.vocabulary if self.corrector else {}
-        return any(len(word) > 1 and known.get(word, 0) > 0 and not any(word in w or w in word for w in self.township_words)
+        return any(len(word) > 1 and known.get(word, 0) > 0 and not self._names_township(word)
                    for word, _ in self.query_groups(clause))
+
+    def _names_township(self, word: str) -> bool:
+        return any(word in w or w in word for w in self.township_words)
 
     def is_word(self, text: str) -> bool:
         """Whether jieba's dictionary (with this segmenter's words) holds `text` as a word."""

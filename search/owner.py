@@ -14,8 +14,8 @@ when another township has a clear answer (`listed_probability`). Three answers:
 - 清单之外 — only when confident, for one of three reasons. The task names another authority's
   work (诉讼, 护照, 开发票: data/dict/authorities.txt), no item of the township names it as its
   own work (in an item name or the township's duties), the question does not ask what the
-  township does about it (a clause naming the township acting without the term:
-  data/dict/township_words.txt, `Segmenter.authorities_asked`), and the township does not clearly
+  township does about it (a clause without the term that has the township act on a word the
+  lists use: data/dict/township_words.txt, `Segmenter.authorities_asked`), and the township does not clearly
   hold the task with the term said in passing (`_named_in_passing`) — the row then says whose work it is;
   no item of the township shares a single word with the task (nor with its synonym or typo
   expansions) and either no item name comes semantically close
