@@ -445,7 +445,7 @@ class Corrector:
     def __init__(self, vocabulary: dict[str, int], known: dict[str, int] | None = None, strict: bool = False):
         """`known`: the words that are no typo (default: the vocabulary itself). `strict`, where a
         wrong repair costs more than a missed one: a typo only replaces a character (never adds or
-        drops one), in a stretch holding no stop word (和车站 is not 火车站, though 和 reads huo)."""
+        drops one), and never a stop word standing alone (和车站 is not 火车站, though 和 reads huo)."""
         self.vocabulary = vocabulary
         self.known = vocabulary if known is None else known
         self.strict = strict
@@ -474,14 +474,25 @@ class Corrector:
                     span = "".join(pieces[i:j])
                     if not (self.MIN_LEN <= len(span) <= self.MAX_LEN + 1) or span in self.vocabulary or span in self.known:
                         continue
-                    if (len(span) == 2 or self.strict) and any(p in segmenter.stopwords for p in pieces[i:j]):
+                    if len(span) == 2 and any(p in segmenter.stopwords for p in pieces[i:j]):
                         continue
                     if len(span) == 2 and segmenter.is_word(span):
                         continue
                     found = self.candidates(span)
+                    if self.strict:
+                        found = [w for w in found if not _replaces_a_stop_word(span, w, pieces[i:j], segmenter.stopwords)]
                     if found and found[0] not in out and found[0] not in chunk:
                         out.append(found[0])
         return out
+
+
+def _replaces_a_stop_word(span: str, word: str, pieces: list[str], stopwords) -> bool:
+    """Whether the character `word` replaces in `span` (same length) is a stop word standing alone:
+    和车站 is not 火车站, though 和 reads huo; 身分证丢了 is still 身份证丢了."""
+    at = next(k for k, (a, b) in enumerate(zip(span, word)) if a != b)
+    starts = list(itertools.accumulate(map(len, pieces), initial=0))
+    piece = next(p for p, start in zip(pieces, starts) if start <= at < start + len(p))
+    return piece in stopwords
 
 
 def typo_of(typed: str, word: str) -> bool:

@@ -315,11 +315,12 @@ def test_no_township_word_names_another_authoritys_work():
 def test_an_authority_term_typed_with_a_sound_alike_character_is_named():
     """户照 is 护照 typed with a pinyin input method: named like the term, so a question about the
     police's work is not answered from a township's lists. Only a replaced character that sounds
-    the same counts, never in a stretch holding a stop word, and never an added character."""
+    the same counts, never in place of a stop word standing alone, and never an added character."""
     base = Segmenter.from_dir()
     s = Segmenter(base.words, base.stopwords, base.synonyms, {"车站": 5, "银行": 9, "建筑物": 3}, base.authorities)
     assert s.named_authorities("孙子想办户照出国") == {"护照": "公安机关出入境管理部门"}
     assert "身份证丢失" in s.named_authorities("身分证丢失咋补")
+    assert "身份证丢了" in s.named_authorities("身分证丢了去哪补办")  # 了 is a stop word, but not the typo
     assert s.named_authorities("修建临时建筑物和车站") == {}  # 和 reads huo too, but 火车站 is not meant
     assert s.named_authorities("老人没银行卡咋弄") == {}  # 办银行卡 is the act; 银行卡 alone is no typo of it
     assert base.named_authorities("孙子想办户照出国") == {}  # no index vocabulary: no repair to check against
