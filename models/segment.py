@@ -284,13 +284,13 @@ class Segmenter:
             named.setdefault(term, self.authorities.terms[term])
         return named
 
-    def authorities_asked(self, text: str) -> dict[str, str]:
+    def authorities_asked(self, text: str, named: dict[str, str] | None = None) -> dict[str, str]:
         """The other authorities' work the question asks about (`named_authorities`), none when it
         asks what the township does about it: a clause holding none of the terms has the township
         act (`township_acts`). 不想请律师打官司，乡里能先调解不 asks for mediation; 在乡上能领结婚证不
         names both in one clause, and 派出所让乡里帮着收材料，乡里该不该接 asks whether the township
         may take on the police's work: both still ask for the other authority's work."""
-        named = self.named_authorities(text)
+        named = self.named_authorities(text) if named is None else named
         if named and any(self.township_acts(clause) for clause in _CLAUSE_EDGE.split(normalize(text))
                          if not any(t in clause for t in named)):
             return {}

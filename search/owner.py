@@ -118,9 +118,10 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     engine.records.prefetch(read)
     tokens_of = engine.indexed_token_sets(read)
     best = _best(best_semantic, best_keyword, groups, tokens_of)
-    named = engine.segmenter.authorities_asked(text)
+    named = engine.segmenter.named_authorities(text)
+    asked = engine.segmenter.authorities_asked(text, named)
     unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
-    besides = said_besides(groups, named) if named else 0
+    besides = said_besides(groups, asked) if asked else 0
     # what makes search answer 没有找到: no word in common anywhere and no name close
     nothing_close = not degraded and not best_keyword and best.cosine < engine.config.no_match_cosine
     context = {"query_words": float(len(groups)), "query_length": float(len(q))}
@@ -134,8 +135,8 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     for town, c, cands, first in zip(shown, cosines, ranked, firsts):  # zip stops at the page
         # without the keyword side nobody knows whether a word is shared: no "nothing in common"
         shares_words = degraded or bool(by_town.get(town.start))
-        row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), nothing_close,
-                                      (leader_p, clear), first, besides)
+        row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), bool(asked),
+                                      nothing_close, (leader_p, clear), first, besides)
         if explain:
             row["leader_p"] = round(leader_p, 6)
             row["leaders_clear"] = clear
@@ -293,17 +294,13 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
-def _unmentioned(engine, named: dict[str, str], towns) -> dict[int, list[str]]:
+def _unmentioned(engine, named: dict[str, str], towns) -> dict[int, dict[str, str]]:
     """For each township (keyed by its first position) none of whose items names a term of
     another authority's work that the task names as its own work (`_names_as_own_work`): those
-    authorities."""
+    terms, each with its authority."""
     filters = _townships_filter(engine, towns)
     mentioned = {term: _mentioning(engine, term, filters) for term in named}
-    out = {}
-    for town in towns:
-        if not any(town.start in mentioned[t] for t in named):
-            out[town.start] = list(dict.fromkeys(named.values()))
-    return out
+    return {town.start: dict(named) for town in towns if not any(town.start in mentioned[t] for t in named)}
 
 
 def unmentioned_authorities(engine, q: str, filters: dict) -> list[str]:
@@ -357,12 +354,17 @@ def _names_as_own_work(record: dict, wholes: list[list[str]]) -> bool:
     return all(any(a in text for a in whole) for whole in wholes)
 
 
-def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool, authorities: list[str] | None,
-            nothing_close: bool, leading: tuple[float, int], first: Candidate | None, said_besides: int = 0) -> dict:
+def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
+            mentioned: dict[str, str] | None, asked: bool, nothing_close: bool, leading: tuple[float, int],
+            first: Candidate | None, said_besides: int = 0) -> dict:
+    """One township's row. `mentioned`: the terms of other authorities' work the question names
+    (with their authorities) when none of the township's items names one as its own work; `asked`:
+    whether the question asks for that work, not what the township does about it
+    (Segmenter.authorities_asked)."""
     config = engine.config
     p = listed_probability(config, cands[0].p, *leading) if cands else 0.0
-    if authorities and _named_in_passing(config, p, said_besides):
-        authorities = None
+    ruling = bool(mentioned) and asked and not _named_in_passing(config, p, said_besides)
+    authorities = list(dict.fromkeys(mentioned.values())) if ruling else None
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
         verdict = NOT_LISTED
     elif p >= config.owner_listed_cut and shares_words and not nothing_close:
@@ -387,6 +389,9 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
     else:
         row.update(status=NOT_LISTED, duty=None, items=[], lists=[], nearest=items[0]["duty"] if items else None)
     row["authorities"] = authorities or []
+    # another authority's work the question names beside the township's part, which was answered:
+    # 打官司 in 不想请律师打官司，乡里能先调解不 is still the court's, and the clerk is told so
+    row["other_work"] = [] if ruling else [{"term": t, "authority": a} for t, a in (mentioned or {}).items()]
     return row
 
 

@@ -59,18 +59,29 @@ def owner_sheets(payload: dict) -> list[Sheet]:
         if row["verdict"] == "not_listed" or not items:
             whose = "、".join(row.get("authorities") or [])
             sheet.rows.append([row["township"], row["county"], row["verdict_label"], "", "",
-                               f"通常由{whose}办理" if whose else "", ""])
+                               f"通常由{whose}办理" if whose else other_work(row), ""])
             continue
         for item in items:
             d = item["duty"]
             said = "相关事项，请核对" if item.get("role") == "related" else (
                 f"{row['verdict_label']}（{row['verdict_note']}）" if row.get("verdict_note") else row["verdict_label"])
+            if item is items[0] and row.get("other_work"):
+                said += f"；{other_work(row)}"
             does = "必须为、负全责" if d["list_type"] == "basic" else (
                 "；".join(d.get("township_duties", [])) if d["list_type"] == "cooperative" else d.get("handling", ""))
             sheet.rows.append([row["township"], row["county"], said,
                                LIST_LABELS.get(d["list_type"], d["list_type"]), d["name"],
                                "、".join(record_departments(d)), does])
     return [sheet]
+
+
+def other_work(row: dict) -> str:
+    """What the owner page says of another authority's work the question names beside the township's part."""
+    work = row.get("other_work") or []
+    if not work:
+        return ""
+    terms = "、".join(f"“{w['term']}”" for w in work)
+    return f"问题里的{terms}通常由{'、'.join(dict.fromkeys(w['authority'] for w in work))}办理"
 
 
 def compare_sheets(payload: dict) -> list[Sheet]:

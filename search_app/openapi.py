@@ -224,7 +224,7 @@ SCHEMAS = {
     "OwnerResult": {
         "type": "object",
         "required": ["township", "county", "prefecture", "province", "verdict", "verdict_label", "verdict_note", "confidence",
-                     "status", "duty", "items", "lists", "authorities"],
+                     "status", "duty", "items", "lists", "authorities", "other_work"],
         "properties": {
             "township": STR,
             "county": STR,
@@ -257,6 +257,14 @@ SCHEMAS = {
                             "description": "When not_listed because the task is another authority's work "
                                            "(人民法院, 公证机构, 税务机关 …) that none of the township's items "
                                            "mentions: those authorities; otherwise empty."},
+            "other_work": {"type": "array",
+                           "items": {"type": "object", "required": ["term", "authority"],
+                                     "properties": {"term": STR, "authority": STR}},
+                           "description": "Another authority's work the question names (its words and whose it is) "
+                                          "when the verdict answered the township's part instead: the question asks "
+                                          "what the township does about it (不想请律师打官司，乡里能先调解不) or names it "
+                                          "in passing. Empty when the verdict is about that work (see authorities) "
+                                          "or the township's items name it as their own."},
             "features": {"type": "object", "additionalProperties": NUM,
                          "description": "Only with explain: the evidence the verdict weighed."},
         },

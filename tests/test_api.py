@@ -799,3 +799,18 @@ def test_owner_says_in_words_when_it_is_unsure(client):
         assert html.count(f'<div class="verdict-note muted small">{NOTE_UNSURE}</div>') == sum(
             r["verdict_note"] == NOTE_UNSURE for r in api["results"])
     assert seen == {"sure", "unsure"}  # both kinds of 有此事项 occur among these questions
+
+
+def test_owner_names_the_other_authoritys_part_where_the_township_part_was_answered(client):
+    """起诉 is the court's work; the question asks whether the township mediates first. Rows that
+    answer the township's part say, in the JSON and on the page, whose the other part is — and
+    only where the township's items do not name it as their own work."""
+    q = "村里有人借钱不还要去起诉，镇上司法所能先调解吗"
+    api = client.get("/api/owner", query_string={"q": q}).get_json()
+    html = client.get("/owner", query_string={"q": q}).get_data(as_text=True)
+    told = [r for r in api["results"] if r["other_work"]]
+    assert told and all(r["authorities"] == [] for r in api["results"])
+    assert all(r["other_work"] == [{"term": "起诉", "authority": "人民法院"}] for r in told)
+    assert html.count('<div class="other-work muted small">问题里的“起诉”通常由<b>人民法院</b>办理</div>') == len(told)
+    ruled = client.get("/api/owner", query_string={"q": "要出国打工，护照去哪办"}).get_json()["results"]
+    assert all(r["authorities"] and r["other_work"] == [] for r in ruled)  # the work asked about: no second note

@@ -91,3 +91,13 @@ def test_bad_format_is_a_400_naming_it(client, url):
 def test_unknown_township_lists_is_404(client):
     response = client.get("/api/townships/不存在乡/lists", query_string={"format": "xlsx"})
     assert response.status_code == 404 and "不存在乡" in response.get_json()["error"]["message"]
+
+
+def test_owner_csv_says_whose_the_other_part_is_as_the_page_does(client):
+    q = "村里有人借钱不还要去起诉，镇上司法所能先调解吗"
+    body = client.get("/api/owner", query_string={"q": q, "size": 100}).get_json()
+    rows = read_csv(client.get("/api/owner", query_string={"q": q, "format": "csv"}))
+    told = {r["township"] for r in body["results"] if r["other_work"]}
+    assert told
+    said = {row[0] for row in rows[1:] if "问题里的“起诉”通常由人民法院办理" in row[2]}
+    assert said == told
