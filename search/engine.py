@@ -283,9 +283,9 @@ class Engine:
                     hit["explain"] = item.explain()
                 hits.append(hit)
             # semantic and hybrid matches stop at `depth` a side: a side cut there may have had more
+            authorities, other_work = owner.whose_work(self, text, filters)
             result.update(total=total, total_relation="gte" if capped else "eq", page=page, size=size,
-                          hits=hits, facets=facets,
-                          authorities=owner.unmentioned_authorities(self, text, filters))
+                          hits=hits, facets=facets, authorities=authorities, other_work=other_work)
             if explain:
                 result["terms"] = {"tokens": terms.tokens, "expansions": terms.expansions,
                                    "keyword_weights": dict(zip(terms.keyword,

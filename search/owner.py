@@ -303,16 +303,20 @@ def _unmentioned(engine, named: dict[str, str], towns) -> dict[int, dict[str, st
     return {town.start: dict(named) for town in towns if not any(town.start in mentioned[t] for t in named)}
 
 
-def unmentioned_authorities(engine, q: str, filters: dict) -> list[str]:
-    """The authorities whose work the query names when no record within `filters` names any of it
-    as the township's own work (search shows them: 这类事项通常由…办理); else none."""
-    named = engine.segmenter.authorities_asked(q)
+def whose_work(engine, q: str, filters: dict) -> tuple[list[str], list[dict]]:
+    """For search, when the query names other authorities' work that no record within `filters`
+    names as the township's own: the authorities when it asks for that work (shown as
+    这类事项通常由…办理), else — it asks what the township does about it — the terms with their
+    authorities (`other_work`, as on an owner row). Both empty otherwise."""
+    named = engine.segmenter.named_authorities(q)
     try:
         if not named or any(_mentioning(engine, term, filters, first_only=True) for term in named):
-            return []
+            return [], []
     except BackendUnavailable:
-        return []
-    return list(dict.fromkeys(named.values()))
+        return [], []
+    if engine.segmenter.authorities_asked(q, named):
+        return list(dict.fromkeys(named.values())), []
+    return [], [{"term": t, "authority": a} for t, a in named.items()]
 
 
 def _mentioning(engine, term: str, filters: dict, first_only: bool = False) -> set[int]:

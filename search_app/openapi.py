@@ -17,6 +17,8 @@ from search.config import SearchConfig
 STR = {"type": "string"}
 STR_LIST = {"type": "array", "items": STR}
 NUM = {"type": "number"}
+OTHER_WORK = {"type": "object", "required": ["term", "authority"], "properties": {"term": STR, "authority": STR},
+              "description": "Another authority's work a question names: the words, and whose work it is."}
 INT = {"type": "integer"}
 
 
@@ -212,6 +214,10 @@ SCHEMAS = {
                             "description": "When the query names another authority's work (诉讼, 护照, 发票 …) "
                                            "that no record within the filters mentions: whose work it is. "
                                            "The hits are still the nearest records."},
+            "other_work": {"type": "array", "items": OTHER_WORK,
+                           "description": "When the query names such work but asks what the township does about "
+                                          "it (不想请律师打官司，乡里能先调解不): the terms and whose work each is; "
+                                          "authorities is then empty."},
             "browse": {"type": "boolean", "description": "Present and true when q was empty: records in document order."},
             "degraded": {"type": "boolean", "description": "Present and true when the keyword backend (Elasticsearch) "
                          "is unreachable and a semantic search answered without it."},
@@ -257,9 +263,7 @@ SCHEMAS = {
                             "description": "When not_listed because the task is another authority's work "
                                            "(人民法院, 公证机构, 税务机关 …) that none of the township's items "
                                            "mentions: those authorities; otherwise empty."},
-            "other_work": {"type": "array",
-                           "items": {"type": "object", "required": ["term", "authority"],
-                                     "properties": {"term": STR, "authority": STR}},
+            "other_work": {"type": "array", "items": OTHER_WORK,
                            "description": "Another authority's work the question names (its words and whose it is) "
                                           "when the verdict answered the township's part instead: the question asks "
                                           "what the township does about it (不想请律师打官司，乡里能先调解不) or names it "

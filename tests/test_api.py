@@ -814,3 +814,16 @@ def test_owner_names_the_other_authoritys_part_where_the_township_part_was_answe
     assert html.count('<div class="other-work muted small">问题里的“起诉”通常由<b>人民法院</b>办理</div>') == len(told)
     ruled = client.get("/api/owner", query_string={"q": "要出国打工，护照去哪办"}).get_json()["results"]
     assert all(r["authorities"] and r["other_work"] == [] for r in ruled)  # the work asked about: no second note
+
+
+def test_search_names_the_other_authoritys_part_as_the_owner_page_does(client):
+    """Search says whose work a query names the same way: 这类事项通常由… when it asks for that work,
+    问题里的“起诉”通常由人民法院办理 when it asks what the township does about it."""
+    q = "村里有人借钱不还要去起诉，镇上司法所能先调解吗"
+    api = client.get("/api/search", query_string={"q": q, "township": "巴彦高勒镇"}).get_json()
+    html = client.get("/", query_string={"q": q, "township": "巴彦高勒镇"}).get_data(as_text=True)
+    owner = client.get("/api/owner", query_string={"q": q, "township": "巴彦高勒镇"}).get_json()["results"][0]
+    assert api["authorities"] == [] and api["other_work"] == owner["other_work"] == [{"term": "起诉", "authority": "人民法院"}]
+    assert "问题里的“起诉”通常由<b>人民法院</b>办理" in html
+    asked = client.get("/api/search", query_string={"q": "要出国打工，护照去哪办"}).get_json()
+    assert asked["authorities"] and asked["other_work"] == []
