@@ -17,9 +17,9 @@ from search.config import SearchConfig
 STR = {"type": "string"}
 STR_LIST = {"type": "array", "items": STR}
 NUM = {"type": "number"}
+INT = {"type": "integer"}
 OTHER_WORK = {"type": "object", "required": ["term", "authority"], "properties": {"term": STR, "authority": STR},
               "description": "Another authority's work a question names: the words, and whose work it is."}
-INT = {"type": "integer"}
 
 
 def _ref(name: str) -> dict:
