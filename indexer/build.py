@@ -37,6 +37,8 @@ from search.config import INDEX_FORMAT, SearchConfig, index_root
 
 REPO = Path(__file__).resolve().parent.parent
 BUILDS, CURRENT, META, DICT_DIR = "builds", "current", "meta.json", "dict"
+# How staff ask for each item's task, by item name (data/dict/README.md): the keyword field `asked`.
+ASKED_FILE = REPO / "data" / "dict" / "asked.tsv"
 LIST_ORDER = {"basic": 0, "cooperative": 1, "recovered": 2}
 
 
@@ -221,8 +223,8 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     from tqdm import tqdm
 
     from models.embedding import get_embedder
-    from models.fields import KEYWORD_FIELDS, embedding_text, keyword_texts
-    from models.segment import VOCABULARY, Segmenter, derive_terms
+    from models.fields import KEYWORD_FIELDS, LIST_FIELDS, embedding_text, keyword_texts, name_key, read_asked
+    from models.segment import ASKED_WORDS, VOCABULARY, Segmenter, derive_terms
     from search import store
     from search import ann
     from search.keyword import bm25 as keyword_bm25
@@ -231,14 +233,19 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     derived = derive_terms(duties)
     write_dictionary(build_dir / DICT_DIR, derived)
     segmenter = Segmenter.from_dir(build_dir / DICT_DIR)
+    asked = read_asked(ASKED_FILE)
     tokens = []
     for duty in duties:
-        texts = keyword_texts(duty)
+        texts = keyword_texts(duty, asked.get(name_key(duty.name), ()))
         tokens.append({f: segmenter.joined(texts[f]) for f in KEYWORD_FIELDS})
+    asked_items = sum(name_key(d.name) in asked for d in duties)
     vocabulary = Counter(token for fields in tokens for token in set(" ".join(fields.values()).split()))
     (build_dir / DICT_DIR / VOCABULARY).write_text(
         "".join(f"{w}\t{n}\n" for w, n in sorted(vocabulary.items(), key=lambda x: (-x[1], x[0]))),
         encoding="utf-8")
+    listed = {w for fields in tokens for f in LIST_FIELDS for w in fields[f].split()}
+    asked_words = {w for fields in tokens for w in fields["asked"].split()} - listed
+    (build_dir / DICT_DIR / ASKED_WORDS).write_text("".join(f"{w}\n" for w in sorted(asked_words)), encoding="utf-8")
     timings["segment_s"] = time.perf_counter() - t
     log(f"segmented with jieba ({len(segmenter.words)} dictionary terms, {len(derived)} from the corpus) "
         f"in {timings['segment_s']:.2f} s")
@@ -286,6 +293,8 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         "model": embedder.info(),
         "faiss": written,
         "keyword": {"backend": "bm25", "fields": list(KEYWORD_FIELDS)},
+        "asked": {"records": asked_items, "names": len(asked), "sha256": file_sha256(ASKED_FILE)[:16]
+                  if ASKED_FILE.is_file() else None},
         "dictionary": {"terms": len(segmenter.words), "derived": len(derived), "vocabulary": len(vocabulary),
                        "sha256": file_sha256(build_dir / DICT_DIR / "userdict.txt")[:16]},
         "sources": {p.name: file_sha256(p)[:16] for p in sources},

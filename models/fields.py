@@ -1,27 +1,56 @@
 """Which text of a duty record feeds each side of the search — shared by every index writer.
 
-Keyword side: four weighted fields (name > category > duties > departments; weights live in
-search/config.py). Semantic side: the item name, see `embedding_text` for why.
+Keyword side: five weighted fields (name > departments > category > duties, and `asked`: how
+staff ask for the item's task in their own words; weights live in search/config.py). Semantic
+side: the item name, see `embedding_text` for why.
 """
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Iterable
 
 from models.duty import Duty
 
-KEYWORD_FIELDS = ("name", "category", "duties", "departments")
+KEYWORD_FIELDS = ("name", "category", "duties", "departments", "asked")
+# The lists' own text, apart from staff wording (`asked`): a question sharing a word with it has
+# something in common with the lists (search/engine.py `staff_words_only`).
+LIST_FIELDS = KEYWORD_FIELDS[:-1]
 
 _NOISE = re.compile(r"[★☆]")
+_NAME_NOISE = re.compile(r"[★☆\s]")
 
 
-def keyword_texts(duty: Duty) -> dict[str, str]:
-    """Original (unsegmented) text per keyword field."""
+def keyword_texts(duty: Duty, asked: Iterable[str] = ()) -> dict[str, str]:
+    """Original (unsegmented) text per keyword field; `asked`: the item's questions (`read_asked`)."""
     return {
         "name": _NOISE.sub("", duty.name),
         "category": duty.category,
         "duties": "\n".join(duty.duty_texts() + ([duty.remarks] if duty.remarks else [])),
         "departments": "\n".join(duty.departments()),
+        "asked": "\n".join(asked),
     }
+
+
+def name_key(name: str) -> str:
+    """An item name as `asked.tsv` keys it: without marks and spaces (the same item recurs across
+    townships' documents with a ★ or a line break more or less)."""
+    return _NAME_NOISE.sub("", name)
+
+
+def read_asked(path: Path) -> dict[str, tuple[str, ...]]:
+    """`name<TAB>question` lines (data/asked.tsv; # starts a comment): each item name's questions."""
+    out: dict[str, list[str]] = {}
+    if not Path(path).is_file():
+        return {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, sep, question = line.partition("\t")
+        if not sep or not question.strip():
+            raise ValueError(f"{path}:{number}: expected name<TAB>question")
+        out.setdefault(name_key(name), []).append(question.strip())
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def embedding_text(duty: Duty, max_chars: int = 128) -> str:

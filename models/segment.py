@@ -36,6 +36,7 @@ USERDICT, STOPWORDS, SYNONYMS = "userdict.txt", "stopwords.txt", "synonyms.txt"
 AUTHORITIES = "authorities.txt"  # other authorities' work; optional (builds before it lack it)
 TOWNSHIP_WORDS = "township_words.txt"  # words naming the township as the one acting; optional too
 VOCABULARY = "vocabulary.tsv"  # written by the index build: every indexed token and its document count
+ASKED_WORDS = "asked_words.txt"  # written by the index build: the words only staff wording (`asked`) holds
 
 _WORDISH = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CLAUSE_EDGE = re.compile(r"[，,。；;？?！!：:\s]+")
@@ -210,9 +211,11 @@ class QueryTerms:
 class Segmenter:
     def __init__(self, words: Iterable[str] = (), stopwords: Iterable[str] = (),
                  synonyms: Synonyms | None = None, vocabulary: dict[str, int] | None = None,
-                 authorities: Authorities | None = None, township_words: Iterable[str] = ()):
+                 authorities: Authorities | None = None, township_words: Iterable[str] = (),
+                 asked_words: Iterable[str] = ()):
         self.stopwords = frozenset(normalize(w) for w in stopwords)
         self.township_words = tuple(normalize(w) for w in township_words)
+        self.asked_words = frozenset(asked_words)
         self.synonyms = synonyms or Synonyms()
         self.authorities = authorities or Authorities()
         self.corrector = Corrector(vocabulary) if vocabulary else None
@@ -257,7 +260,8 @@ class Segmenter:
         authorities = (Authorities.parse((folder / AUTHORITIES).read_text(encoding="utf-8"))
                        if (folder / AUTHORITIES).exists() else None)
         township_words = read_word_list(folder / TOWNSHIP_WORDS) if (folder / TOWNSHIP_WORDS).exists() else ()
-        return cls(words, stopwords, synonyms, vocabulary, authorities, township_words)
+        asked_words = read_word_list(folder / ASKED_WORDS) if (folder / ASKED_WORDS).exists() else ()
+        return cls(words, stopwords, synonyms, vocabulary, authorities, township_words, asked_words)
 
     # ----- cutting
 
@@ -361,6 +365,19 @@ class Segmenter:
             cuts |= self._boundaries(word[i:j], offset + i)  # a piece is shorter than the word
             i = j
         return cuts
+
+    def in_lists(self, terms: Iterable[str]) -> bool:
+        """Whether any of the terms is a word of the lists' own text (the index vocabulary; staff
+        wording, the `asked` field, is not). Without a vocabulary nobody can tell: True."""
+        if self.corrector is None:
+            return True
+        return any(t in self.corrector.vocabulary and t not in self.asked_words for t in terms)
+
+    def all_known(self, terms: Iterable[str]) -> bool:
+        """Whether every term is a word of the index: of the lists' text or of staff wording."""
+        if self.corrector is None:
+            return True
+        return all(t in self.corrector.vocabulary for t in terms)
 
     def query_terms(self, query: str) -> QueryTerms:
         """Tokens and synonym expansions of a query (cached; treat the result as read-only)."""

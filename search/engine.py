@@ -267,6 +267,9 @@ class Engine:
         else:
             if mode == "keyword":
                 found = self.keyword_search(terms, filters, offset + size, facet_size=facet_size)
+                if found.total and self.staff_words_only(terms) and \
+                        self._nothing_close(self._semantic(text, filters, 1), found.total, terms):
+                    found = keyword.KeywordResult.empty()
                 ranked = ranking.Ranking.of_one_side(found.hits, "keyword")
                 total, facets, capped = found.total, found.facets(facet_size), False
             else:
@@ -306,8 +309,10 @@ class Engine:
 
     def _semantic_ranked(self, q: str, terms, filters, depth: int) -> tuple[ranking.Ranking, bool]:
         """The semantic matches, and whether `depth` cut them short."""
-        sem = self._unless_nothing_close(self._semantic(q, filters, depth),
-                                         lambda: self._any_keyword_match(terms, filters))
+        sem = self._semantic(q, filters, depth)
+        if sem and sem[0][1] < self.config.no_match_cosine and \
+                self._nothing_close(sem, self._keyword_total(terms, filters), terms):
+            sem = []
         return ranking.Ranking.of_one_side(sem, "semantic"), len(sem) >= depth
 
     def _hybrid_ranked(self, q: str, terms, filters, depth: int) -> tuple[ranking.Ranking, bool]:
@@ -318,17 +323,25 @@ class Engine:
             kw = self.keyword_search(terms, filters, depth)
         finally:
             sem = pending.result()
-        sem = self._unless_nothing_close(sem, lambda: kw.total > 0)
+        if self._nothing_close(sem, kw.total, terms):
+            kw, sem = keyword.KeywordResult.empty(), []
         fused = ranking.fuse(kw.hits, sem, method=self.config.fusion, k=self.config.rrf_k,
                              weight_keyword=self.config.weight_keyword, weight_semantic=self.config.weight_semantic)
         return fused, kw.total > depth or len(sem) >= depth
 
-    def _unless_nothing_close(self, sem: list[tuple[int, float]], any_keyword_match) -> list[tuple[int, float]]:
-        """No word in common and no name close: nothing found, not the least bad (the keyword check
-        runs only when the best cosine is low)."""
-        if sem and sem[0][1] < self.config.no_match_cosine and not any_keyword_match():
-            return []
-        return sem
+    def _nothing_close(self, sem: list[tuple[int, float]], keyword_total: int, terms) -> bool:
+        """No word in common and no name close: nothing found, not the least bad."""
+        if sem and sem[0][1] >= self.config.no_match_cosine:
+            return False
+        return keyword_total == 0 or self.staff_words_only(terms)
+
+    def staff_words_only(self, terms) -> bool:
+        """The query shares no word with the lists' text and types a word the index has never seen:
+        what it matches, it matches through staff wording alone (火星移民: 移民 in two items'
+        questions, 火星 nowhere). A question all of whose words staff wording knows (门牌) is
+        understood."""
+        typed = [t for t in terms.tokens if len(t) >= 2 or not t.isascii()]
+        return not self.segmenter.in_lists(terms.keyword) and not self.segmenter.all_known(typed)
 
     def paging(self, page, size) -> tuple[int, int]:
         try:
@@ -341,11 +354,11 @@ class Engine:
             raise BadRequest(f"size must be between 1 and {SIZE_MAX}", "size", "out_of_range")
         return page, size
 
-    def _any_keyword_match(self, terms, filters) -> bool:
+    def _keyword_total(self, terms, filters) -> int:
         try:
-            return self.keyword.search(terms.keyword, filters, 1).total > 0
+            return self.keyword.search(terms.keyword, filters, 1).total
         except BackendUnavailable:
-            return True  # cannot tell: keep the semantic matches
+            return 1  # cannot tell: keep the semantic matches
 
     def semantic_query(self, q: str, terms=None) -> str:
         """The text embedded for a query: the task without the question around it, followed by up to

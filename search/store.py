@@ -6,7 +6,7 @@ File `duties.sqlite` in a build folder:
   category, record)` — `pos` is the record's position (= its FAISS id and BM25 document number),
   `record` its JSON.
 - `duty_departments(pos, department)` — lead or receiving departments, for the department filter.
-- `duty_tokens(pos, name, category, duties, departments)` — each field's jieba tokens
+- `duty_tokens(pos, name, category, duties, departments, asked)` — each field's jieba tokens
   (models/segment.py) joined by spaces: what the BM25 index (search/keyword/bm25.py) and
   the Elasticsearch index (indexer/es_index.py) are built from, so neither runs jieba again.
 - `meta(key, value)`.
@@ -42,8 +42,7 @@ CREATE TABLE duties(
     township TEXT NOT NULL, list_type TEXT NOT NULL, category TEXT NOT NULL,
     record TEXT NOT NULL);
 CREATE TABLE duty_departments(pos INTEGER NOT NULL, department TEXT NOT NULL);
-CREATE TABLE duty_tokens(pos INTEGER PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL,
-    duties TEXT NOT NULL, departments TEXT NOT NULL);
+CREATE TABLE duty_tokens(pos INTEGER PRIMARY KEY, """ + ", ".join(f"{f} TEXT NOT NULL" for f in KEYWORD_FIELDS) + """);
 """
 INDEXES = "CREATE INDEX duty_departments_pos ON duty_departments(pos);"
 
@@ -69,7 +68,7 @@ def write_store(path: Path, records: Iterable[dict], tokens: Iterable[dict[str, 
                 "INSERT INTO duty_departments VALUES (?,?)",
                 ((pos, d) for pos, names in enumerate(departments) for d in dict.fromkeys(names)))
             connection.executemany(
-                f"INSERT INTO duty_tokens(pos, {', '.join(KEYWORD_FIELDS)}) VALUES (?,?,?,?,?)",
+                f"INSERT INTO duty_tokens(pos, {', '.join(KEYWORD_FIELDS)}) VALUES (?{',?' * len(KEYWORD_FIELDS)})",
                 ((pos, *(t[f] for f in KEYWORD_FIELDS)) for pos, t in enumerate(tokens)))
             connection.executemany("INSERT INTO meta VALUES (?, ?)",
                                    ((k, json.dumps(v, ensure_ascii=False)) for k, v in meta.items()))

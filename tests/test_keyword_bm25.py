@@ -29,7 +29,7 @@ def fts5_table(tokens: list[dict[str, str]]) -> sqlite3.Connection:
     connection = sqlite3.connect(":memory:")
     connection.execute(f"CREATE VIRTUAL TABLE t USING fts5({', '.join(KEYWORD_FIELDS)}, "
                        f"tokenize = 'unicode61 remove_diacritics 0{option}')")
-    connection.executemany(f"INSERT INTO t(rowid, {', '.join(KEYWORD_FIELDS)}) VALUES (?,?,?,?,?)",
+    connection.executemany(f"INSERT INTO t(rowid, {', '.join(KEYWORD_FIELDS)}) VALUES (?{',?' * len(KEYWORD_FIELDS)})",
                            ((pos, *(t[f] for f in KEYWORD_FIELDS)) for pos, t in enumerate(tokens)))
     return connection
 
@@ -47,11 +47,15 @@ def ours(index: keyword_bm25.Bm25Index, terms: list[str]) -> dict[int, float]:
 
 
 TOY = [
-    {"name": "森林草原防火", "category": "平安法治", "duties": "负责 森林 草原 防火 巡查", "departments": "应急管理局"},
-    {"name": "草原生态保护", "category": "生态环境", "duties": "草原 保护 巡查 巡查", "departments": "林草局"},
-    {"name": "河湖长制", "category": "生态环境", "duties": "河道 巡查 河湖长制", "departments": "水利局 林草局"},
-    {"name": "流动人口服务管理", "category": "平安法治", "duties": "登记 流动人口", "departments": "公安局"},
-    {"name": "防火", "category": "", "duties": "", "departments": ""},
+    {"name": "森林草原防火", "category": "平安法治", "duties": "负责 森林 草原 防火 巡查", "departments": "应急管理局",
+     "asked": "山上 着火 谁 管\n上坟 烧纸 防火"},
+    {"name": "草原生态保护", "category": "生态环境", "duties": "草原 保护 巡查 巡查", "departments": "林草局",
+     "asked": "草场 退化"},
+    {"name": "河湖长制", "category": "生态环境", "duties": "河道 巡查 河湖长制", "departments": "水利局 林草局",
+     "asked": ""},
+    {"name": "流动人口服务管理", "category": "平安法治", "duties": "登记 流动人口", "departments": "公安局",
+     "asked": "外地 租户 登记"},
+    {"name": "防火", "category": "", "duties": "", "departments": "", "asked": ""},
 ]
 
 
@@ -63,9 +67,9 @@ def toy(tmp_path) -> keyword_bm25.Bm25Index:
 
 
 @pytest.mark.parametrize("terms", [["巡查"], ["草原"], ["防火", "巡查"], ["林草局", "河湖长制", "登记"],
-                                   ["防火", "防火"], ["不存在"]])
+                                   ["防火", "防火"], ["不存在"], ["着火", "登记"]])
 @pytest.mark.parametrize("weights", [WEIGHTS, {f: 1.0 for f in KEYWORD_FIELDS},
-                                     {"name": 0.0, "category": 3.0, "duties": 1.0, "departments": 0.5}])
+                                     {"name": 0.0, "category": 3.0, "duties": 1.0, "departments": 0.5, "asked": 2.0}])
 def test_scores_equal_fts5_bm25_on_a_small_corpus(tmp_path, terms, weights):
     keyword_bm25.write_index(tmp_path / "bm25", TOY)
     index = keyword_bm25.Bm25Index(tmp_path / "bm25", weights)

@@ -38,6 +38,10 @@ class KeywordResult:
         """{field: [{value, count}]} over every match, the `size` most frequent values of each."""
         return self._facets(size)
 
+    @classmethod
+    def empty(cls) -> "KeywordResult":
+        return cls([], 0)
+
 
 class KeywordBackend(Protocol):
     name: str

@@ -1,0 +1,70 @@
+"""The `asked` keyword field: how staff ask for each item's task (data/dict/asked.tsv)."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from indexer.build import ASKED_FILE
+from models.fields import KEYWORD_FIELDS, name_key, read_asked
+from search import store
+from search.engine import Engine
+
+
+@pytest.fixture(scope="module")
+def engine(app_index_dir):
+    engine = Engine.open(app_index_dir)
+    yield engine
+    engine.close()
+
+
+def test_read_asked_keys_names_without_marks(tmp_path):
+    path = tmp_path / "asked.tsv"
+    path.write_text("# comment\n★对乱堆垃圾的处罚\t门口堆了一堆垃圾\n对乱堆垃圾的处罚 \t垃圾谁来清\n\n", encoding="utf-8")
+    assert read_asked(path) == {"对乱堆垃圾的处罚": ("门口堆了一堆垃圾", "垃圾谁来清")}
+
+
+def test_read_asked_names_the_bad_line(tmp_path):
+    path = tmp_path / "asked.tsv"
+    path.write_text("甲\t问一\n乙没有问题\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"asked.tsv:2: expected name<TAB>question"):
+        read_asked(path)
+
+
+def test_a_missing_file_asks_nothing(tmp_path):
+    assert read_asked(tmp_path / "none.tsv") == {}
+
+
+def test_every_asked_name_is_an_item_and_every_item_is_asked(engine):
+    asked = read_asked(ASKED_FILE)
+    names = {name_key(engine.records[pos]["name"]) for pos in range(len(engine.records))}
+    assert set(asked) == names
+    assert min(len(v) for v in asked.values()) >= 2
+
+
+def test_the_asked_field_is_indexed_and_searched(app_index_dir, engine):
+    """A word found in one item's questions and in no other text of the corpus finds that item."""
+    tokens = store.read_tokens(app_index_dir / "current" / store.DB_NAME)
+    assert "asked" in KEYWORD_FIELDS and all("asked" in t for t in tokens)
+    df = Counter(w for t in tokens for w in set(" ".join(t.values()).split()))
+    only_asked = [(pos, w) for pos, t in enumerate(tokens) for w in set(t["asked"].split())
+                  if df[w] == 1 and len(w) >= 2 and w not in " ".join(t[f] for f in KEYWORD_FIELDS if f != "asked")]
+    assert len(only_asked) > 100
+    for pos, word in sorted(only_asked)[::max(1, len(only_asked) // 20)]:
+        hits = engine.search(word, mode="keyword", size=1)["hits"]
+        assert hits and hits[0]["duty"]["id"] == engine.records[pos]["id"], word
+
+
+def test_a_staff_word_beside_a_word_nobody_knows_finds_nothing(app_index_dir, engine):
+    """A question whose only word in common with the index is in staff wording, beside a word the
+    index has never seen (火星移民), finds nothing in every mode, as a question sharing no word does;
+    the staff word alone is understood."""
+    tokens = store.read_tokens(app_index_dir / "current" / store.DB_NAME)
+    listed = {w for t in tokens for f in KEYWORD_FIELDS if f != "asked" for w in t[f].split()}
+    staff = sorted({w for t in tokens for w in t["asked"].split()} - listed)
+    word = next(w for w in staff if len(w) >= 2 and engine.search(w, mode="keyword")["total"] > 0)
+    assert engine.search(word, mode="hybrid")["total"] > 0, word
+    nonsense = f"犇羴鱻{word}"
+    for mode in ("keyword", "semantic", "hybrid"):
+        assert engine.search(nonsense, mode=mode)["total"] == 0, (nonsense, mode)
+    assert engine.owner(nonsense)["nothing_close"]
