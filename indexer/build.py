@@ -216,42 +216,15 @@ def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = 
     return meta
 
 
-def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log, ann_threshold,
-                 timings, started) -> tuple:
-    """Write the build's files; its meta and the records' vectors (for a hook to reuse)."""
+def _embedded(duties, config, model, batch_size, progress, log, timings) -> tuple:
+    """Every record's name vector (models/fields.py embedding_text), and the embedder."""
     import numpy as np
     from tqdm import tqdm
 
     from models.embedding import get_embedder
-    from models.fields import KEYWORD_FIELDS, LIST_FIELDS, embedding_text, keyword_texts, name_key, read_asked
-    from models.segment import ASKED_WORDS, VOCABULARY, Segmenter, derive_terms
-    from search import store
-    from search import ann
-    from search.keyword import bm25 as keyword_bm25
+    from models.fields import embedding_text
 
     t = time.perf_counter()
-    derived = derive_terms(duties)
-    write_dictionary(build_dir / DICT_DIR, derived)
-    segmenter = Segmenter.from_dir(build_dir / DICT_DIR)
-    asked = read_asked(ASKED_FILE)
-    tokens = []
-    for duty in duties:
-        texts = keyword_texts(duty, asked.get(name_key(duty.name), ()))
-        tokens.append({f: segmenter.joined(texts[f]) for f in KEYWORD_FIELDS})
-    asked_items = sum(name_key(d.name) in asked for d in duties)
-    vocabulary = Counter(token for fields in tokens for token in set(" ".join(fields.values()).split()))
-    (build_dir / DICT_DIR / VOCABULARY).write_text(
-        "".join(f"{w}\t{n}\n" for w, n in sorted(vocabulary.items(), key=lambda x: (-x[1], x[0]))),
-        encoding="utf-8")
-    listed = {w for fields in tokens for f in LIST_FIELDS for w in fields[f].split()}
-    asked_words = {w for fields in tokens for w in fields["asked"].split()} - listed
-    (build_dir / DICT_DIR / ASKED_WORDS).write_text("".join(f"{w}\n" for w in sorted(asked_words)), encoding="utf-8")
-    timings["segment_s"] = time.perf_counter() - t
-    log(f"segmented with jieba ({len(segmenter.words)} dictionary terms, {len(derived)} from the corpus) "
-        f"in {timings['segment_s']:.2f} s")
-
-    t = time.perf_counter()
-    config = SearchConfig.from_env()
     options = config.embedder_options()
     options["name"] = model or options["name"]
     embedder = get_embedder(**options)
@@ -270,6 +243,51 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     timings["embed_s"] = time.perf_counter() - t
     log(f"embedded {len(texts)} records with {embedder.name} in {timings['embed_s']:.1f} s "
         f"({len(texts) / max(timings['embed_s'], 1e-9):.0f} records/s)")
+    return vectors, embedder
+
+
+def _segmented(build_dir, duties, questions, log, timings) -> tuple:
+    """Each record's keyword tokens per field, the segmenter, the derived terms and the vocabulary;
+    writes the build's dictionary, its vocabulary and the words only staff wording holds."""
+    from models.fields import KEYWORD_FIELDS, LIST_FIELDS, keyword_texts
+    from models.segment import ASKED_WORDS, VOCABULARY, Segmenter, derive_terms
+
+    t = time.perf_counter()
+    derived = derive_terms(duties)
+    write_dictionary(build_dir / DICT_DIR, derived)
+    segmenter = Segmenter.from_dir(build_dir / DICT_DIR)
+    tokens = []
+    for duty, asked in zip(duties, questions):
+        texts = keyword_texts(duty, asked)
+        tokens.append({f: segmenter.joined(texts[f]) for f in KEYWORD_FIELDS})
+    vocabulary = Counter(token for fields in tokens for token in set(" ".join(fields.values()).split()))
+    (build_dir / DICT_DIR / VOCABULARY).write_text(
+        "".join(f"{w}\t{n}\n" for w, n in sorted(vocabulary.items(), key=lambda x: (-x[1], x[0]))),
+        encoding="utf-8")
+    listed = {w for fields in tokens for f in LIST_FIELDS for w in fields[f].split()}
+    asked_words = {w for fields in tokens for w in fields["asked"].split()} - listed
+    (build_dir / DICT_DIR / ASKED_WORDS).write_text("".join(f"{w}\n" for w in sorted(asked_words)), encoding="utf-8")
+    timings["segment_s"] = time.perf_counter() - t
+    log(f"segmented with jieba ({len(segmenter.words)} dictionary terms, {len(derived)} from the corpus) "
+        f"in {timings['segment_s']:.2f} s")
+    return tokens, segmenter, derived, vocabulary
+
+
+def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log, ann_threshold,
+                 timings, started) -> tuple:
+    """Write the build's files; its meta and the records' vectors (for a hook to reuse)."""
+    from indexer.asked import record_questions
+    from models.fields import KEYWORD_FIELDS, read_asked
+    from search import store
+    from search import ann
+    from search.keyword import bm25 as keyword_bm25
+
+    config = SearchConfig.from_env()
+    vectors, embedder = _embedded(duties, config, model, batch_size, progress, log, timings)
+    asked = read_asked(ASKED_FILE)
+    questions, carried = record_questions(duties, vectors, asked)
+    tokens, segmenter, derived, vocabulary = _segmented(build_dir, duties, questions, log, timings)
+    asked_items = sum(bool(q) for q in questions)
 
     t = time.perf_counter()
     if ann_threshold is not None:
@@ -293,8 +311,8 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         "model": embedder.info(),
         "faiss": written,
         "keyword": {"backend": "bm25", "fields": list(KEYWORD_FIELDS)},
-        "asked": {"records": asked_items, "names": len(asked), "sha256": file_sha256(ASKED_FILE)[:16]
-                  if ASKED_FILE.is_file() else None},
+        "asked": {"records": asked_items, "carried": carried, "names": len(asked),
+                  "sha256": file_sha256(ASKED_FILE)[:16] if ASKED_FILE.is_file() else None},
         "dictionary": {"terms": len(segmenter.words), "derived": len(derived), "vocabulary": len(vocabulary),
                        "sha256": file_sha256(build_dir / DICT_DIR / "userdict.txt")[:16]},
         "sources": {p.name: file_sha256(p)[:16] for p in sources},

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from indexer.build import ASKED_FILE
@@ -68,3 +69,26 @@ def test_a_staff_word_beside_a_word_nobody_knows_finds_nothing(app_index_dir, en
     for mode in ("keyword", "semantic", "hybrid"):
         assert engine.search(nonsense, mode=mode)["total"] == 0, (nonsense, mode)
     assert engine.owner(nonsense)["nothing_close"]
+
+
+class _Named:
+    def __init__(self, name: str):
+        self.name = name
+
+
+def test_a_name_without_questions_takes_the_closest_named_records():
+    from indexer.asked import record_questions
+    duties = [_Named("残疾人证管理"), _Named("★残疾人证办理"), _Named("森林防火"), _Named("火星移民")]
+    vectors = np.array([[1.0, 0.0, 0.0], [0.95, 0.312, 0.0], [0.0, 1.0, 0.0], [0.6, 0.0, 0.8]], dtype=np.float32)
+    asked = {"残疾人证管理": ("残疾证怎么办",), "森林防火": ("山上着火了",)}
+    questions, carried = record_questions(duties, vectors, asked, min_cosine=0.9)
+    assert questions == [("残疾证怎么办",), ("残疾证怎么办",), ("山上着火了",), ()]
+    assert carried == 1
+    assert record_questions(duties, vectors, asked, min_cosine=0.99)[0][1] == ()
+    assert record_questions(duties, vectors, {}, min_cosine=0.5) == ([(), (), (), ()], 0)
+
+
+def test_the_build_says_how_many_records_have_questions(app_index_dir):
+    import json
+    meta = json.loads((app_index_dir / "current" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["asked"]["records"] == meta["records"] and meta["asked"]["carried"] == 0
