@@ -161,17 +161,27 @@ class _Lock:
 
 def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = "auto",
           batch_size: int = 32, progress: bool = True, log=print, ann_threshold: int | None = None,
-          after_records=None) -> dict:
+          after_records=None, asked_file: Path | None = None) -> dict:
     """Build and swap in a new index; returns its meta. Raises on any failure (current untouched).
+    `asked_file`: the staff questions by item name (default data/dict/asked.tsv; read first, so a
+    bad line fails the build before any work).
 
     `after_records(records, build_dir, vectors, meta)` is a hook run after the local files are
     written and before the swap (to write the build to Elasticsearch too); raising aborts the build.
     """
     from indexer.parse import parse_corpus
+    from models.fields import read_asked
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     raw_dir, index_dir = Path(raw_dir), Path(index_dir)
+    if asked_file and not Path(asked_file).is_file():
+        raise BuildError(f"no questions file {asked_file}")
+    asked_file = Path(asked_file) if asked_file else ASKED_FILE
+    try:
+        asked = read_asked(asked_file)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BuildError(str(exc) if isinstance(exc, ValueError) else f"{asked_file}: not UTF-8 text") from exc
     if not raw_dir.is_dir():
         raise BuildError(f"no source folder {raw_dir}")
     from indexer.parse import source_files
@@ -197,7 +207,7 @@ def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = 
         build_dir.mkdir()
         try:
             meta, vectors = _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log,
-                                         ann_threshold, timings, started)
+                                         ann_threshold, timings, started, (asked_file, asked))
             if after_records is not None:
                 t = time.perf_counter()
                 after_records(duties, build_dir, vectors, meta)
@@ -274,17 +284,17 @@ def _segmented(build_dir, duties, questions, log, timings) -> tuple:
 
 
 def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log, ann_threshold,
-                 timings, started) -> tuple:
+                 timings, started, asked_source: tuple) -> tuple:
     """Write the build's files; its meta and the records' vectors (for a hook to reuse)."""
     from indexer.asked import record_questions
-    from models.fields import KEYWORD_FIELDS, read_asked
+    from models.fields import KEYWORD_FIELDS
     from search import store
     from search import ann
     from search.keyword import bm25 as keyword_bm25
 
     config = SearchConfig.from_env()
     vectors, embedder = _embedded(duties, config, model, batch_size, progress, log, timings)
-    asked = read_asked(ASKED_FILE)
+    asked_file, asked = asked_source
     questions, carried = record_questions(duties, vectors, asked)
     tokens, segmenter, derived, vocabulary = _segmented(build_dir, duties, questions, log, timings)
     asked_items = sum(bool(q) for q in questions)
@@ -312,7 +322,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         "faiss": written,
         "keyword": {"backend": "bm25", "fields": list(KEYWORD_FIELDS)},
         "asked": {"records": asked_items, "carried": carried, "names": len(asked),
-                  "sha256": file_sha256(ASKED_FILE)[:16] if ASKED_FILE.is_file() else None},
+                  "sha256": file_sha256(asked_file)[:16] if asked_file.is_file() else None},
         "dictionary": {"terms": len(segmenter.words), "derived": len(derived), "vocabulary": len(vocabulary),
                        "sha256": file_sha256(build_dir / DICT_DIR / "userdict.txt")[:16]},
         "sources": {p.name: file_sha256(p)[:16] for p in sources},
@@ -339,6 +349,8 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default=None, help="embedding model name or folder (default TDS_MODEL or m3e-small)")
     parser.add_argument("--faiss", default="auto", choices=["auto", "flat", "ivfpq", "hnsw"],
                         help="FAISS index kind (auto: flat up to TDS_ANN_THRESHOLD records)")
+    parser.add_argument("--asked", default=None,
+                        help="staff questions by item name (default data/dict/asked.tsv; see data/dict/README.md)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--es-url", default=SearchConfig.from_env().es_url or None,
@@ -358,7 +370,7 @@ def main(argv=None) -> int:
             return 1
     try:
         meta = build(Path(args.raw), index_dir, model=args.model, kind=args.faiss, batch_size=args.batch_size,
-                     progress=not args.no_progress, after_records=hook)
+                     progress=not args.no_progress, after_records=hook, asked_file=args.asked)
     except Exception as exc:  # DocumentError, BuildError, OSError …: say what and where, leave current alone
         print(f"build failed: {exc}", file=sys.stderr)
         print(f"{index_dir / CURRENT} is unchanged", file=sys.stderr)

@@ -92,3 +92,16 @@ def test_the_build_says_how_many_records_have_questions(app_index_dir):
     import json
     meta = json.loads((app_index_dir / "current" / "meta.json").read_text(encoding="utf-8"))
     assert meta["asked"]["records"] == meta["records"] and meta["asked"]["carried"] == 0
+
+
+def test_a_bad_questions_file_fails_the_build_and_changes_nothing(tmp_path, capsys):
+    from indexer import build
+    index_dir = tmp_path / "index"
+    bad = tmp_path / "asked.tsv"
+    bad.write_text("# questions\n森林草原防火\t山上着火了\n森林草原防火 山上冒烟\n", encoding="utf-8")
+    rc = build.main(["--index-dir", str(index_dir), "--asked", str(bad), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 1 and f"{bad}:3: expected name<TAB>question" in err and "unchanged" in err
+    assert not (index_dir / "current").exists()
+    assert build.main(["--index-dir", str(index_dir), "--asked", str(tmp_path / "none.tsv")]) == 1
+    assert "no questions file" in capsys.readouterr().err
