@@ -287,7 +287,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
                  timings, started, asked_source: tuple) -> tuple:
     """Write the build's files; its meta and the records' vectors (for a hook to reuse)."""
     from indexer.asked import record_questions
-    from models.fields import KEYWORD_FIELDS
+    from models.fields import ASKED, KEYWORD_FIELDS, write_asked
     from search import store
     from search import ann
     from search.keyword import bm25 as keyword_bm25
@@ -297,6 +297,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     asked_file, asked = asked_source
     questions, carried = record_questions(duties, vectors, asked)
     tokens, segmenter, derived, vocabulary = _segmented(build_dir, duties, questions, log, timings)
+    write_asked(build_dir / DICT_DIR / ASKED, duties, questions)
     asked_items = sum(bool(q) for q in questions)
 
     t = time.perf_counter()

@@ -38,6 +38,15 @@ def name_key(name: str) -> str:
     return _NAME_NOISE.sub("", name)
 
 
+ASKED = "asked.tsv"  # in a build's dict folder: the questions each record's name holds (own or carried)
+
+
+def write_asked(path: Path, duties, questions) -> None:
+    """The questions of each record's name (`read_asked` reads them back), for showing which one matched."""
+    held = {name_key(d.name): q for d, q in zip(duties, questions) if q}
+    Path(path).write_text("".join(f"{k}\t{q}\n" for k, qs in held.items() for q in qs), encoding="utf-8")
+
+
 def read_asked(path: Path) -> dict[str, tuple[str, ...]]:
     """`name<TAB>question` lines (data/asked.tsv; # starts a comment): each item name's questions."""
     out: dict[str, list[str]] = {}

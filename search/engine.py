@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from models.duty import record_departments
+from models.fields import ASKED, name_key, read_asked
 from models.segment import Segmenter
 from search import ann, equivalents, keyword, owner, places, ranking, store
 from search.columns import Columns, TownshipRange
@@ -62,8 +63,9 @@ EMBEDDING_THREADS = 4  # query embeddings in flight at once (hybrid search's sid
 class Engine:
     def __init__(self, build_dir: Path, meta: dict, records: store.RecordStore, columns: Columns,
                  segmenter: Segmenter, keyword: keyword.KeywordBackend, vectors: ann.AnnIndex, embedder,
-                 config: SearchConfig):
+                 config: SearchConfig, questions: dict[str, tuple[str, ...]] | None = None):
         self.build_dir = build_dir
+        self.questions = questions or {}  # staff questions by item name (models/fields.py ASKED)
         self.meta = meta
         self.records = records
         self.columns = columns
@@ -112,6 +114,7 @@ class Engine:
             columns = Columns.from_store(records)
             vectors = ann.open_index(config.ann_backend, build_dir, config)
             segmenter = Segmenter.from_dir(build_dir / "dict")
+            questions = read_asked(build_dir / "dict" / ASKED)
             backend = keyword_backend or keyword.open_backend(config.keyword_kind, build_dir, meta, config,
                                                               records, columns)
             backend.bind(records)
@@ -123,7 +126,7 @@ class Engine:
         if len(counts) != 1:
             raise IndexNotReady(build_dir, f"inconsistent index: {len(records)} records, {vectors.count} vectors, "
                                            f"{backend.count} keyword documents, meta says {meta.get('records')}")
-        return cls(build_dir, meta, records, columns, segmenter, backend, vectors, embedder, config)
+        return cls(build_dir, meta, records, columns, segmenter, backend, vectors, embedder, config, questions)
 
     @classmethod
     def open_cluster(cls, model: str | None = None, config: SearchConfig | None = None) -> "Engine":
@@ -148,6 +151,7 @@ class Engine:
             dict_dir = build.dictionary_dir()
             try:
                 segmenter = Segmenter.from_dir(dict_dir)
+                questions = read_asked(dict_dir / ASKED)
             finally:
                 shutil.rmtree(dict_dir, ignore_errors=True)
             records = ClusterRecords(cluster, build.index, meta["records"], config.record_cache)
@@ -167,7 +171,7 @@ class Engine:
         if held != meta.get("records"):
             cluster.close()
             raise IndexNotReady(where, f"inconsistent index: {held} documents, meta says {meta.get('records')}")
-        return cls(where, meta, records, columns, segmenter, backend, vectors, embedder, config)
+        return cls(where, meta, records, columns, segmenter, backend, vectors, embedder, config, questions)
 
     def close(self) -> None:
         self._embedding.shutdown(wait=False)
@@ -382,15 +386,17 @@ class Engine:
         floor = max(self.config.semantic_floor, (float(scores[0]) if len(scores) else 0.0) - self.config.semantic_band)
         return [(int(p), float(s)) for p, s in zip(positions, scores) if s >= floor]
 
-    @staticmethod
-    def _highlights(record: dict, mark: ranking.Highlighter, max_duties: int = 3) -> dict:
+    def _highlights(self, record: dict, mark: ranking.Highlighter, max_duties: int = 3) -> dict:
         """HTML (escaped, <mark> around matched terms) for the fields a result shows.
 
         name: the item name; duties: up to `max_duties` duty sentences (departments' and the
         township's) that contain a match; departments: every lead/receiving department;
         township_duties: every one of the township's duties; handling: the recovered item's way
-        of working; category.
+        of working; category; asked: the first of the item's staff questions that holds a match
+        (why an item the list words differently was found), else "".
         """
+        asked = next((m for m in map(mark, self.questions.get(name_key(record.get("name", "")), ()))
+                      if "<mark>" in m), "")
         township_duties = [mark(t) for t in record.get("township_duties", [])]
         handling = mark(record.get("handling", ""))
         # each text is escaped and marked once: a <mark> in the output can only be ours
@@ -403,6 +409,7 @@ class Engine:
             "departments": [mark(d) for d in record_departments(record)],
             "township_duties": township_duties,
             "handling": handling,
+            "asked": asked,
         }
     # ----- who owns it, equivalents elsewhere (search/owner.py, search/equivalents.py)
 

@@ -169,9 +169,11 @@ SCHEMAS = {
     "Highlights": {
         "type": "object",
         "description": "HTML-escaped text in which matches are wrapped in <mark>…</mark>. duties: up to 3 "
-                       "duty sentences that match; departments, township_duties: every one, in record order.",
+                       "duty sentences that match; departments, township_duties: every one, in record order; "
+                       "asked: the first of the item's staff questions (how staff ask for its task, "
+                       "data/dict/asked.tsv) that holds a match, else \"\".",
         "properties": {"name": STR, "category": STR, "duties": STR_LIST, "departments": STR_LIST,
-                       "township_duties": STR_LIST, "handling": STR},
+                       "township_duties": STR_LIST, "handling": STR, "asked": STR},
     },
     "Hit": {
         "type": "object",

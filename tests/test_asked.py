@@ -105,3 +105,18 @@ def test_a_bad_questions_file_fails_the_build_and_changes_nothing(tmp_path, caps
     assert not (index_dir / "current").exists()
     assert build.main(["--index-dir", str(index_dir), "--asked", str(tmp_path / "none.tsv")]) == 1
     assert "no questions file" in capsys.readouterr().err
+
+
+def test_search_shows_the_staff_question_that_matched_on_the_page_and_in_the_json(app_index_dir, client):
+    """An item found through how staff ask for it says so: highlights.asked in the JSON, 常见问法 on
+    the page, the same marked question in both; an item found through its own words has none."""
+    tokens = store.read_tokens(app_index_dir / "current" / store.DB_NAME)
+    df = Counter(w for t in tokens for w in set(" ".join(t.values()).split()))
+    word = next(w for t in tokens for w in sorted(set(t["asked"].split()))
+                if df[w] == 1 and len(w) >= 2 and w not in " ".join(t[f] for f in KEYWORD_FIELDS if f != "asked"))
+    hit = client.get("/api/search", query_string={"q": word, "mode": "keyword"}).get_json()["hits"][0]
+    assert f"<mark>{word}</mark>" in hit["highlights"]["asked"]
+    page = client.get("/", query_string={"q": word, "mode": "keyword"}).get_data(as_text=True)
+    assert "常见问法" in page and hit["highlights"]["asked"] in page
+    plain = client.get("/api/search", query_string={"q": "森林草原防火", "mode": "keyword"}).get_json()["hits"][0]
+    assert "<mark>" in plain["highlights"]["name"] and set(plain["highlights"]) >= {"asked"}
