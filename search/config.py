@@ -115,13 +115,13 @@ class SearchConfig:
     owner_weights: tuple = (9.2785, 10.2436, 5.0890, 0.8277, 3.1865, 1.7975, 0.4684, 0.2388, -0.0675, -0.2166, 0.2574, -0.0920, -2.9071, -48.0155, -2.9593, -0.2203, 2.0368, 0.8684, 0.6385)
     owner_bias: float = -10.3336
     owner_township_scale: tuple = (0.7835, 0.4861, -0.0615, 0.1600)
-    owner_no_match_cosine: float = 0.0
-    owner_out_cut: float = 0.0625
-    owner_listed_cut: float = 0.14
+    owner_no_match_cosine: float = 0.66
+    owner_out_cut: float = 0.025
+    owner_listed_cut: float = 0.1425
     # 有此事项 below this P(listed) carries a note asking the clerk to check the items: there the
     # answer's list is right less often than not (calibrate_owner.py: the P at which a logistic fit
     # of "the answer's list is acceptable" over the cross-validated 有此事项 answers crosses one half)
-    owner_sure_cut: float = 0.522
+    owner_sure_cut: float = 0.525
     # Owner answer item: where another township answers clearly (its item's probability at least
     # owner_leader_floor), a township answers with the candidate whose logit(p) + owner_leader_weight
     # × cosine to that item is highest (search/owner.py _agreeing). Held-out tune view, item right

@@ -61,3 +61,25 @@ def test_owner_settings_are_what_calibration_fits(app_index_dir):
     gap = np.abs(probabilities(X, np.array(fitted["owner_weights"]), fitted["owner_bias"])
                  - probabilities(X, np.array(served.owner_weights), served.owner_bias))
     assert gap.mean() <= 0.005 and np.quantile(gap, 0.99) <= 0.05, (gap.mean(), np.quantile(gap, 0.99), gap.max())
+
+
+def test_township_work_answered_not_listed_holds_the_cuts_down():
+    """The 清单之外 cuts keep OUT_PRECISION over the staff pairs and the township-work pairs
+    together: a township-work pair the probability rule would rule out counts as a wrong answer."""
+    import numpy as np
+    from calibrate_owner import Verdicts, choose_cuts
+
+    def verdicts(p, listed, no_words):
+        n = len(p)
+        return Verdicts(np.array(p), np.array(listed), np.array(listed), np.zeros(n, dtype=bool),
+                        np.array(no_words), np.full(n, 0.9), np.zeros(n, dtype=bool))
+
+    # 60 staff pairs not listed at P 0.01–0.06 (all right to rule out), 40 listed at 0.5
+    staff = verdicts([0.01 + 0.05 * i / 59 for i in range(60)] + [0.5] * 40, [False] * 60 + [True] * 40,
+                     [True] * 60 + [False] * 40)
+    _, alone, _ = choose_cuts(staff)
+    assert alone > 0.06
+    # township work sharing no word with the task, at P 0.04: ruling it out costs precision
+    work = verdicts([0.04] * 5, [True] * 5, [True] * 5)
+    _, held, _ = choose_cuts(staff, work)
+    assert held <= 0.04 < alone
