@@ -48,7 +48,7 @@ def write_asked(path: Path, duties, questions) -> None:
 
 
 def read_asked(path: Path) -> dict[str, tuple[str, ...]]:
-    """`name<TAB>question` lines (data/asked.tsv; # starts a comment): each item name's questions."""
+    """`name<TAB>question` lines (data/dict/asked.tsv; # starts a comment): each item name's questions."""
     out: dict[str, list[str]] = {}
     if not Path(path).is_file():
         return {}
