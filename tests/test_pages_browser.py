@@ -207,6 +207,24 @@ def test_search_says_whose_work_a_task_is(browser, live_server):
     assert len(css(browser, ".hits .hit")) == len(api["hits"]) > 0
 
 
+def test_search_shows_the_staff_question_that_matched(browser, live_server):
+    """常见问法 under exactly the hits whose JSON has highlights.asked, with the same text."""
+    import re
+    q = quote("门牌号怎么办")
+    browser.get(live_server + "/?q=" + q)
+    wait_for(browser, ".hits .hit")
+    with urllib.request.urlopen(live_server + "/api/search?q=" + q) as r:
+        api = json.load(r)
+    asked = [re.sub(r"</?mark>", "", h["highlights"]["asked"]) for h in api["hits"]]
+    assert any(asked)
+    hits = css(browser, ".hits .hit")
+    assert len(hits) == len(asked)
+    for hit, question in zip(hits, asked):
+        shown = [e.text for e in hit.find_elements("css selector", ".asked-part .asked")]
+        assert shown == ([question] if question else []), (shown, question)
+    shot(browser, "search-asked")
+
+
 def test_compare_two_townships(browser, live_server):
     from selenium.webdriver.support.ui import Select
 
