@@ -243,7 +243,7 @@ def synthetic_tokens(tokens, plan: Plan, borrow_tokens: int = 40):
         ta = tokens[a]
         extra = " ".join(tokens[b]["duties"].split()[:borrow_tokens])
         yield {"name": ta["name"], "category": ta["category"], "duties": f"{ta['duties']} {extra}".strip(),
-               "departments": ta["departments"], "asked": ta.get("asked", "")}
+               "departments": ta["departments"], "asked": ta["asked"]}
 
 
 def synthetic_departments(records, plan: Plan):

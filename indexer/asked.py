@@ -13,18 +13,21 @@ import numpy as np
 from models.fields import name_key
 
 # Chosen by taking a county's own names out of asked.tsv and carrying the others' questions to it
-# (held-out tune view, cross-validated status / hybrid nDCG@10; session 17). 磴口县 (5 of the 9
-# townships, 330 names): none 0.540 / 0.739, 0.9 → 0.534 / 0.747, 0.875 → 0.546 / 0.745,
-# 0.85 → 0.562 / 0.747, 0.8 → 0.556 / 0.750 (with its own questions 0.594 / 0.805, without the
-# field anywhere 0.554 / 0.729: a county left without questions loses to those that have them).
-# 左云县 (227 names): none 0.591 / 0.783, 0.9 → 0.591 / 0.783, 0.85 → 0.591 / 0.789.
+# (held-out tune view, cross-validated status / hybrid nDCG@10; tests/eval/asked_probe.py
+# --drop-county C --carry X). 磴口县 (5 of the 9 townships, 330 names): none 0.540 / 0.739,
+# 0.9 → 0.534 / 0.747, 0.875 → 0.540 / 0.745, 0.85 → 0.556 / 0.747, 0.8 → 0.550 / 0.750 (with its
+# own questions 0.590 / 0.805, without the field anywhere 0.554 / 0.729: a county left without
+# questions loses to those that have them). 左云县 (227 names): none 0.582 / 0.783, 0.9 → 0.588 /
+# 0.783, 0.85 → 0.590 / 0.789.
 CARRY_COSINE = 0.85
 
 
 def record_questions(duties, vectors: np.ndarray, asked: dict[str, tuple[str, ...]],
-                     min_cosine: float = CARRY_COSINE) -> tuple[list[tuple[str, ...]], int]:
+                     min_cosine: float | None = None) -> tuple[list[tuple[str, ...]], int]:
     """Per record (in order): its name's questions, else the closest named record's when its name
-    embeds within `min_cosine`, else none; and how many records took another name's questions."""
+    embeds within `min_cosine` (CARRY_COSINE unless given), else none; and how many records took
+    another name's questions."""
+    min_cosine = CARRY_COSINE if min_cosine is None else min_cosine
     keys = [name_key(d.name) for d in duties]
     own = [asked.get(k, ()) for k in keys]
     named = sorted({k: i for i, k in enumerate(keys) if own[i]}.values())

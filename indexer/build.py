@@ -161,10 +161,10 @@ class _Lock:
 
 def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = "auto",
           batch_size: int = 32, progress: bool = True, log=print, ann_threshold: int | None = None,
-          after_records=None, asked_file: Path | None = None) -> dict:
+          after_records=None, asked_file: Path | None = None, carry_cosine: float | None = None) -> dict:
     """Build and swap in a new index; returns its meta. Raises on any failure (current untouched).
     `asked_file`: the staff questions by item name (default data/dict/asked.tsv; read first, so a
-    bad line fails the build before any work).
+    bad line fails the build before any work); `carry_cosine`: indexer/asked.py CARRY_COSINE unless given.
 
     `after_records(records, build_dir, vectors, meta)` is a hook run after the local files are
     written and before the swap (to write the build to Elasticsearch too); raising aborts the build.
@@ -207,7 +207,7 @@ def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = 
         build_dir.mkdir()
         try:
             meta, vectors = _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log,
-                                         ann_threshold, timings, started, (asked_file, asked))
+                                         ann_threshold, timings, started, (asked_file, asked, carry_cosine))
             if after_records is not None:
                 t = time.perf_counter()
                 after_records(duties, build_dir, vectors, meta)
@@ -294,8 +294,8 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
 
     config = SearchConfig.from_env()
     vectors, embedder = _embedded(duties, config, model, batch_size, progress, log, timings)
-    asked_file, asked = asked_source
-    questions, carried = record_questions(duties, vectors, asked)
+    asked_file, asked, carry_cosine = asked_source
+    questions, carried = record_questions(duties, vectors, asked, carry_cosine)
     tokens, segmenter, derived, vocabulary = _segmented(build_dir, duties, questions, log, timings)
     write_asked(build_dir / DICT_DIR / ASKED, duties, questions)
     asked_items = sum(bool(q) for q in questions)

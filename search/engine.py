@@ -271,8 +271,9 @@ class Engine:
         else:
             if mode == "keyword":
                 found = self.keyword_search(terms, filters, offset + size, facet_size=facet_size)
+                # only staff wording in common: 没有找到 unless a name is close
                 if found.total and self.staff_words_only(terms) and \
-                        self._nothing_close(self._semantic(text, filters, 1), found.total, terms):
+                        self.nothing_close(_best(self._semantic(text, filters, 1)), found.total, terms):
                     found = keyword.KeywordResult.empty()
                 ranked = ranking.Ranking.of_one_side(found.hits, "keyword")
                 total, facets, capped = found.total, found.facets(facet_size), False
@@ -314,8 +315,9 @@ class Engine:
     def _semantic_ranked(self, q: str, terms, filters, depth: int) -> tuple[ranking.Ranking, bool]:
         """The semantic matches, and whether `depth` cut them short."""
         sem = self._semantic(q, filters, depth)
-        if sem and sem[0][1] < self.config.no_match_cosine and \
-                self._nothing_close(sem, self._keyword_total(terms, filters), terms):
+        # the keyword count is asked for only when no name is close
+        if sem and _best(sem) < self.config.no_match_cosine and \
+                self.nothing_close(_best(sem), self._keyword_total(terms, filters), terms):
             sem = []
         return ranking.Ranking.of_one_side(sem, "semantic"), len(sem) >= depth
 
@@ -327,15 +329,16 @@ class Engine:
             kw = self.keyword_search(terms, filters, depth)
         finally:
             sem = pending.result()
-        if self._nothing_close(sem, kw.total, terms):
+        if self.nothing_close(_best(sem), kw.total, terms):
             kw, sem = keyword.KeywordResult.empty(), []
         fused = ranking.fuse(kw.hits, sem, method=self.config.fusion, k=self.config.rrf_k,
                              weight_keyword=self.config.weight_keyword, weight_semantic=self.config.weight_semantic)
         return fused, kw.total > depth or len(sem) >= depth
 
-    def _nothing_close(self, sem: list[tuple[int, float]], keyword_total: int, terms) -> bool:
-        """No word in common and no name close: nothing found, not the least bad."""
-        if sem and sem[0][1] >= self.config.no_match_cosine:
+    def nothing_close(self, best_cosine: float, keyword_total: int, terms) -> bool:
+        """No word in common and no name close: search finds nothing rather than the least bad,
+        and the owner answer says so (`nothing_close`)."""
+        if best_cosine >= self.config.no_match_cosine:
             return False
         return keyword_total == 0 or self.staff_words_only(terms)
 
@@ -490,6 +493,11 @@ class Engine:
                 "faiss": self.vectors.kind, "keyword": keyword,
                 **({"es": keyword.get("es", "down"), "degraded": not keyword.get("up", False)}
                    if getattr(self.keyword, "name", "") == "elasticsearch" else {})}
+
+
+def _best(matches: list[tuple[int, float]]) -> float:
+    """The best cosine of semantic matches (best first); none: below any floor."""
+    return matches[0][1] if matches else -1.0
 
 
 def _embedder_for(where, meta: dict, model: str | None, config: SearchConfig):

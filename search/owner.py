@@ -123,8 +123,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
     besides = said_besides(groups, asked) if asked else 0
     # what makes search answer 没有找到: no word in common with the lists anywhere and no name close
-    nothing_close = (not degraded and best.cosine < engine.config.no_match_cosine
-                     and (not best_keyword or engine.staff_words_only(terms)))
+    nothing_close = not degraded and engine.nothing_close(best.cosine, len(best_keyword), terms)
     context = {"query_words": float(len(groups)), "query_length": float(len(q))}
     keyword_of = dict(keyword_hits)
     ranked = [_candidates(engine, town, pick, c, by_town.get(town.start, []), keyword_of, groups, tokens_of, best,
