@@ -53,7 +53,7 @@ def load_cluster(url: str, work: Path, real_build: Path, n: int, noise: float, s
     synth = synthetic_vectors(vectors, plan, noise, seed)
     build_dir = (work / "current").resolve()
     meta = json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))
-    build = build_document(meta, build_dir / "dict", synthetic_records(records, plan))
+    build = build_document(meta, build_dir, synthetic_records(records, plan))
     started = time.perf_counter()
     limit = started + max_minutes * 60
     done = [0]

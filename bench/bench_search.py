@@ -272,6 +272,7 @@ def build_synthetic(real_build: Path, work_dir: Path, n: int, kind: str, noise: 
     from search import store
     from search.keyword import bm25 as keyword_bm25
     from search.ann import faiss_index as semantic
+    from search.ann.questions import QuestionSets, read_sets, write_sets
 
     if work_dir.exists():
         shutil.rmtree(work_dir)
@@ -314,6 +315,9 @@ def build_synthetic(real_build: Path, work_dir: Path, n: int, kind: str, noise: 
         f"({n / timings['faiss_s']:,.0f} records/s; mean cosine to template {cos:.3f})")
     del synth, index
 
+    real_sets = read_sets(real_build)
+    if real_sets is not None:  # each synthetic record asks as its template does
+        write_sets(QuestionSets(real_sets.vectors, real_sets.starts, real_sets.record_set[plan.template]), build_dir)
     shutil.copytree(real_build / "dict", build_dir / "dict")
     meta = dict(real_meta)
     meta.update(build_id=build_dir.name, records=n, townships=len(plan.region), counts={}, synthetic=True,

@@ -290,6 +290,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     from models.fields import ASKED, KEYWORD_FIELDS, write_asked
     from search import store
     from search import ann
+    from search.ann.questions import question_sets, write_sets
     from search.keyword import bm25 as keyword_bm25
 
     config = SearchConfig.from_env()
@@ -299,6 +300,11 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     tokens, segmenter, derived, vocabulary = _segmented(build_dir, duties, questions, log, timings)
     write_asked(build_dir / DICT_DIR / ASKED, duties, questions)
     asked_items = sum(bool(q) for q in questions)
+    t = time.perf_counter()
+    sets = question_sets(questions, lambda texts: embedder.encode(texts, batch_size=batch_size))
+    write_sets(sets, build_dir)
+    timings["question_vectors_s"] = time.perf_counter() - t
+    log(f"embedded {len(sets.vectors)} staff questions in {sets.count} sets in {timings['question_vectors_s']:.1f} s")
 
     t = time.perf_counter()
     if ann_threshold is not None:
@@ -323,6 +329,7 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         "faiss": written,
         "keyword": {"backend": "bm25", "fields": list(KEYWORD_FIELDS)},
         "asked": {"records": asked_items, "carried": carried, "names": len(asked),
+                  "sets": sets.count, "vectors": len(sets.vectors),
                   "sha256": file_sha256(asked_file)[:16] if asked_file.is_file() else None},
         "dictionary": {"terms": len(segmenter.words), "derived": len(derived), "vocabulary": len(vocabulary),
                        "sha256": file_sha256(build_dir / DICT_DIR / "userdict.txt")[:16]},

@@ -25,6 +25,7 @@ another's dictionary.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -35,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from models.duty import county_departments
+from search.ann.questions import QUESTIONS_FILE
 from search.config import SearchConfig
 from search.elastic.cluster import BUILD_DOC, BUILD_SUFFIX
 from search.keyword.es_client import Credentials, connect
@@ -214,9 +216,10 @@ def _alias_targets(es, alias: str) -> list[str]:
     return []
 
 
-def build_document(meta: dict, dict_dir: Path, records: list[dict]) -> dict:
-    """What an app server reads besides the records: meta.json, the dictionary files, and each
-    township's [start, end) positions with its count per list."""
+def build_document(meta: dict, build_dir: Path, records: list[dict]) -> dict:
+    """What an app server reads besides the records: meta.json, the dictionary files, each
+    township's [start, end) positions with its count per list, and the staff questions' vectors
+    (search/ann/questions.py, base64 of QUESTIONS_FILE) when the build has them."""
     townships = []
     for pos, record in enumerate(records):
         key = [record.get(f, "") for f in ("province", "prefecture", "county", "township")]
@@ -225,8 +228,10 @@ def build_document(meta: dict, dict_dir: Path, records: list[dict]) -> dict:
         town = townships[-1]
         town["end"] = pos + 1
         town["counts"][record["list_type"]] = town["counts"].get(record["list_type"], 0) + 1
+    questions = Path(build_dir) / QUESTIONS_FILE
     return {"meta": meta, "townships": townships,
-            "dictionary": {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(dict_dir).iterdir())}}
+            "dictionary": {p.name: p.read_text(encoding="utf-8") for p in sorted((Path(build_dir) / "dict").iterdir())},
+            "questions": base64.b64encode(questions.read_bytes()).decode("ascii") if questions.is_file() else None}
 
 
 def local_build(index_dir=None) -> dict:
@@ -247,7 +252,7 @@ def local_build(index_dir=None) -> dict:
         engine.close()
     return {"records": records, "tokens": store.read_tokens(build_dir / store.DB_NAME),
             "build_id": meta["build_id"], "vectors": vectors,
-            "build": build_document(meta, build_dir / "dict", records)}
+            "build": build_document(meta, build_dir, records)}
 
 
 def build_hook(url: str, alias: str | None = None, shards: int | None = None, replicas: int | None = None,
@@ -268,6 +273,6 @@ def build_hook(url: str, alias: str | None = None, shards: int | None = None, re
         tokens = store.read_tokens(build_dir / store.DB_NAME)
         records = [d.to_dict() for d in duties]
         write_index(url, records, tokens, build_dir.name, alias=alias, shards=shards, replicas=replicas,
-                    log=log, es=es, vectors=vectors, build=build_document(meta, build_dir / "dict", records))
+                    log=log, es=es, vectors=vectors, build=build_document(meta, build_dir, records))
 
     return hook

@@ -32,6 +32,7 @@ from models.duty import record_departments
 from models.fields import ASKED, name_key, read_asked
 from models.segment import Segmenter
 from search import ann, equivalents, keyword, owner, places, ranking, store
+from search.ann.questions import QuestionSets, WithQuestions, read_sets
 from search.columns import Columns, TownshipRange
 from search.config import INDEX_FORMAT, SearchConfig, index_root
 from search.errors import BackendUnavailable, BadRequest, IndexNotReady, NotFound
@@ -63,7 +64,8 @@ EMBEDDING_THREADS = 4  # query embeddings in flight at once (hybrid search's sid
 class Engine:
     def __init__(self, build_dir: Path, meta: dict, records: store.RecordStore, columns: Columns,
                  segmenter: Segmenter, keyword: keyword.KeywordBackend, vectors: ann.AnnIndex, embedder,
-                 config: SearchConfig, questions: dict[str, tuple[str, ...]] | None = None):
+                 config: SearchConfig, questions: dict[str, tuple[str, ...]] | None = None,
+                 question_sets: QuestionSets | None = None):
         self.build_dir = build_dir
         self.questions = questions or {}  # staff questions by item name (models/fields.py ASKED)
         self.meta = meta
@@ -71,7 +73,10 @@ class Engine:
         self.columns = columns
         self.segmenter = segmenter
         self.keyword = keyword
-        self.vectors = vectors
+        self.vectors = vectors  # the records' name vectors: item-to-item cosines
+        # what a query is scored against: the names, and the staff questions beside them
+        use_questions = question_sets is not None and question_sets.count and config.question_vectors
+        self.query_vectors = WithQuestions(vectors, question_sets, config.question_margin) if use_questions else vectors
         self.embedder = embedder
         self.config = config
         self.local_vectors = not getattr(vectors, "remote", False)
@@ -115,6 +120,7 @@ class Engine:
             vectors = ann.open_index(config.ann_backend, build_dir, config)
             segmenter = Segmenter.from_dir(build_dir / "dict")
             questions = read_asked(build_dir / "dict" / ASKED)
+            question_sets = read_sets(build_dir)
             backend = keyword_backend or keyword.open_backend(config.keyword_kind, build_dir, meta, config,
                                                               records, columns)
             backend.bind(records)
@@ -123,10 +129,14 @@ class Engine:
         except Exception as exc:  # sqlite3.DatabaseError, RuntimeError from FAISS, OSError …
             raise IndexNotReady(build_dir, f"corrupt or unreadable index: {type(exc).__name__}: {exc}") from exc
         counts = {len(records), vectors.count, meta.get("records")} | ({backend.count} - {None})
+        if question_sets is not None:
+            counts.add(len(question_sets.record_set))
         if len(counts) != 1:
             raise IndexNotReady(build_dir, f"inconsistent index: {len(records)} records, {vectors.count} vectors, "
-                                           f"{backend.count} keyword documents, meta says {meta.get('records')}")
-        return cls(build_dir, meta, records, columns, segmenter, backend, vectors, embedder, config, questions)
+                                           f"{backend.count} keyword documents, meta says {meta.get('records')}"
+                                           + _sets_said(question_sets))
+        return cls(build_dir, meta, records, columns, segmenter, backend, vectors, embedder, config, questions,
+                   question_sets)
 
     @classmethod
     def open_cluster(cls, model: str | None = None, config: SearchConfig | None = None) -> "Engine":
@@ -157,6 +167,7 @@ class Engine:
             records = ClusterRecords(cluster, build.index, meta["records"], config.record_cache)
             columns = ClusterColumns(cluster, build.index, records, build.townships)
             vectors = ClusterVectors(cluster, build.index, meta["records"], embedder.dim)
+            question_sets = build.question_sets()
             backend = EsKeywordBackend(cluster.url, build.index, config.field_weights, build_id=meta.get("build_id"),
                                        query_type=config.es_query_type, client=cluster.es, records=records,
                                        credentials=credentials, positions_from_index=True,
@@ -168,10 +179,12 @@ class Engine:
         except BaseException:
             cluster.close()
             raise
-        if held != meta.get("records"):
+        if held != meta.get("records") or (question_sets and len(question_sets.record_set) != held):
             cluster.close()
-            raise IndexNotReady(where, f"inconsistent index: {held} documents, meta says {meta.get('records')}")
-        return cls(where, meta, records, columns, segmenter, backend, vectors, embedder, config, questions)
+            raise IndexNotReady(where, f"inconsistent index: {held} documents, meta says {meta.get('records')}"
+                                       + _sets_said(question_sets))
+        return cls(where, meta, records, columns, segmenter, backend, vectors, embedder, config, questions,
+                   question_sets)
 
     def close(self) -> None:
         self._embedding.shutdown(wait=False)
@@ -383,7 +396,7 @@ class Engine:
         return self._semantic_matches(self.query_vector(q), filters, depth)
 
     def _semantic_matches(self, vector: np.ndarray, filters, depth: int) -> list[tuple[int, float]]:
-        positions, scores = self.vectors.search(vector, depth, self._mask(filters))
+        positions, scores = self.query_vectors.search(vector, depth, self._mask(filters))
         # A match must clear an absolute floor and lie within `semantic_band` of the best one: the
         # cosines of unrelated names sit close together, so a fixed count (the depth) means nothing.
         floor = max(self.config.semantic_floor, (float(scores[0]) if len(scores) else 0.0) - self.config.semantic_band)
@@ -490,9 +503,17 @@ class Engine:
         return {"loaded": True, "records": len(self.records), "model": self.embedder.name,
                 "backend": getattr(self.keyword, "name", "embedded"), "index_dir": self.build_dir.name,
                 "built_at": self.meta.get("built_at"), "build_id": self.meta.get("build_id"),
-                "faiss": self.vectors.kind, "keyword": keyword,
+                "faiss": self.vectors.kind, "keyword": keyword, "question_vectors": self._question_count(),
                 **({"es": keyword.get("es", "down"), "degraded": not keyword.get("up", False)}
                    if getattr(self.keyword, "name", "") == "elasticsearch" else {})}
+
+
+    def _question_count(self) -> int:
+        return len(self.query_vectors.sets.vectors) if isinstance(self.query_vectors, WithQuestions) else 0
+
+
+def _sets_said(sets: QuestionSets | None) -> str:
+    return "" if sets is None else f", questions for {len(sets.record_set)} records"
 
 
 def _best(matches: list[tuple[int, float]]) -> float:

@@ -375,6 +375,9 @@ SCHEMAS = {
                    "description": "With the Elasticsearch backend (ES_URL): whether the cluster answers."},
             "degraded": {"type": "boolean", "description": "With Elasticsearch: true while it is down."},
             "keyword": {"type": "object", "description": "The keyword backend's own health (backend, up, …)."},
+            "question_vectors": {"type": "integer", "minimum": 0,
+                                 "description": "Staff questions a query is scored against besides the item names "
+                                                "(0: names alone)."},
         },
     },
 }

@@ -37,9 +37,11 @@ def test_owner_settings_are_what_calibration_fits(app_index_dir):
     fitted = calibrated["settings"]
     served = SearchConfig()
     # the word-in-common rule of 有此事项 (owner._answer) holds only while townships sharing no
-    # word with the task stay below the precision asked of 有此事项 at every cut
+    # word with the task stay below the precision asked of 有此事项 at every cut that answers a
+    # few of them (one pair right of one is no precision: session 18 has 1 of 1 at 0.1)
     from calibrate_owner import LISTED_PRECISION
-    assert all(share < LISTED_PRECISION for _, _, share in calibrated["no_word_slice"]), calibrated["no_word_slice"]
+    assert all(share < LISTED_PRECISION or n < 5 for _, n, share in calibrated["no_word_slice"]), \
+        calibrated["no_word_slice"]
     # The cuts are read off a flat optimum (a grid of 0.0025 over cross-validated evidence), and
     # the evidence moves with the CPU's float arithmetic (the embeddings are int8-quantized), so a
     # refit on another machine can land a step or a few away: the served cuts must do as well on

@@ -174,6 +174,15 @@ class SemanticIndex:
         ids = np.asarray(positions, dtype=np.int64)
         return self._flat[ids] if self._flat is not None else self._reconstructed(ids)
 
+    def cosines_among(self, vector: np.ndarray, positions: np.ndarray, allowed: np.ndarray | None = None,
+                      limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The first `limit` of `positions` that the mask `allowed` admits, in their order, with cosines."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if allowed is not None:
+            positions = positions[np.asarray(allowed, dtype=bool)[positions]]
+        positions = positions[:limit]
+        return positions, (self.vectors_at(positions) @ vector).astype(np.float32)
+
     def range_cosines(self, vector: np.ndarray, ranges: list[tuple[int, int]]) -> list[np.ndarray]:
         """Every record's cosine to `vector` in each [start, end) range."""
         if self._flat is not None or not ranges:

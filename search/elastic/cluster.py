@@ -1,6 +1,7 @@
 """The connection to a cluster and the build it serves (the alias's concrete index)."""
 from __future__ import annotations
 
+import base64
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -54,6 +55,17 @@ class ClusterBuild:
     meta: dict
     dictionary: dict[str, str]
     townships: list[dict]
+    questions: str | None = None  # base64 of the build's questions.npz (search/ann/questions.py)
+
+    def question_sets(self):
+        """The staff questions' vectors, None for a build written without them."""
+        from search.ann.questions import QuestionSets
+        if not self.questions:
+            return None
+        try:
+            return QuestionSets.from_bytes(base64.b64decode(self.questions))
+        except (ValueError, OSError, KeyError) as exc:
+            raise IndexNotReady(self.index, f"unreadable staff questions in {self.index}{BUILD_SUFFIX}: {exc}") from exc
 
     def dictionary_dir(self) -> Path:
         """The dictionary files in a fresh temporary folder (the caller removes it)."""
@@ -83,4 +95,4 @@ def open_build(cluster: Cluster, alias: str) -> ClusterBuild:
                                        "cluster alone") from None
     except BackendUnavailable as exc:
         raise IndexNotReady(alias, str(exc)) from exc
-    return ClusterBuild(cluster, index, doc["meta"], doc["dictionary"], doc["townships"])
+    return ClusterBuild(cluster, index, doc["meta"], doc["dictionary"], doc["townships"], doc.get("questions"))

@@ -79,6 +79,24 @@ class ClusterVectors:
             out.append(cosines)
         return out
 
+    def cosines_among(self, vector: np.ndarray, positions: np.ndarray, allowed=None,
+                      limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The first `limit` of `positions` that `allowed` admits, in their order, with cosines: one
+        exact kNN a 10,000 positions, filtered to them (and to `allowed`)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        cosine = {}
+        clause = positions_clause(allowed)
+        for start in range(0, len(positions), KNN_MAX):
+            part = positions[start:start + KNN_MAX]
+            only = {"terms": {"pos": part.tolist()}}
+            found, scores = self._hits(self.cluster.search(self.index, **self._knn(
+                vector, len(part), only if clause is None else {"bool": {"filter": [only, clause]}})))
+            cosine.update(zip(found.tolist(), scores.tolist()))
+            if limit is not None and len(cosine) >= limit:
+                break
+        kept = np.array([p for p in positions.tolist() if p in cosine][:limit], dtype=np.int64)
+        return kept, np.array([cosine[p] for p in kept.tolist()], dtype=np.float32)
+
     def vector(self, pos: int) -> np.ndarray:
         return self.vectors(pos, pos + 1)[0]
 
