@@ -25,6 +25,10 @@ model run for a million texts; cosine to the template ≈ 0.9). Written with the
 writers (search.store.write_store, search.keyword.bm25.write_index, search.ann.faiss_index.build_index with the compressed
 kind, IVF-PQ by default) into a normal build folder, then opened with `Engine.open` like any index.
 
+Where the build holds the staff questions' vectors (search/ann/questions.py), each size also times
+semantic search and the county owner call with them and with the names' alone (the same engine,
+question_vectors=0), interleaved query by query: the peer the questions' cost is read against.
+
 Each measurement runs in a fresh child process, so its RSS (psutil) is the serving footprint of
 that index alone. The query-embedding cache is off (TDS_QUERY_CACHE=0): every search embeds its
 query, as a new query would. Latencies are wall-clock per `engine.search(..., size=10)` call,
@@ -34,6 +38,7 @@ highlights and facets included. The machine's load average is printed: other pro
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import shutil
@@ -124,6 +129,7 @@ def measure(index_dir: str, rounds: int, township_map: dict | None, drop_filters
         t = time.perf_counter()
         county_rows = len(engine.owner(text, region={"county": county}, size=100)["results"])
         owner_county.append((time.perf_counter() - t) * 1000)
+    peer = questions_peer(engine, queries, county)
     out = {
         "index": str(engine.build_dir), "records": len(engine.records), "faiss": engine.vectors.kind,
         "open_s": round(open_s, 2), "rss_mb_before_open": round(rss_start, 1), "rss_mb": round(rss_open, 1),
@@ -136,8 +142,31 @@ def measure(index_dir: str, rounds: int, township_map: dict | None, drop_filters
         "owner_county": {"p50": percentile(owner_county, 50), "p99": percentile(owner_county, 99),
                          "n": len(owner_county), "townships_per_call": county_rows, "county": county},
     }
+    if peer:
+        out["questions_peer"] = peer
     engine.close()
     return out
+
+
+def questions_peer(engine, queries, county: str) -> dict | None:
+    """Semantic search and the county owner call with the staff questions' vectors (as served)
+    and with the names' alone (the same engine, TDS_QUESTION_VECTORS=0), interleaved query by
+    query in this one process, so both meet the same machine."""
+    if engine.question_sets is None or not engine.config.question_vectors:
+        return None
+    plain = copy.copy(engine)
+    plain.config = engine.config.with_(question_vectors=0)
+    times = {(part, side): [] for part in ("semantic", "owner_county") for side in ("questions", "names")}
+    for text, filters in queries:
+        for side, e in (("questions", engine), ("names", plain)):
+            t = time.perf_counter()
+            e.search(text, mode="semantic", filters=filters, size=10)
+            times[("semantic", side)].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            e.owner(text, region={"county": county}, size=100)
+            times[("owner_county", side)].append((time.perf_counter() - t) * 1000)
+    return {f"{part}_{side}": {"p50": percentile(v, 50), "p99": percentile(v, 99), "n": len(v)}
+            for (part, side), v in times.items()} | {"questions": len(engine.question_sets.vectors)}
 
 
 def wait_quiet(limit: float, timeout_s: float) -> str:
@@ -366,6 +395,13 @@ def print_report(report: dict) -> None:
             o = r["owner_county"]
             print(f"{'':<22}owner, county {o['county']} ({o['townships_per_call']} townships): "
                   f"p50 {o['p50']:.1f} ms, p99 {o['p99']:.1f} ms ({o['n']} queries)")
+        if "questions_peer" in r:
+            q = r["questions_peer"]
+            print(f"{'':<22}with the {q['questions']:,} staff questions' vectors / names alone, interleaved: "
+                  + ", ".join(f"{part.replace('_', ' ')} p50 {q[part + '_questions']['p50']:.1f} / "
+                              f"{q[part + '_names']['p50']:.1f} ms "
+                              f"(x{q[part + '_questions']['p50'] / q[part + '_names']['p50']:.2f})"
+                              for part in ("semantic", "owner_county")))
     b = report.get("large_build")
     if b:
         t = b["timings"]

@@ -74,9 +74,7 @@ class Engine:
         self.segmenter = segmenter
         self.keyword = keyword
         self.vectors = vectors  # the records' name vectors: item-to-item cosines
-        # what a query is scored against: the names, and the staff questions beside them
-        use_questions = question_sets is not None and question_sets.count and config.question_vectors
-        self.query_vectors = WithQuestions(vectors, question_sets, config.question_margin) if use_questions else vectors
+        self.question_sets = question_sets if question_sets is not None and question_sets.count else None
         self.embedder = embedder
         self.config = config
         self.local_vectors = not getattr(vectors, "remote", False)
@@ -508,8 +506,17 @@ class Engine:
                    if getattr(self.keyword, "name", "") == "elasticsearch" else {})}
 
 
+    @property
+    def query_vectors(self) -> ann.AnnIndex:
+        """What a query is scored against: the names' vectors and, as configured, the staff
+        questions' beside them (read from the configuration each time, so a copy of the engine
+        with other settings answers by them)."""
+        if self.question_sets is None or not self.config.question_vectors:
+            return self.vectors
+        return WithQuestions(self.vectors, self.question_sets, self.config.question_margin)
+
     def _question_count(self) -> int:
-        return len(self.query_vectors.sets.vectors) if isinstance(self.query_vectors, WithQuestions) else 0
+        return len(self.question_sets.vectors) if self.query_vectors is not self.vectors else 0
 
 
 def _sets_said(sets: QuestionSets | None) -> str:

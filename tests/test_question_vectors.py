@@ -51,7 +51,10 @@ def test_sets_are_shared_and_records_without_questions_have_none(corpus):
 
 
 @pytest.mark.parametrize("kind", ["flat", "hnsw"])
-def test_search_is_the_best_of_name_and_questions(corpus, kind):
+@pytest.mark.parametrize("whole_up_to", [50_000, 300, 0])  # every record scored; a filter's few; the walk
+def test_search_is_the_best_of_name_and_questions(corpus, kind, whole_up_to, monkeypatch):
+    from search.ann import questions
+    monkeypatch.setattr(questions, "WHOLE_UP_TO", whole_up_to)
     names, sets = corpus
     index = WithQuestions(faiss_index.SemanticIndex(faiss_index.build_index(names, kind)), sets)
     rng = np.random.default_rng(3)
@@ -156,3 +159,16 @@ def test_a_staff_question_finds_its_item_by_meaning(built):
             ranks[label].append(any(name_key(n) == key for n in keys))
     assert sum(ranks["with"]) > sum(ranks["without"]), ranks
     assert sum(ranks["with"]) >= 0.8 * len(names), ranks
+
+
+def test_a_cluster_build_document_carries_the_sets_and_a_bad_one_is_a_clear_error(corpus):
+    import base64
+
+    from search.elastic.cluster import ClusterBuild
+    from search.errors import IndexNotReady
+    _, sets = corpus
+    held = ClusterBuild(None, "duties-x", {}, {}, [], base64.b64encode(sets.to_bytes()).decode("ascii"))
+    assert np.array_equal(held.question_sets().record_set, sets.record_set)
+    assert ClusterBuild(None, "duties-x", {}, {}, []).question_sets() is None  # written before them
+    with pytest.raises(IndexNotReady, match="unreadable staff questions in duties-x"):
+        ClusterBuild(None, "duties-x", {}, {}, [], base64.b64encode(b"not a zip").decode("ascii")).question_sets()

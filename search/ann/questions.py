@@ -5,7 +5,7 @@ its task the way staff ask for it. A query's cosine to a record is the best of i
 record's name and to each of the record's questions, so 门牌号怎么办 meets 地名管理 through the
 question that words it that way, where the name alone is far. Records share question sets (one
 name's questions serve every township that lists it), so the set holds one vector per question of
-each distinct set: 3,432 for the corpus, about as many at a million synthetic records.
+each distinct set: 3,509 for the corpus's 1,171 names, as many at a million synthetic records.
 
 `WithQuestions` answers the ANN contract (search/ann/__init__.py) with those cosines around any
 backend — FAISS or Elasticsearch — for scoring queries; item-to-item cosines (equivalents,
@@ -25,6 +25,9 @@ import numpy as np
 
 QUESTIONS_FILE = "questions.npz"
 NO_SET = -1
+# Up to this many records (all of a local index, or those a filter admits) a search scores every
+# one of them directly rather than walking the best question sets.
+WHOLE_UP_TO = 50_000
 
 
 @dataclass(frozen=True)
@@ -132,30 +135,44 @@ class WithQuestions:
         return _top(np.arange(start, end, dtype=np.int64), cos, k)
 
     def search(self, vector: np.ndarray, k: int, allowed=None) -> tuple[np.ndarray, np.ndarray]:
-        positions, cosines = self.inner.search(vector, k, allowed)
         if k <= 0:
-            return positions, cosines
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         scores = self.sets.set_scores(vector) - self.margin
+        if self.count <= WHOLE_UP_TO and not getattr(self.inner, "remote", False):
+            # a small local index: every record's cosine in one call costs less than the walk below
+            positions = np.arange(self.count) if allowed is None else np.flatnonzero(allowed)
+            cosines = self.inner.range_cosines(vector, [(0, self.count)])[0][positions]
+            return _top(positions, np.maximum(cosines, self.sets.record_scores(scores, positions)), k)
+        positions, cosines = self.inner.search(vector, k, allowed)
         floor = float(cosines.min()) if len(positions) >= k else -np.inf
-        extra, extra_cos = self._through_questions(vector, scores, floor, k, allowed, set(positions.tolist()))
+        extra, extra_cos = self._through_questions(vector, scores, floor, k, allowed)
         positions = np.concatenate((positions, extra))
         cosines = np.concatenate((cosines, extra_cos))
+        positions, first = np.unique(positions, return_index=True)  # a record found both ways once
+        cosines = cosines[first]
         return _top(positions, np.maximum(cosines, self.sets.record_scores(scores, positions)), k)
 
-    def _through_questions(self, vector, scores, floor, k, allowed, seen, sets_a_round: int = 8):
-        """Up to k allowed records outside `seen` from the sets scoring above `floor`, best sets
-        first, with their name cosines."""
+    def _through_questions(self, vector, scores, floor, k, allowed) -> tuple[np.ndarray, np.ndarray]:
+        """The first k allowed records, in set score then position order, of the sets scoring
+        above `floor`, with their name cosines."""
+        if isinstance(allowed, np.ndarray) and int(allowed.sum()) <= WHOLE_UP_TO:
+            # a few allowed records (a county at a million): ranked by their sets' scores directly
+            positions = np.flatnonzero(allowed)
+            set_score = self.sets.record_scores(scores, positions)
+            positions = positions[set_score > floor]
+            positions = _top(positions, self.sets.record_scores(scores, positions), k)[0]
+            return self.inner.cosines_among(vector, positions, None, k)
         order = np.flatnonzero(scores > floor)
         order = order[np.lexsort((order, -scores[order]))]
-        kept, cosines = [], []
-        for start in range(0, len(order), sets_a_round):
-            members = self.sets.members(order[start:start + sets_a_round])
-            members = members[[p not in seen for p in members.tolist()]] if seen else members
+        kept, cosines, start, step = [], [], 0, 8
+        while start < len(order) and sum(map(len, kept)) < k:
+            members = self.sets.members(order[start:start + step])
+            start, step = start + step, step * 2  # a narrow filter admits few: take more sets a round
+            if isinstance(allowed, np.ndarray):
+                members = members[allowed[members]]
             if len(members):
                 members, cos = self.inner.cosines_among(vector, members, allowed, k - sum(map(len, kept)))
                 kept.append(members), cosines.append(cos)
-            if sum(map(len, kept)) >= k:
-                break
         if not kept:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         return np.concatenate(kept)[:k], np.concatenate(cosines)[:k].astype(np.float32)
