@@ -102,7 +102,8 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
         best_keyword = engine.keyword_search(terms, {}, BEST_DEPTH).hits
     except BackendUnavailable:  # answer from the embeddings alone
         best_keyword, degraded = [], True
-    best_semantic = engine.query_vectors.search(vector, BEST_DEPTH, None)
+    query_vectors = engine.query_vectors  # one for the call: it keeps the query's question scores
+    best_semantic = query_vectors.search(vector, BEST_DEPTH, None)
     leaders = _leaders(engine, best_semantic, best_keyword)
     weighed = list({t.start: t for t in [*shown, *leaders]}.values())  # the page, then the leaders not on it
     try:
@@ -110,7 +111,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     except BackendUnavailable:
         keyword_hits, best_keyword, degraded = [], [], True
     by_town = _hits_by_township(engine, keyword_hits, PER_SIDE)
-    cosines = engine.query_vectors.range_cosines(vector, [(t.start, t.end) for t in weighed])
+    cosines = query_vectors.range_cosines(vector, [(t.start, t.end) for t in weighed])
     picks = [_candidate_positions(town, c, by_town.get(town.start, [])) for town, c in zip(weighed, cosines)]
     read = list(dict.fromkeys([*(int(p) for p in best_semantic[0]), *(p for p, _ in best_keyword),
                                *(p for pick in picks for p in pick)]))

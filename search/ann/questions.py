@@ -119,12 +119,20 @@ class WithQuestions:
         self.margin = margin  # taken off a question's cosine: one way of asking is narrower than the name
         self.count = inner.count
         self.kind = inner.kind
+        # (vector, its set scores): the owner answer asks twice of one query. One instance serves
+        # one caller at a time (Engine.query_vectors makes one for each use).
+        self._last: tuple | None = None
+
+    def _set_scores(self, vector: np.ndarray) -> np.ndarray:
+        if self._last is None or self._last[0] is not vector:
+            self._last = (vector, self.sets.set_scores(vector) - self.margin)
+        return self._last[1]
 
     def __getattr__(self, name):  # remote, dim, vector(s), vectors_at …: the name vectors
         return getattr(self.inner, name)
 
     def range_cosines(self, vector: np.ndarray, ranges: list[tuple[int, int]]) -> list[np.ndarray]:
-        scores = self.sets.set_scores(vector) - self.margin
+        scores = self._set_scores(vector)
         return [np.maximum(cos, self.sets.record_scores(scores, np.arange(start, end)))
                 for cos, (start, end) in zip(self.inner.range_cosines(vector, ranges), ranges)]
 
@@ -137,7 +145,7 @@ class WithQuestions:
     def search(self, vector: np.ndarray, k: int, allowed=None) -> tuple[np.ndarray, np.ndarray]:
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores = self.sets.set_scores(vector) - self.margin
+        scores = self._set_scores(vector)
         if self.count <= WHOLE_UP_TO and not getattr(self.inner, "remote", False):
             # a small local index: every record's cosine in one call costs less than the walk below
             positions = np.arange(self.count) if allowed is None else np.flatnonzero(allowed)
