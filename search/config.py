@@ -84,8 +84,9 @@ class SearchConfig:
         "name": 6.0, "category": 1.0, "duties": 0.75, "departments": 1.5, "asked": 3.0})
     # Semantic side: 1 scores a query against each record's staff questions too (search/ann/
     # questions.py: the best of the name's cosine and the questions' less question_margin), 0 the
-    # name alone. Chosen on the held-out tune view (session 18; semantic / hybrid nDCG@10 and the
-    # refitted verdict's cross-validated status): names alone 0.558 / 0.805 / 0.590; margin 0 →
+    # name alone. Chosen on the held-out tune view (session 18, before the questions copying judged
+    # ones came out of asked.tsv; semantic / hybrid nDCG@10 and the refitted verdict's
+    # cross-validated status): names alone 0.558 / 0.805 / 0.590; margin 0 →
     # 0.725 / 0.825 / 0.586, 0.02 → 0.724 / 0.831 / 0.599, 0.03 → 0.713 / 0.834 / 0.597, 0.05 →
     # 0.686 / 0.830 / 0.594, 0.08 → 0.639 / 0.815 / 0.596. Within noise of 0.03, 0.05 is the
     # margin at which issue 11's 林地被占了 still finds encroachment, not 临时用地审批, in 磴口县

@@ -177,7 +177,7 @@ class Engine:
         except BaseException:
             cluster.close()
             raise
-        if held != meta.get("records") or (question_sets and len(question_sets.record_set) != held):
+        if held != meta.get("records") or (question_sets is not None and len(question_sets.record_set) != held):
             cluster.close()
             raise IndexNotReady(where, f"inconsistent index: {held} documents, meta says {meta.get('records')}"
                                        + _sets_said(question_sets))
@@ -504,7 +504,6 @@ class Engine:
                 "faiss": self.vectors.kind, "keyword": keyword, "question_vectors": self._question_count(),
                 **({"es": keyword.get("es", "down"), "degraded": not keyword.get("up", False)}
                    if getattr(self.keyword, "name", "") == "elasticsearch" else {})}
-
 
     @property
     def query_vectors(self) -> ann.AnnIndex:

@@ -124,20 +124,17 @@ def test_search_shows_the_staff_question_that_matched_on_the_page_and_in_the_jso
 
 
 def _judged_questions() -> set[str]:
-    import glob
-    import json
-    eval_dir = Path(__file__).resolve().parent / "eval"
-    out = set()
-    for path in [*glob.glob(str(eval_dir / "staff" / "*.jsonl")), *(str(eval_dir / f) for f in (
-            "queries.jsonl", "owner.jsonl", "second_judge.jsonl"))]:
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            if line.strip() and json.loads(line).get("query"):
-                out.add(json.loads(line)["query"].strip())
-    for path in [*glob.glob(str(eval_dir / "whose_work" / "*.tsv")), *glob.glob(str(eval_dir / "whose_work" / "seen" / "*.tsv"))]:
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            if "\t" in line and not line.startswith("#"):
-                out.add(line.rsplit("\t", 1)[1].strip())
-    return out
+    """Every question of tests/eval, read by the eval scripts' own loaders."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "eval"))
+    from agreement import load_second
+    from evaluate import load_sets
+    from staff_set import load_staff
+    from whose_work import FILES, load
+
+    queries, owner_cases = load_sets()
+    rows = [*load_staff(), *queries, *owner_cases, *load_second()]
+    return {r["query"].strip() for r in rows} | {q for kind in FILES for _, q in load(kind)}
 
 
 def test_no_staff_question_copies_a_judged_question():
