@@ -11,14 +11,17 @@ the closest thing the corpus has to "the task in other words". Training pairs:
 - (duty sentence, item name): every duty text of an item, split into its sentences and numbered
   sub-items, paired with that item's name; identical pairs from several townships kept once;
 - (name, name) paraphrases: names of different townships that are mutual nearest neighbours at
-  cosine >= 0.9 under the base model (the same task worded twice), optional (`--paraphrases`).
+  cosine >= 0.9 under the base model (the same task worded twice), optional (`--paraphrases`);
+- (question, item name): the everyday questions of data/dict/asked.tsv, written for the items and
+  kept apart from the judged sets (tests/test_asked.py), optional (`--asked`; session 19 measured
+  it: the evaluation history, session 19).
 
 Loss: MultipleNegativesRankingLoss (sentence-transformers) with in-batch negatives. A batch never
 holds two pairs whose names are the same task — the same text, or names that the base model puts
 at cosine >= 0.9 (the same item recurs across townships in slightly different words) — so no
 in-batch negative is a disguised positive.
 
-Nothing here reads tests/eval: the pairs come from data/raw only (tests/test_adapt.py checks).
+Nothing here reads tests/eval: the pairs come from data/raw and data/dict only (tests/test_adapt.py checks).
 The model is written with sentence-transformers' layout (modules.json, mean pooling) and the base
 model's max_seq_length, plus `training.json` (seed, pairs, settings, base fingerprint, timings).
 Only the model side (torch, sentence-transformers) is imported, when training runs; importing this
@@ -57,6 +60,8 @@ class Settings:
     max_names_per_sentence: int = 2
     same_task_cosine: float = 0.9  # names this close under the base model never share a batch
     paraphrases: bool = False      # add (name, name) pairs across townships
+    asked: bool = False            # add (question, item name) pairs from data/dict/asked.tsv
+    duty_sentences: bool = True    # the (duty sentence, item name) pairs
     threads: int = 2
 
 
@@ -107,6 +112,17 @@ def duty_pairs(duties, settings: Settings | None = None) -> list[tuple[str, str]
             anchors = sorted(rng.sample(anchors, settings.max_per_name))
         pairs += [(anchor, name) for anchor in anchors]
     return pairs
+
+
+def asked_pairs(duties, asked: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    """(question, item name) for every question of asked.tsv whose name the corpus holds, in a
+    fixed order; the name as embedded (models/fields.py `embedding_text`)."""
+    from models.fields import embedding_text, name_key
+    embedded = {}
+    for duty in duties:
+        embedded.setdefault(name_key(duty.name), embedding_text(duty))
+    return sorted({(question, embedded[key]) for key, questions in asked.items() if key in embedded
+                   for question in questions if question != embedded[key]})
 
 
 def name_groups(duties, vectors_of, threshold: float) -> dict[str, int]:
@@ -211,8 +227,14 @@ def train(out: Path, settings: Settings, raw: Path = DEFAULT_RAW, log=print) -> 
             return np.asarray(model.encode(texts, batch_size=64, normalize_embeddings=True,
                                            convert_to_numpy=True, show_progress_bar=False), dtype=np.float32)
 
-    pairs = duty_pairs(duties, settings)
+    pairs = duty_pairs(duties, settings) if settings.duty_sentences else []
     counts = {"sentence_pairs": len(pairs)}
+    if settings.asked:
+        from indexer.build import ASKED_FILE
+        from models.fields import read_asked
+        extra = asked_pairs(duties, read_asked(ASKED_FILE))
+        counts["asked_pairs"] = len(extra)
+        pairs += extra
     if settings.paraphrases:
         extra = paraphrase_pairs(duties, vectors_of, settings.same_task_cosine)
         counts["paraphrase_pairs"] = len(extra)
@@ -297,10 +319,15 @@ def main(argv=None) -> int:
     parser.add_argument("--max-per-name", type=int, default=defaults.max_per_name)
     parser.add_argument("--paraphrases", action=argparse.BooleanOptionalAction, default=defaults.paraphrases,
                         help="also train on (name, name) paraphrases across townships")
+    parser.add_argument("--asked", action=argparse.BooleanOptionalAction, default=defaults.asked,
+                        help="also train on (question, item name) pairs from data/dict/asked.tsv")
+    parser.add_argument("--duty-sentences", action=argparse.BooleanOptionalAction, default=defaults.duty_sentences,
+                        help="train on (duty sentence, item name) pairs")
     parser.add_argument("--threads", type=int, default=defaults.threads)
     args = parser.parse_args(argv)
     settings = Settings(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                        max_per_name=args.max_per_name, paraphrases=args.paraphrases, threads=args.threads)
+                        max_per_name=args.max_per_name, paraphrases=args.paraphrases, threads=args.threads,
+                        asked=args.asked, duty_sentences=args.duty_sentences)
     info = train(Path(args.out), settings, Path(args.raw), log=lambda m: print(m, file=sys.stderr, flush=True))
     print(json.dumps({k: info[k] for k in ("pairs", "counts", "steps", "timings_s", "fingerprint", "weights_sha256")},
                      ensure_ascii=False))

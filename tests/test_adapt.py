@@ -74,6 +74,16 @@ def test_no_pair_from_eval_files(pairs):
     assert "staff" not in source.replace("staff describe", "")
 
 
+def test_question_pairs_name_items_of_the_corpus(duties):
+    from indexer.build import ASKED_FILE
+    from models.fields import read_asked
+    pairs = adapt.asked_pairs(duties, read_asked(ASKED_FILE))
+    names = {embedding_text(d) for d in duties}
+    assert len(pairs) > 3000 and all(name in names for _, name in pairs)
+    assert pairs == sorted(set(pairs))
+    assert not {q for q, _ in pairs} & _eval_questions()
+
+
 def test_pairs_deterministic_for_a_seed(duties, pairs):
     assert adapt.duty_pairs(duties, adapt.Settings(seed=13)) == pairs
     other = adapt.duty_pairs(duties, adapt.Settings(seed=14))
