@@ -73,7 +73,8 @@ def write_dictionary(folder: Path, derived: list[str]) -> None:
     (folder / segment.USERDICT).write_text(
         curated + "\n# ---- derived from the corpus by models/segment.py derive_terms() at build time\n"
         + "\n".join(derived) + "\n", encoding="utf-8")
-    for name in (segment.STOPWORDS, segment.SYNONYMS, segment.AUTHORITIES, segment.TOWNSHIP_WORDS):
+    for name in (segment.STOPWORDS, segment.SYNONYMS, segment.AUTHORITIES, segment.TOWNSHIP_WORDS,
+                 segment.WRONGDOING):
         shutil.copyfile(segment.CURATED_DIR / name, folder / name)
 
 
@@ -258,9 +259,10 @@ def _embedded(duties, config, model, batch_size, progress, log, timings) -> tupl
 
 def _segmented(build_dir, duties, questions, log, timings) -> tuple:
     """Each record's keyword tokens per field, the segmenter, the derived terms and the vocabulary;
-    writes the build's dictionary, its vocabulary and the words only staff wording holds."""
+    writes the build's dictionary, its vocabulary, the words only staff wording holds and those
+    of them it holds only inside a longer word."""
     from models.fields import KEYWORD_FIELDS, LIST_FIELDS, keyword_texts
-    from models.segment import ASKED_WORDS, VOCABULARY, Segmenter, derive_terms
+    from models.segment import ASKED_PARTS, ASKED_WORDS, VOCABULARY, Segmenter, derive_terms
 
     t = time.perf_counter()
     derived = derive_terms(duties)
@@ -277,6 +279,10 @@ def _segmented(build_dir, duties, questions, log, timings) -> tuple:
     listed = {w for fields in tokens for f in LIST_FIELDS for w in fields[f].split()}
     asked_words = {w for fields in tokens for w in fields["asked"].split()} - listed
     (build_dir / DICT_DIR / ASKED_WORDS).write_text("".join(f"{w}\n" for w in sorted(asked_words)), encoding="utf-8")
+    # 火星 in 火星子 is a token of the field, not a word staff wrote (火星移民 must find nothing)
+    written = {w for texts in set(questions) for text in texts for w in segmenter.words_of(text)}
+    (build_dir / DICT_DIR / ASKED_PARTS).write_text("".join(f"{w}\n" for w in sorted(asked_words - written)),
+                                                    encoding="utf-8")
     timings["segment_s"] = time.perf_counter() - t
     log(f"segmented with jieba ({len(segmenter.words)} dictionary terms, {len(derived)} from the corpus) "
         f"in {timings['segment_s']:.2f} s")

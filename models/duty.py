@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 
 LIST_TYPES = ("basic", "cooperative", "recovered")
 LIST_LABELS = {"basic": "基本", "cooperative": "配合", "recovered": "收回"}
+# An item that only grants a permission: one act, named last (林木采伐许可证核发, 设施农用地审批), and
+# nothing in the name about a wrong (对未经批准…占用土地的处罚 is a penalty, not a permit).
+_GRANTS = re.compile(r"(审批|许可|审核|核准|批准|备案|核发|审核确认)$")
+_NOT_ONLY_GRANTS = re.compile(r"处罚|未经|违法|非法|擅自|骗取|未依法|拆除|责令|[，,；;]")
+_TRAILING = re.compile(r"(?:[（(][^（）()]*[）)]|工作|事项|[。；;，,\s★☆])+$")
 
 
 @dataclass
@@ -94,3 +100,10 @@ def duty_id(county: str, township: str, list_type: str, ordinal: int) -> str:
     """
     key = f"{county}|{township}|{list_type}|{ordinal}"
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+def grants_permission(name: str) -> bool:
+    """Whether an item only grants a permission (an approval, a licence, a filing): what those who
+    apply get, never the answer to a wrong reported (search/owner.py)."""
+    name = name.strip().lstrip("★☆")
+    return bool(_GRANTS.search(_TRAILING.sub("", name))) and not _NOT_ONLY_GRANTS.search(name)

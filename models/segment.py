@@ -35,8 +35,10 @@ CURATED_DIR = REPO / "data" / "dict"
 USERDICT, STOPWORDS, SYNONYMS = "userdict.txt", "stopwords.txt", "synonyms.txt"
 AUTHORITIES = "authorities.txt"  # other authorities' work; optional (builds before it lack it)
 TOWNSHIP_WORDS = "township_words.txt"  # words naming the township as the one acting; optional too
+WRONGDOING = "wrongdoing.txt"  # words by which a question reports a wrong done; optional too
 VOCABULARY = "vocabulary.tsv"  # written by the index build: every indexed token and its document count
 ASKED_WORDS = "asked_words.txt"  # written by the index build: the words only staff wording (`asked`) holds
+ASKED_PARTS = "asked_parts.txt"  # written by the index build: those it holds only inside a longer word
 
 _WORDISH = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CLAUSE_EDGE = re.compile(r"[，,。；;？?！!：:\s]+")
@@ -44,6 +46,8 @@ _CLAUSE_EDGE = re.compile(r"[，,。；;？?！!：:\s]+")
 # acting: 让乡里, 叫镇上, 要求乡里, 找乡里, 请村委, 到乡里, 来镇上, 去乡政府, 在乡里, 给村里, 归乡里, 向镇政府
 _ASKED_OF = frozenset("让叫求找请到来去在给归向替")
 _QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』，,。；;：:、\s]{2,10})[”\"」』]")
+# the agent of an adverse passive, left out before matching wrongdoing.txt: 被人占了 reads as 被占
+_BY_SOMEONE = re.compile(r"被(?:别人|他人|外人|人家|人|谁)")
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _MAX_SUBWORD_SOURCE = 24  # longer "words" (numbers, latin runs) are not searched for sub-words
 
@@ -212,7 +216,9 @@ class Segmenter:
     def __init__(self, words: Iterable[str] = (), stopwords: Iterable[str] = (),
                  synonyms: Synonyms | None = None, vocabulary: dict[str, int] | None = None,
                  authorities: Authorities | None = None, township_words: Iterable[str] = (),
-                 asked_words: Iterable[str] = ()):
+                 asked_words: Iterable[str] = (), wrongdoing: Iterable[str] = (), asked_parts: Iterable[str] = ()):
+        self.asked_parts = frozenset(asked_parts)
+        self.wrongdoing = tuple(normalize(w) for w in wrongdoing)
         self.stopwords = frozenset(normalize(w) for w in stopwords)
         self.township_words = tuple(normalize(w) for w in township_words)
         self.asked_words = frozenset(asked_words)
@@ -261,7 +267,10 @@ class Segmenter:
                        if (folder / AUTHORITIES).exists() else None)
         township_words = read_word_list(folder / TOWNSHIP_WORDS) if (folder / TOWNSHIP_WORDS).exists() else ()
         asked_words = read_word_list(folder / ASKED_WORDS) if (folder / ASKED_WORDS).exists() else ()
-        return cls(words, stopwords, synonyms, vocabulary, authorities, township_words, asked_words)
+        wrongdoing = read_word_list(folder / WRONGDOING) if (folder / WRONGDOING).exists() else ()
+        asked_parts = read_word_list(folder / ASKED_PARTS) if (folder / ASKED_PARTS).exists() else ()
+        return cls(words, stopwords, synonyms, vocabulary, authorities, township_words, asked_words, wrongdoing,
+                   asked_parts)
 
     # ----- cutting
 
@@ -311,6 +320,12 @@ class Segmenter:
         known = self.corrector.vocabulary if self.corrector else {}
         return any(len(word) > 1 and known.get(word, 0) > 0 and not self._names_township(word)
                    for word, _ in self.query_groups(clause))
+
+    def reports_wrong(self, text: str) -> bool:
+        """Whether the question reports a wrong done (wrongdoing.txt: 林地被占了, 河边乱倒垃圾,
+        有人私自挖沙) rather than asking for something to be granted."""
+        text = _BY_SOMEONE.sub("被", normalize(text))
+        return any(w in text for w in self.wrongdoing)
 
     def _names_township(self, word: str) -> bool:
         return any(word in w or w in word for w in self.township_words)
@@ -374,10 +389,11 @@ class Segmenter:
         return any(t in self.corrector.vocabulary and t not in self.asked_words for t in terms)
 
     def all_known(self, terms: Iterable[str]) -> bool:
-        """Whether every term is a word of the index: of the lists' text or of staff wording."""
+        """Whether every term is a word of the index: of the lists' text or of staff wording, where
+        staff wrote it as a word (火星 only inside 火星子 is not)."""
         if self.corrector is None:
             return True
-        return all(t in self.corrector.vocabulary for t in terms)
+        return all(t in self.corrector.vocabulary and t not in self.asked_parts for t in terms)
 
     def query_terms(self, query: str) -> QueryTerms:
         """Tokens and synonym expansions of a query (cached; treat the result as read-only)."""

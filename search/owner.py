@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.duty import grants_permission
 from models.segment import normalize
 from search.errors import BackendUnavailable, BadRequest
 from search.vocabulary import AREA_FIELDS, LIST_TYPES, STATUS_NOT_LISTED
@@ -118,6 +119,8 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     # from a cluster, every candidate's record and tokens in one request, not one per candidate
     engine.records.prefetch(read)
     tokens_of = engine.indexed_token_sets(read)
+    if engine.segmenter.reports_wrong(text):
+        picks = _without_permits(engine, picks)
     best = _best(best_semantic, best_keyword, groups, tokens_of)
     named = engine.segmenter.named_authorities(text)
     asked = engine.segmenter.authorities_asked(text, named)
@@ -166,6 +169,15 @@ def _chosen(engine, q: str, townships, region, place_from_query: bool) -> tuple[
     townships = scope.pop("township", None)
     chosen = engine.resolve_townships(townships) if townships else list(engine.ranges)
     return text, taken, [t for t in chosen if all(getattr(t, f) in values for f, values in scope.items())]
+
+
+def _without_permits(engine, picks: list[list[int]]) -> list[list[int]]:
+    """Each township's candidates without the items that only grant a permission: a question
+    reporting a wrong (林地被占了) is answered by what prevents, reports or punishes it, not by the
+    approval the wrongdoer skipped (models/duty.py grants_permission)."""
+    positions = list(dict.fromkeys(p for pick in picks for p in pick))
+    permits = {p for p, r in zip(positions, engine.records.many(positions)) if grants_permission(r["name"])}
+    return [[p for p in pick if p not in permits] for pick in picks]
 
 
 def _leading(config, weighed, ranked: list[list[Candidate]], leaders) -> tuple[list, float, int]:

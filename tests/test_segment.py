@@ -333,3 +333,25 @@ def test_the_identity_card_is_named_as_the_polices_act_not_as_a_paper_to_bring()
     assert s.named_authorities("家里有辆二手车，能吃低保不") == {}
     assert set(s.named_authorities("身份证丢了去哪补办")) == {"身份证丢了"}
     assert set(s.named_authorities("二手车过户要带啥")) == {"二手车过户"}
+
+
+def test_a_question_reporting_a_wrong_is_told_from_one_asking_for_a_permit(seg):
+    for text in ("林地被占了", "草场被人占了", "河边有人乱倒建筑垃圾", "有人私自在河道挖沙", "俺家的林地让人给占了"):
+        assert seg.reports_wrong(text), text
+    for text in ("想在林地上临时修条路要审批吗", "林木采伐许可证怎么办", "被子发霉了", "养的牛得了病"):
+        assert not seg.reports_wrong(text), text
+
+
+def test_an_item_that_only_grants_a_permission():
+    from models.duty import grants_permission
+    for name in ("辖区内林地草地临时用地审批", "林木采伐许可证核发", "乡村公共设施、公益事业使用集体建设用地的审核（不涉及农用地）",
+                 "★生产经营单位生产安全事故应急预案备案"):
+        assert grants_permission(name), name
+    for name in ("对未经批准或者采取欺骗手段骗取批准，非法占用土地的处罚", "临时用地审批与监管工作",
+                 "做好农村宅基地审批和建设管理工作", "落实耕地保护政策，做好农村宅基地审批及管理", "动物疫病防控"):
+        assert not grants_permission(name), name
+
+
+def test_a_word_staff_wrote_only_inside_a_longer_one_is_not_known():
+    seg = Segmenter(vocabulary={"火星子": 1, "火星": 1, "移民": 1}, asked_parts={"火星"})
+    assert seg.all_known(["火星子", "移民"]) and not seg.all_known(["火星", "移民"])
