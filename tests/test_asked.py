@@ -72,6 +72,21 @@ def test_a_staff_word_beside_a_word_nobody_knows_finds_nothing(app_index_dir, en
     assert engine.owner(nonsense)["nothing_close"]
 
 
+def test_a_staff_word_only_inside_a_longer_one_is_not_known(app_index_dir, engine):
+    """A token of the field that no question writes as a word of its own (火星 of 火星子) is listed
+    in asked_parts.txt and is not known, while a word staff wording holds whole is
+    (Engine.staff_words_only: 火星移民, tests/test_owner_examples.py)."""
+    from models.segment import ASKED_PARTS, read_word_list
+    parts = read_word_list(app_index_dir / "current" / "dict" / ASKED_PARTS)
+    written = {w for qs in read_asked(ASKED_FILE).values() for q in qs for w in engine.segmenter.words_of(q)}
+    assert parts and not set(parts) & written
+    tokens = store.read_tokens(app_index_dir / "current" / store.DB_NAME)
+    listed = {w for t in tokens for f in KEYWORD_FIELDS if f != "asked" for w in t[f].split()}
+    part = next(w for w in parts if len(w) >= 2 and w not in listed)
+    whole = next(w for w in sorted(written - listed - set(parts)) if len(w) >= 2)
+    assert not engine.segmenter.all_known([part, whole]) and engine.segmenter.all_known([whole])
+
+
 class _Named:
     def __init__(self, name: str):
         self.name = name
