@@ -2,6 +2,7 @@
 
     python -m indexer adapt                      # writes var/models/m3e-small-adapted/
     python -m indexer adapt --out DIR --seed 7 --epochs 1
+    python -m indexer adapt --asked --no-duty-sentences --seeds 7,13 --out DIR   # two seeds, averaged
 
 Records are embedded by their name (models/fields.py `embedding_text`), and staff describe a
 task in their own words. The lists say, for about 1,100 of their ~2,000 items, what is actually
@@ -299,6 +300,49 @@ def train(out: Path, settings: Settings, raw: Path = DEFAULT_RAW, log=print) -> 
     return info
 
 
+def average_models(folders: list[Path], out: Path) -> dict:
+    """The mean of the weights of models fine-tuned from the same base (a "model soup"), written to
+    `out` with the first folder's configuration: averaging seeds keeps what they share and evens out
+    what one seed's batches happened to teach (the evaluation history, session 19)."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from indexer.build import file_sha256
+    from models.embedding import DEFAULT_QUANTIZE, _fingerprint
+
+    weights = [load_file(str(Path(f) / "model.safetensors")) for f in folders]
+    if any(w.keys() != weights[0].keys() for w in weights):
+        raise ValueError("models to average must share one architecture")
+    out = Path(out)
+    if any(out.resolve() in (Path(f).resolve(), *Path(f).resolve().parents) for f in folders):
+        raise ValueError(f"{out} holds a model to average: write the mean elsewhere")
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(folders[0], out, ignore=shutil.ignore_patterns("model.safetensors", "training.json"))
+    mean = {k: sum(w[k].float() for w in weights).div(len(weights)).to(weights[0][k].dtype) for k in weights[0]}
+    save_file(mean, str(out / "model.safetensors"), metadata={"format": "pt"})
+    return {"averaged": [str(f) for f in folders], "fingerprint": _fingerprint(str(out), DEFAULT_QUANTIZE),
+            "weights_sha256": file_sha256(out / "model.safetensors")}
+
+
+def train_seeds(out: Path, settings: Settings, seeds: list[int], raw: Path = DEFAULT_RAW, log=print) -> dict:
+    """One model per seed in `out`.seeds/seed-N, then their mean in `out` (`average_models`)."""
+    from dataclasses import replace
+    out = Path(out)
+    folders = [out.with_name(f"{out.name}.seeds") / f"seed-{seed}" for seed in seeds]
+    runs = {seed: train(folder, replace(settings, seed=seed), raw, log) for seed, folder in zip(seeds, folders)}
+    info = average_models(folders, out)
+    info |= {"seeds": seeds, "runs": {str(k): {x: v[x] for x in ("pairs", "steps", "timings_s", "fingerprint")}
+                                      for k, v in runs.items()}, "settings": asdict(settings)}
+    (out / "training.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return info
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def _version(module: str) -> str:
     try:
         return __import__(module).__version__
@@ -324,13 +368,20 @@ def main(argv=None) -> int:
     parser.add_argument("--duty-sentences", action=argparse.BooleanOptionalAction, default=defaults.duty_sentences,
                         help="train on (duty sentence, item name) pairs")
     parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated seeds: train one model each (in OUT.seeds/seed-N) and write their mean to OUT")
     args = parser.parse_args(argv)
     settings = Settings(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                         max_per_name=args.max_per_name, paraphrases=args.paraphrases, threads=args.threads,
                         asked=args.asked, duty_sentences=args.duty_sentences)
-    info = train(Path(args.out), settings, Path(args.raw), log=lambda m: print(m, file=sys.stderr, flush=True))
-    print(json.dumps({k: info[k] for k in ("pairs", "counts", "steps", "timings_s", "fingerprint", "weights_sha256")},
-                     ensure_ascii=False))
+    if args.seeds:
+        seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+        info = train_seeds(Path(args.out), settings, seeds, Path(args.raw), _log)
+        print(json.dumps({k: info[k] for k in ("seeds", "fingerprint", "weights_sha256")}, ensure_ascii=False))
+    else:
+        info = train(Path(args.out), settings, Path(args.raw), log=_log)
+        print(json.dumps({k: info[k] for k in ("pairs", "counts", "steps", "timings_s", "fingerprint", "weights_sha256")},
+                         ensure_ascii=False))
     print(f"model: {args.out}  (use it: TDS_MODEL={args.out} python -m indexer build)")
     return 0
 

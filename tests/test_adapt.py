@@ -147,3 +147,25 @@ def test_importing_adapt_stays_light():
             "'sentence_transformers') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_models_of_one_architecture_average_to_their_mean(tmp_path):
+    import torch
+    from safetensors.torch import load_file, save_file
+    folders = []
+    for i, value in enumerate((1.0, 3.0)):
+        folder = tmp_path / f"seed-{i}"
+        folder.mkdir()
+        (folder / "config.json").write_text("{}", encoding="utf-8")
+        save_file({"w": torch.full((2, 2), value), "b": torch.tensor([value, -value])}, str(folder / "model.safetensors"))
+        folders.append(folder)
+    info = adapt.average_models(folders, tmp_path / "mean")
+    mean = load_file(str(tmp_path / "mean" / "model.safetensors"))
+    assert torch.equal(mean["w"], torch.full((2, 2), 2.0)) and torch.equal(mean["b"], torch.tensor([2.0, -2.0]))
+    assert (tmp_path / "mean" / "config.json").exists() and info["weights_sha256"]
+    with pytest.raises(ValueError, match="holds a model"):
+        adapt.average_models(folders, tmp_path)  # the mean would replace the models it averages
+    assert all((f / "model.safetensors").exists() for f in folders)
+    save_file({"other": torch.zeros(1)}, str(folders[1] / "model.safetensors"))
+    with pytest.raises(ValueError, match="one architecture"):
+        adapt.average_models(folders, tmp_path / "bad")
