@@ -5,7 +5,8 @@ its task the way staff ask for it. A query's cosine to a record is the best of i
 record's name and to each of the record's questions, so 门牌号怎么办 meets 地名管理 through the
 question that words it that way, where the name alone is far. Records share question sets (one
 name's questions serve every township that lists it), so the set holds one vector per question of
-each distinct set: 6,976 for the corpus's 1,171 names (session 19), as many at a million synthetic records.
+each distinct set: 6,976 for the corpus's 1,171 names (session 19), as many at a million
+synthetic records.
 
 `WithQuestions` answers the ANN contract (search/ann/__init__.py) with those cosines around any
 backend — FAISS or Elasticsearch — for scoring queries; item-to-item cosines (equivalents,
@@ -167,8 +168,8 @@ class WithQuestions:
             # a few allowed records (a county at a million): ranked by their sets' scores directly
             positions = np.flatnonzero(allowed)
             set_score = self.sets.record_scores(scores, positions)
-            positions = positions[set_score > floor]
-            positions = _top(positions, self.sets.record_scores(scores, positions), k)[0]
+            above = set_score > floor
+            positions = _top(positions[above], set_score[above], k)[0]
             return self.inner.cosines_among(vector, positions, None, k)
         order = np.flatnonzero(scores > floor)
         order = order[np.lexsort((order, -scores[order]))]
