@@ -85,3 +85,26 @@ def test_township_work_answered_not_listed_holds_the_cuts_down():
     work = verdicts([0.04] * 5, [True] * 5, [True] * 5)
     _, held, _ = choose_cuts(staff, work)
     assert held <= 0.04 < alone
+
+
+def test_the_status_ceiling_counts_only_townships_the_out_rules_can_answer(app_index_dir):
+    """tests/eval/staff_eval.py reports how far status accuracy can go while 清单之外 is never said
+    to a township sharing a word with the task: `out_allowed` must agree with the answers the
+    rules give (a 清单之外 answer is always allowed; a township with an item sharing the task's
+    word is not)."""
+    from staff_eval import out_allowed
+
+    engine = Engine.open(app_index_dir)
+    try:
+        for q in ("森林防火", "火星移民", "起诉离婚要带啥材料"):
+            answer = engine.owner(q, explain=True)
+            for row in answer["results"]:
+                if row["verdict"] == "not_listed":
+                    assert out_allowed(row, answer), (q, row["township"])
+        fire = engine.owner("森林防火", explain=True)
+        assert not fire["nothing_close"]
+        assert any(not out_allowed(row, fire) for row in fire["results"] if row["verdict"] == "listed")
+        nonsense = engine.owner("火星移民", explain=True)
+        assert all(out_allowed(row, nonsense) for row in nonsense["results"])
+    finally:
+        engine.close()

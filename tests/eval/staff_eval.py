@@ -10,6 +10,10 @@ items, else grade-2) or "not_listed":
   not-listed pair; 可能相关 counts as wrong (it answers nothing);
 - item accuracy: listed pairs whose main item is judged ≥ 2;
 - 清单之外 precision and recall over the not-listed pairs; the 可能相关 share;
+- the ceiling the 清单之外 rules leave (session 20): a township that shares a word with the task
+  is never 清单之外 unless the task is another authority's work (search/owner.py _answer), so a
+  not-listed pair where it does can only be answered wrong; the status accuracy if every other
+  pair were answered right, and how many not-listed pairs share a word;
 - parts: listed pairs whose judged ≥ 2 items span two lists, and how often the answer shows both;
 - items shown with 有此事项 (whatever the truth): how often the answer item, and each related item
   after it (role "related"), is judged ≥ 2.
@@ -52,7 +56,8 @@ def owner_pairs(engine, questions: list[dict]) -> list[dict]:
     pairs = []
     for q in questions:
         towns = list(q["owners"])
-        rows = {r["township"]: r for r in engine.owner(q["query"], townships=towns, size=len(towns))["results"]}
+        answer = engine.owner(q["query"], townships=towns, size=len(towns), explain=True)
+        rows = {r["township"]: r for r in answer["results"]}
         for town, judgment in q["owners"].items():
             row = rows[town]
             verdict = verdict_of(row)
@@ -73,8 +78,15 @@ def owner_pairs(engine, questions: list[dict]) -> list[dict]:
                 pair["both_parts_shown"] = pair["two_parts"] and len(shown) > 1
             else:
                 pair["status_ok"] = verdict == "not_listed"
+            pair["out_allowed"] = out_allowed(row, answer)
             pairs.append(pair)
     return pairs
+
+
+def out_allowed(row: dict, answer: dict) -> bool:
+    """Whether the 清单之外 rules could answer this township at all (owner explain fields): another
+    authority's work, nothing to weigh, no word in common with the task, or nothing close anywhere."""
+    return bool(row["authorities"]) or not row["candidates"] or not row["shares_words"] or bool(answer["nothing_close"])
 
 
 _LT_CACHE: dict[str, str] = {}
@@ -101,6 +113,8 @@ def owner_summary(pairs: list[dict]) -> dict:
         "not_listed_recall": _mean(p["verdict"] == "not_listed" for p in truly_out),
         "not_listed_said": len(said_out),
         "possible_share": _mean(p["verdict"] == "possible" for p in pairs),
+        "status_ceiling": _mean(p["truth"] == "listed" or p["out_allowed"] for p in pairs),
+        "not_listed_sharing": sum(p["truth"] == "not_listed" and not p["out_allowed"] for p in pairs),
         "two_part_pairs": len(two), "both_parts_shown": _mean(p["both_parts_shown"] for p in two),
         "answer_item_judged": _mean(_judged(p, "answer") for p in pairs if p["verdict"] == "listed"),
         # 有此事项 given with little certainty (the answer's verdict_note asks for a check) and how
@@ -164,6 +178,8 @@ def print_side_by_side(report: dict) -> None:
             ("清单之外 recall", lambda r: r["owner"]["not_listed_recall"], "f"),
             ("清单之外 answers", lambda r: r["owner"]["not_listed_said"], "d"),
             ("可能相关 share", lambda r: r["owner"]["possible_share"], "f"),
+            ("not listed, a word shared", lambda r: r["owner"]["not_listed_sharing"], "d"),
+            ("status ceiling of the 清单之外 rules", lambda r: r["owner"]["status_ceiling"], "f"),
             ("two-part tasks: both parts shown", lambda r: r["owner"]["both_parts_shown"], "f"),
             ("有此事项: answer item judged ≥ 2", lambda r: r["owner"]["answer_item_judged"], "f"),
             ("有此事项: share marked unsure", lambda r: r["owner"]["unsure_share"], "f"),
