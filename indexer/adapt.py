@@ -3,6 +3,7 @@
     python -m indexer adapt                      # writes var/models/m3e-small-adapted/
     python -m indexer adapt --out DIR --seed 7 --epochs 1
     python -m indexer adapt --asked --no-duty-sentences --seeds 7,13 --out DIR   # two seeds, averaged
+    python -m indexer adapt --asked --no-duty-sentences --hard-negatives --out DIR   # with hard negatives
 
 Records are embedded by their name (models/fields.py `embedding_text`), and staff describe a
 task in their own words. The lists say, for about 1,100 of their ~2,000 items, what is actually
@@ -63,6 +64,7 @@ class Settings:
     paraphrases: bool = False      # add (name, name) pairs across townships
     asked: bool = False            # add (question, item name) pairs from data/dict/asked.tsv
     duty_sentences: bool = True    # the (duty sentence, item name) pairs
+    hard_negatives: bool = False   # each pair also holds its township's nearest other name (with_hard_negatives)
     threads: int = 2
 
 
@@ -126,6 +128,39 @@ def asked_pairs(duties, asked: dict[str, tuple[str, ...]]) -> list[tuple[str, st
                    for question in questions if question != embedded[key]})
 
 
+def with_hard_negatives(pairs, duties, vectors_of, groups: dict[str, int]) -> list[tuple[str, str, str]]:
+    """(text, item name, the name closest to the text among the other items of a township holding
+    that item): the item a question does not mean but sits nearest to it, which the owner answer
+    must tell apart (a sick cow: 动物疫病防控, not 野生动物保护). Names of the positive's group
+    (the same task worded otherwise, `name_groups`) and names the same text was written for are
+    never negatives; a pair with no other name left is dropped."""
+    import numpy as np
+    from models.fields import embedding_text
+    names_of_town: dict[str, set[str]] = {}
+    for duty in duties:
+        names_of_town.setdefault(duty.township, set()).add(embedding_text(duty))
+    first_town = {}
+    for town in sorted(names_of_town):
+        for name in names_of_town[town]:
+            first_town.setdefault(name, town)
+    names = sorted(first_town)
+    name_vectors = dict(zip(names, vectors_of(names)))
+    texts = sorted({text for text, _ in pairs})
+    text_vectors = dict(zip(texts, vectors_of(texts)))
+    meant: dict[str, set[str]] = {}
+    for text, name in pairs:
+        meant.setdefault(text, set()).add(name)
+    group = {n: groups.get(n, ("alone", n)) for n in names}
+    out = []
+    for text, positive in pairs:
+        others = [n for n in sorted(names_of_town[first_town[positive]])
+                  if n not in meant[text] and group[n] != group[positive]]
+        if others:
+            sims = np.array([name_vectors[n] for n in others]) @ text_vectors[text]
+            out.append((text, positive, others[int(np.argmax(sims))]))
+    return out
+
+
 def name_groups(duties, vectors_of, threshold: float) -> dict[str, int]:
     """Each distinct name → a group id; names at cosine >= threshold (single link) share one."""
     import numpy as np
@@ -177,7 +212,7 @@ def batches(pairs: list[tuple[str, str]], batch_size: int, rng: random.Random,
     while len(pending) >= batch_size:
         batch, keys, rest = [], set(), []
         for pair in pending:
-            pair_keys = {("t", pair[0]), ("t", pair[1])}
+            pair_keys = {("t", t) for t in pair}
             pair_keys |= {("g", group_of[t]) for t in pair if t in group_of}
             if len(batch) < batch_size and not (pair_keys & keys):
                 batch.append(pair)
@@ -242,6 +277,9 @@ def train(out: Path, settings: Settings, raw: Path = DEFAULT_RAW, log=print) -> 
         pairs += extra
     groups = name_groups(duties, vectors_of, settings.same_task_cosine) if settings.same_task_cosine < 1 else {}
     counts["name_groups"] = len(set(groups.values()))
+    if settings.hard_negatives:
+        pairs = with_hard_negatives(pairs, duties, vectors_of, groups)
+        counts["triplets"] = len(pairs)
     prepared = time.perf_counter()
 
     model.max_seq_length = settings.max_seq_length
@@ -262,7 +300,7 @@ def train(out: Path, settings: Settings, raw: Path = DEFAULT_RAW, log=print) -> 
     step, losses = 0, []
     for epoch, epoch_batches in enumerate(plan, 1):
         for batch in epoch_batches:
-            features = [model.preprocess([a for a, _ in batch]), model.preprocess([p for _, p in batch])]
+            features = [model.preprocess([row[k] for row in batch]) for k in range(len(batch[0]))]
             loss = loss_fn(features, torch.zeros(len(batch)))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -367,13 +405,15 @@ def main(argv=None) -> int:
                         help="also train on (question, item name) pairs from data/dict/asked.tsv")
     parser.add_argument("--duty-sentences", action=argparse.BooleanOptionalAction, default=defaults.duty_sentences,
                         help="train on (duty sentence, item name) pairs")
+    parser.add_argument("--hard-negatives", action=argparse.BooleanOptionalAction, default=defaults.hard_negatives,
+                        help="give each pair a hard negative: the nearest other item name of a township holding its item")
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--seeds", default=None,
                         help="comma-separated seeds: train one model each (in OUT.seeds/seed-N) and write their mean to OUT")
     args = parser.parse_args(argv)
     settings = Settings(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                         max_per_name=args.max_per_name, paraphrases=args.paraphrases, threads=args.threads,
-                        asked=args.asked, duty_sentences=args.duty_sentences)
+                        asked=args.asked, duty_sentences=args.duty_sentences, hard_negatives=args.hard_negatives)
     if args.seeds:
         seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
         info = train_seeds(Path(args.out), settings, seeds, Path(args.raw), _log)

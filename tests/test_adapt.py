@@ -169,3 +169,46 @@ def test_models_of_one_architecture_average_to_their_mean(tmp_path):
     save_file({"other": torch.zeros(1)}, str(folders[1] / "model.safetensors"))
     with pytest.raises(ValueError, match="one architecture"):
         adapt.average_models(folders, tmp_path / "bad")
+
+
+def _hashed_char_vectors(texts):
+    """A stand-in embedding with one fixed space for every call: characters hashed into 512 slots."""
+    import zlib
+    out = np.zeros((len(texts), 512), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for c in text:
+            out[row, zlib.crc32(c.encode()) % 512] += 1
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def test_hard_negatives_are_the_nearest_other_item_of_the_same_township(duties):
+    from indexer.build import ASKED_FILE
+    from models.fields import read_asked
+    pairs = adapt.asked_pairs(duties, read_asked(ASKED_FILE))[:400]
+    groups = adapt.name_groups(duties, _hashed_char_vectors, 0.9)
+    triplets = adapt.with_hard_negatives(pairs, duties, _hashed_char_vectors, groups)
+    assert len(triplets) == len(pairs)
+    names_of: dict[str, set[str]] = {}
+    for duty in duties:
+        names_of.setdefault(duty.township, set()).add(embedding_text(duty))
+    meant: dict[str, set[str]] = {}
+    for q, name in pairs:
+        meant.setdefault(q, set()).add(name)
+    for q, positive, negative in triplets:
+        town = min(t for t, names in names_of.items() if positive in names)
+        assert negative in names_of[town] and negative not in meant[q]
+        assert groups[negative] != groups[positive]
+    # the nearest allowed name, checked by brute force for one triplet
+    q, positive, negative = triplets[0]
+    town = min(t for t, names in names_of.items() if positive in names)
+    allowed = sorted(n for n in names_of[town] if n not in meant[q] and groups[n] != groups[positive])
+    sims = _hashed_char_vectors(allowed) @ _hashed_char_vectors([q])[0]
+    assert negative == allowed[int(np.argmax(sims))]
+    assert len({n for _, _, n in triplets}) > 20  # not one catch-all name
+
+
+def test_batches_keep_a_triplets_negative_apart_from_other_pairs(duties):
+    triplets = [(f"q{i}", f"name{i}", f"name{i + 1}") for i in range(200)]
+    for batch in adapt.batches(triplets, 16, random.Random("batches:1")):
+        texts = [t for row in batch for t in row]
+        assert len(set(texts)) == len(texts)
