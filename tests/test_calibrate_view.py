@@ -108,3 +108,16 @@ def test_the_status_ceiling_counts_only_townships_the_out_rules_can_answer(app_i
         assert all(out_allowed(row, nonsense) for row in nonsense["results"])
     finally:
         engine.close()
+
+
+def test_the_held_out_ceiling_counts_not_listed_townships_sharing_a_word():
+    import numpy as np
+    from calibrate_owner import Verdicts, ceiling
+
+    f, t = False, True
+    listed = np.array([t, t, f, f, f, f])
+    v = Verdicts(best_p=np.zeros(6), list_ok=listed.copy(), listed=listed,
+                 ruled=np.array([f, f, t, f, f, f]), no_words=np.array([f, t, f, t, f, f]),
+                 top_cosine=np.zeros(6), nothing_close=np.array([f, f, f, f, t, f]))
+    # the last pair is not listed and shares a word: the only one the rules cannot get right
+    assert ceiling(v) == (1, 4, 5 / 6)

@@ -267,6 +267,14 @@ def outcome(v: Verdicts, no_match_cosine, out_cut, listed_cut) -> dict:
             "possible": float((~out & ~yes).mean())}
 
 
+def ceiling(v: Verdicts) -> tuple[int, int, float]:
+    """What the 清单之外 rules allow (staff_eval.py prints the same as served): not-listed pairs a
+    township shares a word with (never 清单之外: always wrong), all not-listed pairs, and the status
+    accuracy if every other pair were right."""
+    allowed = v.ruled | v.no_words | v.nothing_close
+    return int((~v.listed & ~allowed).sum()), int((~v.listed).sum()), float((v.listed | allowed).mean())
+
+
 def no_word_slice(v: Verdicts, cuts=(0.1, 0.2, 0.3)) -> list[tuple[float, int, float]]:
     """Among townships sharing no word with the task (not ruled out, something close somewhere):
     per probability cut, how many reach it and the share of those truly listed — why such a
@@ -384,7 +392,7 @@ def calibrate(index_dir=None, served_dictionary: bool = False) -> dict:
             int((yes & ~below).sum()), float(v.list_ok[yes & ~below].mean()) if (yes & ~below).any() else 0.0)
     return {"settings": settings, "figures": outcome(v, no_match, out_cut, listed_cut), "verdicts": v, "sure": sure,
             "work": (model_outs(work_v, no_match, out_cut), len(work_v.listed)),
-            "item_features": np.array(tune.X + older.X), "no_word_slice": no_word_slice(v),
+            "item_features": np.array(tune.X + older.X), "no_word_slice": no_word_slice(v), "ceiling": ceiling(v),
             "items": (len(tune.y), sum(tune.y), len(older.y), sum(older.y)), "pairs": (len(listed), int(listed.sum())),
             "auc": (roc_auc_score(tune.y, p_cv), roc_auc_score(listed, v.best_p))}
 
@@ -403,6 +411,8 @@ def main(argv=None) -> int:
     print(f"tune pairs {fitted['pairs'][0]} ({fitted['pairs'][1]} listed), cross-validated: status accuracy "
           f"{o['accuracy']:.3f}; 清单之外 precision {o['out_precision']:.3f}, recall {o['out_recall']:.3f}; "
           f"有此事项 precision {o['listed_precision']:.3f}; 可能相关 share {o['possible']:.3f}")
+    print("ceiling of the 清单之外 rules: {} of {} not-listed pairs share a word with the township's items; "
+          "status at most {:.3f}".format(*fitted["ceiling"]))
     print("no word in common, truly listed at P(listed) ≥ " + "; ".join(
         f"{cut}: {share:.2f} of {n}" for cut, n, share in fitted["no_word_slice"]) + f" (有此事项 needs {LISTED_PRECISION})")
     print("有此事项 below the sure cut (asks the clerk to check): {} answers, list right in {:.2f}; at or above: {}, "
