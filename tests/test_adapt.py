@@ -207,7 +207,7 @@ def test_hard_negatives_are_the_nearest_other_item_of_the_same_township(duties):
     assert len({n for _, _, n in triplets}) > 20  # not one catch-all name
 
 
-def test_batches_keep_a_triplets_negative_apart_from_other_pairs(duties):
+def test_batches_keep_a_triplets_negative_apart_from_other_pairs():
     triplets = [(f"q{i}", f"name{i}", f"name{i + 1}") for i in range(200)]
     for batch in adapt.batches(triplets, 16, random.Random("batches:1")):
         texts = [t for row in batch for t in row]
