@@ -147,9 +147,11 @@ def _judged_questions() -> set[str]:
     from staff_set import load_staff
     from whose_work import FILES, load
 
+    import like_examples
     queries, owner_cases = load_sets()
     rows = [*load_staff(), *queries, *owner_cases, *load_second()]
-    return {r["query"].strip() for r in rows} | {q for kind in FILES for _, q in load(kind)}
+    return ({r["query"].strip() for r in rows} | {q for kind in FILES for _, q in load(kind)}
+            | {q for _, q in like_examples.load()})
 
 
 def test_no_staff_question_copies_a_judged_question():

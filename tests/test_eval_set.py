@@ -143,3 +143,30 @@ def test_whose_work_misses_refuse_the_test_half():
     from whose_work import print_misses
     with pytest.raises(SystemExit):
         print_misses(None, "test")
+
+
+def test_like_examples_set_is_well_formed_and_split_once():
+    import sys
+    sys.path.insert(0, str(EVAL))
+    from collections import Counter
+
+    from like_examples import CLASSES, HALVES, half_of, load
+
+    rows = load()
+    questions = [q for _, q in rows]
+    assert len(rows) >= 110 and len(set(questions)) == len(rows)
+    kinds = Counter(kind for kind, _ in rows)
+    assert set(kinds) == set(CLASSES) and min(kinds.values()) >= 20
+    assert {half_of(q) for q in questions} == set(HALVES)
+    assert len(load(half="tune")) + len(load(half="test")) == len(rows)
+    # new wordings, not the examples themselves: no four characters in a row from one
+    seeds = ("养的牛得了病", "污水排到河里", "赡养老人纠纷", "新冠疫苗", "林地被占了")
+    assert not [q for q in questions for s in seeds for i in range(len(s) - 3) if s[i:i + 4] in q]
+
+
+def test_like_examples_misses_refuse_the_test_half():
+    import sys
+    sys.path.insert(0, str(EVAL))
+    from like_examples import main
+    with pytest.raises(SystemExit, match="test half"):
+        main(["--misses", "test"])

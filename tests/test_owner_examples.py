@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
 from search.engine import Engine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "eval"))
 
 DENGKOU = ("巴彦高勒镇", "渡口镇", "补隆淖镇", "隆盛合镇", "沙金套海苏木")
 
@@ -193,6 +197,26 @@ def test_township_work_in_other_words_is_not_ruled_out_where_the_lists_hold_it(e
     assert holding
     for town in holding:
         assert answers(engine, q)[town]["verdict"] != "not_listed", town
+
+
+def test_like_examples_name_kinds_every_township_lists(engine):
+    """tests/eval/like_examples.py scores every 清单之外 as false: each of the nine townships lists
+    an item of each kind its CLASSES name, and each kind's pattern leaves its neighbours out."""
+    import like_examples
+    assert like_examples.townships_without(engine) == {kind: [] for kind in like_examples.CLASSES}
+    assert not like_examples.of_kind("animal", "辖区内野生动物保护")
+    assert not like_examples.of_kind("vaccine", "动物疫病防控")
+    assert like_examples.of_kind("vaccine", "做好基本公共卫生服务，指导村建立公共卫生服务机制。")
+
+
+def test_new_wordings_of_the_examples_are_never_ruled_out_on_the_tune_half(engine):
+    """The tune half of like_examples.tsv: none of its questions — typed with typos, unknown words
+    and dialect (河面上飘着油花子, 新生儿卡介苗在哪打) — is 清单之外 in any township, since every
+    township lists its kind (the nothing-in-common cosine was refitted with them in session 21)."""
+    import like_examples
+    out = [(q, r["township"]) for _, q in like_examples.load("tune")
+           for r in engine.owner(q)["results"] if r["verdict"] == "not_listed"]
+    assert not out, out[:10]
 
 
 def test_no_item_of_the_lists_rules_its_own_township_out(engine):

@@ -317,12 +317,15 @@ def choose_cuts(v: Verdicts, work: "Verdicts | None" = None) -> tuple[float, flo
 
 
 def township_work_as_staff(engine) -> list[dict]:
-    """The tune half of whose_work.py's township-work questions in the staff set's shape, every
-    township taken as listing the task (labelled by question: township work)."""
+    """The tune halves of whose_work.py's township-work questions and of like_examples.py's
+    questions (every township lists an item of each kind) in the staff set's shape, every township
+    taken as listing the task (labelled by question: township work)."""
+    import like_examples
     from whose_work import load
     towns = [t.township for t in engine.ranges]
+    questions = [q for _, q in load("township", "tune")] + [q for _, q in like_examples.load("tune")]
     return [{"qid": f"work-{i}", "query": q, "owners": {t: {"status": "listed", "items": {}} for t in towns}}
-            for i, (_, q) in enumerate(load("township", "tune"))]
+            for i, q in enumerate(questions)]
 
 
 def work_verdicts(work: Pairs, weights, bias, scale, floor: float) -> Verdicts:
