@@ -107,3 +107,13 @@ def grants_permission(name: str) -> bool:
     apply get, never the answer to a wrong reported (search/owner.py)."""
     name = name.strip().lstrip("★☆")
     return bool(_GRANTS.search(_TRAILING.sub("", name))) and not _NOT_ONLY_GRANTS.search(name)
+
+
+# an animal (or its products) beside a word of its health: 动物疫病防控, 病死动物无害化处理的监管
+_ANIMAL_HEALTH = re.compile(r"(动物|畜禽|牲畜|家畜|家禽|活畜).*(疫|病|治疗|无害化)|(疫|病害|死亡|病死).*(动物|畜禽|牲畜)")
+
+
+def about_animal_health(name: str) -> bool:
+    """Whether an item is about animals' health (epidemics, quarantine, treatment, disposal of the
+    dead): never the answer to a question that names no animal (search/owner.py)."""
+    return bool(_ANIMAL_HEALTH.search(name))

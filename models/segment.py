@@ -36,6 +36,7 @@ USERDICT, STOPWORDS, SYNONYMS = "userdict.txt", "stopwords.txt", "synonyms.txt"
 AUTHORITIES = "authorities.txt"  # other authorities' work; optional (builds before it lack it)
 TOWNSHIP_WORDS = "township_words.txt"  # words naming the township as the one acting; optional too
 WRONGDOING = "wrongdoing.txt"  # words by which a question reports a wrong done; optional too
+ANIMAL_WORDS = "animal_words.txt"  # words by which a question is about animals; optional too
 VOCABULARY = "vocabulary.tsv"  # written by the index build: every indexed token and its document count
 ASKED_WORDS = "asked_words.txt"  # written by the index build: the words only staff wording (`asked`) holds
 ASKED_PARTS = "asked_parts.txt"  # written by the index build: those it holds only inside a longer word
@@ -216,8 +217,10 @@ class Segmenter:
     def __init__(self, words: Iterable[str] = (), stopwords: Iterable[str] = (),
                  synonyms: Synonyms | None = None, vocabulary: dict[str, int] | None = None,
                  authorities: Authorities | None = None, township_words: Iterable[str] = (),
-                 asked_words: Iterable[str] = (), wrongdoing: Iterable[str] = (), asked_parts: Iterable[str] = ()):
+                 asked_words: Iterable[str] = (), wrongdoing: Iterable[str] = (), asked_parts: Iterable[str] = (),
+                 animal_words: Iterable[str] = ()):
         self.asked_parts = frozenset(asked_parts)
+        self.animal_words = tuple(normalize(w) for w in animal_words)
         self.wrongdoing = tuple(normalize(w) for w in wrongdoing)
         self.stopwords = frozenset(normalize(w) for w in stopwords)
         self.township_words = tuple(normalize(w) for w in township_words)
@@ -269,8 +272,9 @@ class Segmenter:
         asked_words = read_word_list(folder / ASKED_WORDS) if (folder / ASKED_WORDS).exists() else ()
         wrongdoing = read_word_list(folder / WRONGDOING) if (folder / WRONGDOING).exists() else ()
         asked_parts = read_word_list(folder / ASKED_PARTS) if (folder / ASKED_PARTS).exists() else ()
+        animal_words = read_word_list(folder / ANIMAL_WORDS) if (folder / ANIMAL_WORDS).exists() else ()
         return cls(words, stopwords, synonyms, vocabulary, authorities, township_words, asked_words, wrongdoing,
-                   asked_parts)
+                   asked_parts, animal_words)
 
     # ----- cutting
 
@@ -326,6 +330,11 @@ class Segmenter:
         有人私自挖沙) rather than asking for something to be granted."""
         text = _BY_SOMEONE.sub("被", normalize(text))
         return any(w in text for w in self.wrongdoing)
+
+    def names_animals(self, text: str) -> bool:
+        """Whether the question is about animals (animal_words.txt: 牛, 鸭子, 牲口, 口蹄疫, 检疫)."""
+        text = normalize(text)
+        return any(w in text for w in self.animal_words)
 
     def _names_township(self, word: str) -> bool:
         return any(word in w or w in word for w in self.township_words)

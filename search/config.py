@@ -92,7 +92,7 @@ class SearchConfig:
     # margin at which issue 11's 林地被占了 still finds encroachment, not 临时用地审批, in 磴口县
     # (tests/test_owner_examples.py): its question 临时占用林地要乡里审核啥 lifts the approval
     # above the name that answers at 0 and 0.03. Session 19, both rounds of questions (6,976) and a
-    # wrong reported never answered by a permit (search/owner.py _without_permits), asked_probe.py
+    # wrong reported never answered by a permit (search/owner.py _without), asked_probe.py
     # with TDS_QUESTION_MARGIN: names alone 0.558 / 0.831 / 0.602; 0.03 → 0.754 / 0.843 / 0.608,
     # 0.05 → 0.717 / 0.842 / 0.605, 0.08 → 0.659 / 0.838 / 0.603. 0.03 serves semantic search
     # better, but there 火星移民 finds 67 hits (a question comes within no_match_cosine) and 林地被占了

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.duty import grants_permission
+from models.duty import about_animal_health, grants_permission
 from models.segment import normalize
 from search.errors import BackendUnavailable, BadRequest
 from search.vocabulary import AREA_FIELDS, LIST_TYPES, STATUS_NOT_LISTED
@@ -120,7 +120,9 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     engine.records.prefetch(read)
     tokens_of = engine.indexed_token_sets(read)
     if engine.segmenter.reports_wrong(text):
-        picks = _without_permits(engine, picks)
+        picks = _without(engine, picks, grants_permission)
+    if not engine.segmenter.names_animals(text):
+        picks = _without(engine, picks, about_animal_health)
     best = _best(best_semantic, best_keyword, groups, tokens_of)
     named = engine.segmenter.named_authorities(text)
     asked = engine.segmenter.authorities_asked(text, named)
@@ -171,13 +173,15 @@ def _chosen(engine, q: str, townships, region, place_from_query: bool) -> tuple[
     return text, taken, [t for t in chosen if all(getattr(t, f) in values for f, values in scope.items())]
 
 
-def _without_permits(engine, picks: list[list[int]]) -> list[list[int]]:
-    """Each township's candidates without the items that only grant a permission: a question
-    reporting a wrong (林地被占了) is answered by what prevents, reports or punishes it, not by the
-    approval the wrongdoer skipped (models/duty.py grants_permission)."""
+def _without(engine, picks: list[list[int]], excluded) -> list[list[int]]:
+    """Each township's candidates without the items whose name `excluded` says cannot answer the
+    question: the permits (models/duty.py grants_permission) for a question reporting a wrong
+    (林地被占了 is answered by what prevents, reports or punishes it, not by the approval the
+    wrongdoer skipped); the items about animals' health (about_animal_health) for a question that
+    names no animal (新冠疫苗: the embedding model reads 疫苗 alike for people and for livestock)."""
     positions = list(dict.fromkeys(p for pick in picks for p in pick))
-    permits = {p for p, r in zip(positions, engine.records.many(positions)) if grants_permission(r["name"])}
-    return [[p for p in pick if p not in permits] for pick in picks]
+    dropped = {p for p, r in zip(positions, engine.records.many(positions)) if excluded(r["name"])}
+    return [[p for p in pick if p not in dropped] for pick in picks]
 
 
 def _leading(config, weighed, ranked: list[list[Candidate]], leaders) -> tuple[list, float, int]:

@@ -58,6 +58,22 @@ def test_covid_vaccine_is_infectious_disease_control_in_dengkou(engine):
         assert "传染病" in rows[town]["duty"]["name"], (town, rows[town]["duty"]["name"])
 
 
+def test_a_vaccine_for_people_is_never_answered_with_animal_epidemics(engine):
+    """嘎木乡 lists people's health only under 基本公共卫生服务, and answered 新冠疫苗 with
+    动物疫病防控: a question naming no animal (data/dict/animal_words.txt) is never answered with an
+    item about animals' health, while one naming an animal still is."""
+    from models.duty import about_animal_health
+    for q in ("新冠疫苗", "孩子的乙肝疫苗该打第二针了", "村小学好几个学生出了水痘"):
+        for town, row in answers(engine, q).items():
+            shown = names(row)
+            assert not any(about_animal_health(n) for n in shown), (q, town, shown)
+    for town, row in answers(engine, "新冠疫苗").items():
+        assert row["verdict"] == "listed", town
+        assert re.search(r"传染病|疫苗|接种|公共卫生", row["duty"]["name"]), (town, row["duty"]["name"])
+    sheep = answers(engine, "给羊打疫苗")
+    assert sum(about_animal_health(n) for row in sheep.values() for n in names(row)) >= 7
+
+
 def test_forest_land_taken_is_not_a_temporary_use_approval(engine):
     from models.duty import grants_permission
     rows = answers(engine, "林地被占了")

@@ -352,6 +352,23 @@ def test_an_item_that_only_grants_a_permission():
         assert not grants_permission(name), name
 
 
+def test_a_question_about_animals_is_told_from_one_about_people(seg):
+    for text in ("养的牛得了病", "羊查出口蹄疫了", "鸭子成片死", "牲口闹瘟了", "私宰的肉没有检疫章"):
+        assert seg.names_animals(text), text
+    for text in ("新冠疫苗", "娃娃打疫苗去哪", "麻疹疫情上报", "老人打流感疫苗要钱不"):
+        assert not seg.names_animals(text), text
+
+
+def test_an_item_about_animals_health():
+    from models.duty import about_animal_health
+    for name in ("动物疫病防控", "病死动物无害化处理的监管", "开展辖区内动物防疫和治疗工作，做好公共卫生措施落实等工作。",
+                 "开展对死亡动物和病害动物产品的无害化处理工作", "动物及动物产品检疫", "重大动物疫情应急处置"):
+        assert about_animal_health(name), name
+    for name in ("传染病防控", "疫苗接种工作", "做好基本公共卫生服务，指导村建立公共卫生服务机制。", "辖区内野生动物保护",
+                 "畜禽养殖污染防治", "犬只管理"):
+        assert not about_animal_health(name), name
+
+
 def test_a_word_staff_wrote_only_inside_a_longer_one_is_not_known():
     seg = Segmenter(vocabulary={"火星子": 1, "火星": 1, "移民": 1}, asked_parts={"火星"})
     assert seg.all_known(["火星子", "移民"]) and not seg.all_known(["火星", "移民"])

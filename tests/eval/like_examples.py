@@ -2,6 +2,7 @@
 reports (a sick farm animal, waste into a river, a family dispute, people's vaccines, land taken).
 
     python tests/eval/like_examples.py                 # both halves, side by side
+    python tests/eval/like_examples.py --half tune     # the tune half only (use while tuning)
     python tests/eval/like_examples.py --misses tune   # the tune half's wrong answers (refuses test)
 
 like_examples.tsv (`kind<TAB>question`, 117 questions) was written in session 21 by a helper from
@@ -113,6 +114,7 @@ def summary(rows: list[dict]) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--misses", choices=HALVES, help="list the wrong answers of a half (tune only)")
+    parser.add_argument("--half", choices=HALVES, help="print one half only")
     parser.add_argument("--index-dir", default=None)
     args = parser.parse_args(argv)
     if args.misses == "test":
@@ -128,14 +130,15 @@ def main(argv=None) -> int:
                 if r["verdict"] == "not_listed" or not r["right"]:
                     print(f"{r['kind']}\t{r['question']}\t{r['township']}\t{r['verdict']}\t{r['first'][:30]}")
             return 0
-        figures = {half: summary(answers(engine, load(half))) for half in HALVES}
+        halves = [args.half] if args.half else list(HALVES)
+        figures = {half: summary(answers(engine, load(half))) for half in halves}
     finally:
         engine.close()
-    print(f"{'':46s}" + "".join(f"{h:>8s}" for h in HALVES))
-    for name in figures["tune"]:
+    print(f"{'':46s}" + "".join(f"{h:>8s}" for h in halves))
+    for name in figures[halves[0]]:
         print(f"{name:46s}" + "".join(
             f"{figures[h][name]:8d}" if isinstance(figures[h][name], int) else f"{figures[h][name]:8.3f}"
-            for h in HALVES))
+            for h in halves))
     return 0
 
 
