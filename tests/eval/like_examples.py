@@ -18,6 +18,11 @@ answer was read: the names an answer of that kind may start with, and the names 
 neighbours it must not (wild animals, drowning, wage disputes, animal epidemics for people's
 vaccines, fire for land). Each question's half comes from a keyed hash of its text (`SEED`);
 change dictionaries only from the tune half's answers, report the test half.
+
+Limits: one writer, no per-township judgement. A kind listed everywhere is not every question of
+it listed everywhere: a careful judge might call 被狗咬了，乡卫生院能打狂犬疫苗不 the clinic's work and
+清单之外 right, so the false 清单之外 count is an upper bound; the kind patterns are strict
+(公益林管护 is not of the land kind), so the right-answer shares are lower bounds.
 """
 from __future__ import annotations
 
