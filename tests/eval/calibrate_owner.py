@@ -420,8 +420,8 @@ def main(argv=None) -> int:
         f"{cut}: {share:.2f} of {n}" for cut, n, share in fitted["no_word_slice"]) + f" (有此事项 needs {LISTED_PRECISION})")
     print("有此事项 below the sure cut (asks the clerk to check): {} answers, list right in {:.2f}; at or above: {}, "
           "{:.2f}".format(*fitted["sure"]))
-    print("township work (whose_work.py tune half): the model-side rules say 清单之外 in {} of {} township "
-          "answers at these cuts".format(*fitted["work"]))
+    print("township work (whose_work.py and like_examples.py tune halves): the model-side rules say 清单之外 "
+          "in {} of {} township answers at these cuts".format(*fitted["work"]))
     print("# paste into search/config.py:")
     print(f"    owner_weights: tuple = ({', '.join(f'{w:.4f}' for w in s['owner_weights'])})")
     print(f"    owner_bias: float = {s['owner_bias']:.4f}")
