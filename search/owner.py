@@ -119,10 +119,10 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     # from a cluster, every candidate's record and tokens in one request, not one per candidate
     engine.records.prefetch(read)
     tokens_of = engine.indexed_token_sets(read)
-    if engine.segmenter.reports_wrong(text):
-        picks = _without(engine, picks, grants_permission)
-    if not engine.segmenter.names_animals(text):
-        picks = _without(engine, picks, about_animal_health)
+    excluded = [rule for rule, applies in ((grants_permission, engine.segmenter.reports_wrong(text)),
+                                           (about_animal_health, not engine.segmenter.names_animals(text))) if applies]
+    if excluded:
+        picks = _without(engine, picks, excluded)
     best = _best(best_semantic, best_keyword, groups, tokens_of)
     named = engine.segmenter.named_authorities(text)
     asked = engine.segmenter.authorities_asked(text, named)
@@ -173,14 +173,15 @@ def _chosen(engine, q: str, townships, region, place_from_query: bool) -> tuple[
     return text, taken, [t for t in chosen if all(getattr(t, f) in values for f, values in scope.items())]
 
 
-def _without(engine, picks: list[list[int]], excluded) -> list[list[int]]:
-    """Each township's candidates without the items whose name `excluded` says cannot answer the
-    question: the permits (models/duty.py grants_permission) for a question reporting a wrong
+def _without(engine, picks: list[list[int]], excluded: list) -> list[list[int]]:
+    """Each township's candidates without the items whose name one of `excluded` says cannot answer
+    the question: the permits (models/duty.py grants_permission) for a question reporting a wrong
     (林地被占了 is answered by what prevents, reports or punishes it, not by the approval the
     wrongdoer skipped); the items about animals' health (about_animal_health) for a question that
     names no animal (新冠疫苗: the embedding model reads 疫苗 alike for people and for livestock)."""
     positions = list(dict.fromkeys(p for pick in picks for p in pick))
-    dropped = {p for p, r in zip(positions, engine.records.many(positions)) if excluded(r["name"])}
+    dropped = {p for p, r in zip(positions, engine.records.many(positions))
+               if any(rule(r["name"]) for rule in excluded)}
     return [[p for p in pick if p not in dropped] for pick in picks]
 
 

@@ -71,14 +71,9 @@ def load(half: str | None = None, path: Path = FILE) -> list[tuple[str, str]]:
 
 def townships_without(engine) -> dict[str, list[str]]:
     """Per kind, the townships that list no item of it (none, on this corpus)."""
-    held = {kind: set() for kind in CLASSES}
-    for pos in range(len(engine.records)):
-        record = engine.records[pos]
-        for kind in CLASSES:
-            if of_kind(kind, record["name"]):
-                held[kind].add(record["township"])
-    towns = {engine.records[pos]["township"] for pos in range(len(engine.records))}
-    return {kind: sorted(towns - held[kind]) for kind in CLASSES}
+    records = [engine.records[pos] for pos in range(len(engine.records))]
+    towns = {r["township"] for r in records}
+    return {kind: sorted(towns - {r["township"] for r in records if of_kind(kind, r["name"])}) for kind in CLASSES}
 
 
 def answers(engine, rows: list[tuple[str, str]]) -> list[dict]:
