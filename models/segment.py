@@ -308,10 +308,13 @@ class Segmenter:
         names both in one clause, and 派出所让乡里帮着收材料，乡里该不该接 asks whether the township
         may take on the police's work: both still ask for the other authority's work."""
         named = self.named_authorities(text) if named is None else named
-        if named and any(self.township_acts(clause) for clause in _CLAUSE_EDGE.split(normalize(text))
-                         if not any(t in clause for t in named)):
+        if named and any(self.township_acts(clause) for clause in self.clauses_besides(text, named)):
             return {}
         return named
+
+    def clauses_besides(self, text: str, terms) -> list[str]:
+        """The question's clauses that hold none of `terms`, in order."""
+        return [clause for clause in _CLAUSE_EDGE.split(normalize(text)) if clause and not any(t in clause for t in terms)]
 
     def township_acts(self, clause: str) -> bool:
         """Whether a clause has the township (township_words.txt) do work the lists name: the

@@ -16,7 +16,8 @@ when another township has a clear answer (`listed_probability`). Three answers:
   own work (in an item name or the township's duties), the question does not ask what the
   township does about it (a clause without the term that has the township act on a word the
   lists use: data/dict/township_words.txt, `Segmenter.authorities_asked`), and the township does not clearly
-  hold the task with the term said in passing (`_named_in_passing`) — the row then says whose work it is;
+  hold the task with the term said in passing, nor what the clauses without the term ask
+  (`_named_in_passing`, `_rest_held`) — the row then says whose work it is;
   no item of the township shares a single word with the task (nor with its synonym or typo
   expansions) and either no item name comes semantically close
   (best cosine below `owner_no_match_cosine`) or the probability is below `owner_out_cut`. A false 清单之外
@@ -95,6 +96,67 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     page, size = engine.paging(page, size or engine.config.owner_page_size)
     total = len(chosen)
     shown = chosen[(page - 1) * size: page * size]
+    w = _weigh(engine, text, shown, len(q))
+    named = engine.segmenter.named_authorities(text)
+    asked = engine.segmenter.authorities_asked(text, named)
+    unmentioned = _unmentioned(engine, named, shown) if named and not w.degraded else {}
+    besides = said_besides(w.groups, asked) if asked else 0
+    rest = _rest_held(engine, text, asked, [t for t in shown if t.start in unmentioned]) if asked else {}
+    firsts = _agreeing(engine, shown, w.ranked[:len(shown)], w.answers)
+    rows = []
+    for town, c, cands, first in zip(shown, w.cosines, w.ranked, firsts):  # zip stops at the page
+        # without the keyword side nobody knows whether a word is shared: no "nothing in common"
+        shares_words = w.degraded or bool(w.by_town.get(town.start))
+        row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), bool(asked),
+                                      w.nothing_close, (w.leader_p, w.clear), first, besides, rest.get(town.start, 0.0))
+        if explain:
+            row["leader_p"] = round(w.leader_p, 6)
+            row["leaders_clear"] = w.clear
+            row["agrees_with"] = (next((t.township for i, t in w.answers if t.start != town.start), None)
+                                  if first is not None and cands and first is not cands[0] else None)
+            row["features"] = {k: round(v, 4) for k, v in cands[0].features.items()} if cands else {}
+            row["shares_words"] = shares_words
+            row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, row["authorities"])
+            row["rest_p"] = round(rest[town.start], 4) if town.start in rest else None
+            row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
+        rows.append(row)
+    out = {"query": q, "places": taken, "total": total, "page": page, "size": size, "nothing_close": w.nothing_close,
+           "results": rows}
+    if explain:
+        out["leaders"] = [t.region() for t in w.leaders]
+    if w.degraded:
+        out["degraded"] = True
+    return out
+
+
+@dataclass
+class Weighing:
+    """One wording of a task weighed in the townships of a page, and in the leaders (`_leaders`)."""
+
+    towns: list                  # the page's townships, then the leaders not on it
+    cosines: list[np.ndarray]    # per township, the task's cosine to each of its items
+    ranked: list[list[Candidate]]  # per township, its candidates, most probable first
+    by_town: dict                # per township (first position), its keyword hits
+    leaders: list
+    answers: list                # the leaders' answer items with their townships (`_leading`)
+    leader_p: float
+    clear: int
+    groups: list                 # the task's content words (Segmenter.query_groups)
+    nothing_close: bool
+    degraded: bool
+
+    def listed(self, config, town) -> float:
+        """P(the township lists the task), for a township of the page; 0 where it could not be
+        answered 有此事项 (no word in common with the task, or nothing close anywhere: `_answer`)."""
+        cands = self.ranked[self.towns.index(town)]
+        if not cands or self.nothing_close or not (self.degraded or self.by_town.get(town.start)):
+            return 0.0
+        return listed_probability(config, cands[0].p, self.leader_p, self.clear)
+
+
+def _weigh(engine, text: str, shown: list, length: int) -> Weighing:
+    """Each township's candidate items for the task and their probabilities, and the leaders'.
+    `length`: the question's length as typed (a feature of the model)."""
     terms = engine.segmenter.query_terms(text)
     vector = engine.query_vector(text)
     groups = engine.segmenter.query_groups(text)
@@ -124,41 +186,27 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     if excluded:
         picks = _without(engine, picks, excluded)
     best = _best(best_semantic, best_keyword, groups, tokens_of)
-    named = engine.segmenter.named_authorities(text)
-    asked = engine.segmenter.authorities_asked(text, named)
-    unmentioned = _unmentioned(engine, named, shown) if named and not degraded else {}
-    besides = said_besides(groups, asked) if asked else 0
     # what makes search answer 没有找到: no word in common with the lists anywhere and no name close
     nothing_close = not degraded and engine.nothing_close(best.cosine, len(best_keyword), terms)
-    context = {"query_words": float(len(groups)), "query_length": float(len(q))}
+    context = {"query_words": float(len(groups)), "query_length": float(length)}
     keyword_of = dict(keyword_hits)
     ranked = [_candidates(engine, town, pick, c, by_town.get(town.start, []), keyword_of, groups, tokens_of, best,
                           context)
               for town, pick, c in zip(weighed, picks, cosines)]
     answers, leader_p, clear = _leading(engine.config, weighed, ranked, leaders)
-    firsts = _agreeing(engine, shown, ranked[:len(shown)], answers)
-    rows = []
-    for town, c, cands, first in zip(shown, cosines, ranked, firsts):  # zip stops at the page
-        # without the keyword side nobody knows whether a word is shared: no "nothing in common"
-        shares_words = degraded or bool(by_town.get(town.start))
-        row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), bool(asked),
-                                      nothing_close, (leader_p, clear), first, besides)
-        if explain:
-            row["leader_p"] = round(leader_p, 6)
-            row["leaders_clear"] = clear
-            row["agrees_with"] = (next((t.township for i, t in answers if t.start != town.start), None)
-                                  if first is not None and cands and first is not cands[0] else None)
-            row["features"] = {k: round(v, 4) for k, v in cands[0].features.items()} if cands else {}
-            row["shares_words"] = shares_words
-            row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, row["authorities"])
-            row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
-        rows.append(row)
-    out = {"query": q, "places": taken, "total": total, "page": page, "size": size, "nothing_close": nothing_close, "results": rows}
-    if explain:
-        out["leaders"] = [t.region() for t in leaders]
-    if degraded:
-        out["degraded"] = True
-    return out
+    return Weighing(weighed, cosines, ranked, by_town, leaders, answers, leader_p, clear, groups, nothing_close, degraded)
+
+
+def _rest_held(engine, text: str, asked: dict[str, str], towns: list) -> dict[int, float]:
+    """Per township the other-authority rule would rule on (keyed by first position): P(listed) of
+    the question's clauses that hold none of the authorities' terms, weighed as a task of their
+    own. 儿子在外地炒股票开公司，老两口单独立户能吃低保不 asks for 低保, which the township clearly holds,
+    whatever the stock trading is (`_named_in_passing`)."""
+    rest = "，".join(engine.segmenter.clauses_besides(text, asked))
+    if not towns or not rest:
+        return {}
+    w = _weigh(engine, rest, towns, len(rest))
+    return {town.start: w.listed(engine.config, town) for town in towns}
 
 
 def _chosen(engine, q: str, townships, region, place_from_query: bool) -> tuple[str, dict, list]:
@@ -378,14 +426,14 @@ def _names_as_own_work(record: dict, wholes: list[list[str]]) -> bool:
 
 def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
             mentioned: dict[str, str] | None, asked: bool, nothing_close: bool, leading: tuple[float, int],
-            first: Candidate | None, said_besides: int = 0) -> dict:
+            first: Candidate | None, said_besides: int = 0, rest_p: float = 0.0) -> dict:
     """One township's row. `mentioned`: the terms of other authorities' work the question names
     (with their authorities) when none of the township's items names one as its own work; `asked`:
     whether the question asks for that work, not what the township does about it
     (Segmenter.authorities_asked)."""
     config = engine.config
     p = listed_probability(config, cands[0].p, *leading) if cands else 0.0
-    ruling = bool(mentioned) and asked and not _named_in_passing(config, p, said_besides)
+    ruling = bool(mentioned) and asked and not _named_in_passing(config, p, said_besides, rest_p)
     authorities = list(dict.fromkeys(mentioned.values())) if ruling else None
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
         verdict = NOT_LISTED
@@ -423,12 +471,15 @@ def said_besides(groups, named: dict[str, str]) -> int:
     return sum(not any(word in term for term in named) for word, _ in groups)
 
 
-def _named_in_passing(config, p: float, said_besides: int) -> bool:
+def _named_in_passing(config, p: float, said_besides: int, rest_p: float = 0.0) -> bool:
     """Whether another authority's work the task names is only its context here: the township
     clearly holds the task (P(listed) at least owner_authority_yield_p) and the question says much
-    besides the authority's terms (owner_authority_yield_words content words). 临时身份证 in
-    退役军人信息采集要带临时身份证、户口本 is what to bring, not the police's work to do."""
-    return p >= config.owner_authority_yield_p and said_besides >= config.owner_authority_yield_words
+    besides the authority's terms (owner_authority_yield_words content words) — 临时身份证 in
+    退役军人信息采集要带临时身份证、户口本 is what to bring, not the police's work to do — or it clearly
+    holds what the clauses without the terms ask (`rest_p`, P(listed) of those clauses alone, at
+    least owner_authority_rest_p: 住院押金交不上，能先找乡里申请急难救助吗)."""
+    return ((p >= config.owner_authority_yield_p and said_besides >= config.owner_authority_yield_words)
+            or rest_p >= config.owner_authority_rest_p)
 
 
 def _note(config, verdict: str, p: float, items: list) -> str:

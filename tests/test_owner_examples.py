@@ -160,6 +160,24 @@ def test_another_authoritys_word_in_passing_does_not_rule_out_a_township_that_ho
         assert rows[town]["verdict"] != "not_listed" and rows[town]["authorities"] == [], town
 
 
+def test_another_authoritys_word_beside_a_task_the_township_holds_does_not_rule_it_out(engine):
+    """打官司 is the court's work, but the rest of the question asks for mediation: where the
+    clauses without the term, weighed alone, are clearly the township's (owner_authority_rest_p),
+    the rule yields; where they are not, it still rules (the first rule does not yield here: the
+    question says too little besides the term, or too unclearly)."""
+    q = "邻居家装修把我家墙震裂了，不想打官司，能找人调解不"
+    config = engine.config
+    assert engine.segmenter.authorities_asked(q)
+    rows = {r["township"]: r for r in engine.owner(q, size=len(engine.ranges), explain=True)["results"]}
+    held = [t for t, r in rows.items() if r["rest_p"] is not None and r["rest_p"] >= config.owner_authority_rest_p]
+    assert held
+    for town in held:
+        assert rows[town]["verdict"] != "not_listed" and rows[town]["authorities"] == [], town
+    for town, row in rows.items():
+        if row["rest_p"] is not None and row["rest_p"] < config.owner_authority_rest_p and row["confidence"] < config.owner_authority_yield_p:
+            assert row["verdict"] == "not_listed" and row["authorities"] == ["人民法院"], town
+
+
 def test_a_question_that_is_mostly_another_authoritys_term_is_still_ruled_out(engine):
     """护照去哪办 says little besides 护照: the rule keeps every township that never names it."""
     from search.owner import said_besides

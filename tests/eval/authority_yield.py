@@ -13,6 +13,12 @@ tune halves only, on the held-out tune view (calibrate_owner.held_out_view):
 For each candidate rule (yield where P(listed) ≥ p and the question says ≥ words content words
 besides the authority's terms) it prints how many judged right answers, other-work answers and
 wrong answers would yield: the first two are true 清单之外 lost, the last false 清单之外 removed.
+
+Then the second rule (SearchConfig.owner_authority_rest_p, session 22): beside the served first
+rule, yield where P(listed) of the question's clauses without the terms, weighed alone, is at
+least the cut. Its grid adds whose_work's seen sets (tune data: read in full in session 16):
+questions asked of the township (right), more township work naming others (wrong), and typos of
+other authorities' terms (right).
 """
 from __future__ import annotations
 
@@ -34,28 +40,36 @@ def ruled_out_answers(engine) -> list[dict]:
     from search.owner import said_besides
 
     judged = [(q["query"], q["owners"]) for q in load_staff("tune") + calibrate.older_as_staff(engine)]
-    labelled = [(q, None, True) for _, q in whose_work.load("other", "tune")]
-    labelled += [(q, None, False) for kind in ("township", "naming") for _, q in whose_work.load(kind, "tune")]
+    labelled = [(q, None, True, False) for _, q in whose_work.load("other", "tune")]
+    labelled += [(q, None, False, False) for kind in ("township", "naming") for _, q in whose_work.load(kind, "tune")]
+    labelled += [(q, None, kind != "naming_seen", True) for kind in whose_work.SEEN for _, q in whose_work.load(kind)]
     rows = []
-    for query, owners, right in [(q, o, None) for q, o in judged] + labelled:
+    for query, owners, right, seen in [(q, o, None, False) for q, o in judged] + labelled:
         named = engine.segmenter.named_authorities(query)
         if not named:
             continue
         besides = said_besides(engine.segmenter.query_groups(query), named)
-        result = engine.owner(query, townships=list(owners) if owners else None, size=len(engine.ranges))
+        result = engine.owner(query, townships=list(owners) if owners else None, size=len(engine.ranges),
+                              explain=True)
         for row in result["results"]:
             if row["authorities"]:
                 is_right = right if owners is None else owners[row["township"]]["status"] == "not_listed"
-                rows.append({"set": "judged" if owners else ("other" if right else "township"),
-                             "right": is_right, "p": row["confidence"], "besides": besides})
+                rows.append({"set": "judged" if owners else ("other" if right else "township"), "seen": seen,
+                             "right": is_right, "p": row["confidence"], "besides": besides,
+                             "rest_p": row["rest_p"] or 0.0})
     return rows
 
 
-def yielding(rows: list[dict], p: float, words: int) -> dict[str, int]:
-    out = {"judged right": 0, "other work": 0, "wrong": 0}
+def yielding(rows: list[dict], p: float, words: int, rest_p: float = 2.0) -> dict[str, int]:
+    """How many answers of each kind the rules yield on (the first rule at p and words, the second
+    at rest_p); the seen sets are counted apart."""
+    out = {"judged right": 0, "other work": 0, "wrong": 0, "seen right": 0, "seen wrong": 0}
     for r in rows:
-        if r["p"] >= p and r["besides"] >= words:
-            out["wrong" if not r["right"] else ("judged right" if r["set"] == "judged" else "other work")] += 1
+        if (r["p"] >= p and r["besides"] >= words) or r["rest_p"] >= rest_p:
+            if r["seen"]:
+                out["seen right" if r["right"] else "seen wrong"] += 1
+            else:
+                out["wrong" if not r["right"] else ("judged right" if r["set"] == "judged" else "other work")] += 1
     return out
 
 
@@ -66,10 +80,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--p", type=float, nargs="+", default=[0.6, 0.7, 0.8])
     parser.add_argument("--words", type=int, nargs="+", default=[0, 5, 7])
+    parser.add_argument("--rest", type=float, nargs="+", default=[0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
     args = parser.parse_args(argv)
     served = SearchConfig.from_env()
     with tempfile.TemporaryDirectory(prefix="tds-yield-") as tmp:
-        engine = Engine.open(calibrate.held_out_view(None, Path(tmp)), config=served.with_(owner_authority_yield_p=2.0))
+        engine = Engine.open(calibrate.held_out_view(None, Path(tmp)),
+                             config=served.with_(owner_authority_yield_p=2.0, owner_authority_rest_p=2.0))
         try:
             rows = ruled_out_answers(engine)
         finally:
@@ -83,6 +99,17 @@ def main(argv=None) -> int:
             y = yielding(rows, p, words)
             mark = "  (served)" if (p, words) == (served.owner_authority_yield_p, served.owner_authority_yield_words) else ""
             print(f"{p:5.2f} {words:8d} {y['judged right']:18d} {y['other work']:16d} {y['wrong']:14d}{mark}")
+    first = (served.owner_authority_yield_p, served.owner_authority_yield_words)
+    base = yielding(rows, *first)
+    print(f"\nbeside the served first rule, the clauses without the terms at P(listed) ≥ rest (further answers):")
+    print(f"{'rest ≥':>6} {'judged right lost':>18} {'other work lost':>16} {'wrong removed':>14} {'seen right lost':>16} "
+          f"{'seen wrong removed':>19}")
+    for rest in args.rest:
+        y = yielding(rows, *first, rest)
+        d = {k: y[k] - base[k] for k in y}
+        mark = "  (served)" if rest == served.owner_authority_rest_p else ""
+        print(f"{rest:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['wrong']:14d} {d['seen right']:16d} "
+              f"{d['seen wrong']:19d}{mark}")
     return 0
 
 
