@@ -130,6 +130,7 @@ def measure(index_dir: str, rounds: int, township_map: dict | None, drop_filters
         county_rows = len(engine.owner(text, region={"county": county}, size=100)["results"])
         owner_county.append((time.perf_counter() - t) * 1000)
     peer = questions_peer(engine, queries, county)
+    rest = rest_peer(engine)
     out = {
         "index": str(engine.build_dir), "records": len(engine.records), "faiss": engine.vectors.kind,
         "open_s": round(open_s, 2), "rss_mb_before_open": round(rss_start, 1), "rss_mb": round(rss_open, 1),
@@ -144,8 +145,32 @@ def measure(index_dir: str, rounds: int, township_map: dict | None, drop_filters
     }
     if peer:
         out["questions_peer"] = peer
+    if rest:
+        out["rest_peer"] = rest
     engine.close()
     return out
+
+
+def rest_peer(engine) -> dict | None:
+    """The owner call (one page) on questions that name another authority's work beside the
+    township's (tests/eval/whose_work's stress set, both halves: only timed, never read), with the
+    second yield of the other-authority rule (SearchConfig.owner_authority_rest_p: the clauses
+    without the term weighed again) and without it, interleaved question by question."""
+    stress = REPO / "tests" / "eval" / "whose_work" / "township_work_naming_others.tsv"
+    if not stress.exists() or engine.config.owner_authority_rest_p > 1:
+        return None
+    questions = [line.partition("\t")[2] for line in stress.read_text(encoding="utf-8").splitlines() if "\t" in line]
+    plain = copy.copy(engine)
+    plain.config = engine.config.with_(owner_authority_rest_p=2.0)
+    times = {"with": [], "without": []}
+    for text in questions:
+        for side, e in (("with", engine), ("without", plain)):
+            t = time.perf_counter()
+            e.owner(text)
+            times[side].append((time.perf_counter() - t) * 1000)
+    weighed = sum(bool(engine.segmenter.authorities_asked(q)) for q in questions)
+    return {side: {"p50": percentile(v, 50), "p99": percentile(v, 99), "n": len(v)} for side, v in times.items()} | {
+        "weighed_again": weighed}
 
 
 def questions_peer(engine, queries, county: str) -> dict | None:
@@ -402,6 +427,12 @@ def print_report(report: dict) -> None:
                               f"{q[part + '_names']['p50']:.1f} ms "
                               f"(x{q[part + '_questions']['p50'] / q[part + '_names']['p50']:.2f})"
                               for part in ("semantic", "owner_county")))
+        if "rest_peer" in r:
+            x = r["rest_peer"]
+            print(f"{'':<22}owner on {x['with']['n']} questions naming another authority's work beside the township's "
+                  f"({x['weighed_again']} weigh their other clauses again), with / without that step, interleaved: "
+                  f"p50 {x['with']['p50']:.1f} / {x['without']['p50']:.1f} ms, "
+                  f"p99 {x['with']['p99']:.1f} / {x['without']['p99']:.1f} ms")
     b = report.get("large_build")
     if b:
         t = b["timings"]

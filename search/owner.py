@@ -203,7 +203,7 @@ def _rest_held(engine, text: str, asked: dict[str, str], towns: list) -> dict[in
     own. 儿子在外地炒股票开公司，老两口单独立户能吃低保不 asks for 低保, which the township clearly holds,
     whatever the stock trading is (`_named_in_passing`)."""
     rest = "，".join(engine.segmenter.clauses_besides(text, asked))
-    if not towns or not rest:
+    if not towns or not rest or engine.config.owner_authority_rest_p > 1:  # above 1 the rule is off
         return {}
     w = _weigh(engine, rest, towns, len(rest))
     return {town.start: w.listed(engine.config, town) for town in towns}
