@@ -144,12 +144,12 @@ def _judged_questions() -> set[str]:
     sys.path.insert(0, str(Path(__file__).resolve().parent / "eval"))
     from agreement import load_second
     from evaluate import load_sets
-    from staff_set import load_staff
+    from staff_set import SETS, load_staff
     from whose_work import FILES, load
 
     import like_examples
     queries, owner_cases = load_sets()
-    rows = [*load_staff(), *queries, *owner_cases, *load_second()]
+    rows = [*(q for folder in SETS.values() for q in load_staff(folder=folder)), *queries, *owner_cases, *load_second()]
     return ({r["query"].strip() for r in rows} | {q for kind in FILES for _, q in load(kind)}
             | {q for _, q in like_examples.load()})
 

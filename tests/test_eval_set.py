@@ -170,3 +170,28 @@ def test_like_examples_misses_refuse_the_test_half():
     from like_examples import main
     with pytest.raises(SystemExit, match="test half"):
         main(["--misses", "test"])
+
+
+@pytest.mark.parametrize("name, least", [("staff", 240), ("staff2", 88)])
+def test_staff_sets_are_judged_per_township_and_split_once(corpus, name, least):
+    """Each staff set: every question judged for all nine townships (or only the one it names),
+    each judged item a record of that township graded 1–3, a township listed exactly when one of
+    its items is graded ≥ 2; both halves hold questions, and no qid or question is in both sets."""
+    import sys
+    sys.path.insert(0, str(EVAL))
+    from staff_set import HALVES, SETS, half_of, load_staff
+
+    questions = load_staff(folder=SETS[name])
+    towns = {d.township for d in corpus.values()}
+    assert len(questions) >= least and len({q["qid"] for q in questions}) == len(questions)
+    for q in questions:
+        assert q["half"] == half_of(q["qid"])
+        assert set(q["owners"]) == ({q["township"]} if q["township"] else towns), q["qid"]
+        for town, judgment in q["owners"].items():
+            items = judgment["items"]
+            assert all(i in corpus and corpus[i].township == town and g in (1, 2, 3) for i, g in items.items()), (q["qid"], town)
+            assert (judgment["status"] == "listed") == any(g >= 2 for g in items.values()), (q["qid"], town)
+    assert {q["half"] for q in questions} == set(HALVES)
+    others = [q for other in SETS if other != name for q in load_staff(folder=SETS[other])]
+    assert not {q["qid"] for q in questions} & {q["qid"] for q in others}
+    assert not {q["query"] for q in questions} & {q["query"] for q in others}

@@ -20,6 +20,8 @@ Owner ("who owns it" per township, `engine.owner`):
   not-listed query of queries.jsonl ("nowhere" pairs).
 - the staff set (tests/eval/staff): its tune and test halves side by side (staff_eval.py); the
   owner verdict itself is fitted by calibrate_owner.py on the tune half.
+- the second staff set (tests/eval/staff2, session 22): the same figures on 88 questions written
+  and judged the same way a round later; nothing has been fitted to either of its halves yet.
 - whose work (tests/eval/whose_work): questions labelled by whose work they are, both halves side
   by side (whose_work.py): other authorities' work said 清单之外, township work said 清单之外.
 
@@ -265,10 +267,11 @@ def print_table(report: dict) -> None:
             for c in wrong:
                 print(f"  {c['oid']} {c['query']} @ {c['township']}: expected {c['expected']} "
                       f"{'/'.join(c['acceptable'])}, got {c['got']} {c['duty_id'] or ''}")
-    if "staff" in report:
-        print()
-        from staff_eval import print_side_by_side
-        print_side_by_side(report["staff"])
+    for name in ("staff", "staff2"):
+        if name in report:
+            print()
+            from staff_eval import print_side_by_side
+            print_side_by_side(report[name], name)
     if "whose_work" in report:
         print()
         print("whose work (tests/eval/whose_work): labelled by question, not per township")
@@ -342,7 +345,9 @@ def main(argv=None) -> int:
         report["owner"] = owner_figures(engine, queries, owner_cases)
     if not args.no_staff:
         from staff_eval import figures as staff_figures
-        report["staff"] = {h: staff_figures(engine, h) for h in ("tune", "test")}
+        from staff_set import SETS
+        for name, folder in SETS.items():
+            report[name] = {h: staff_figures(engine, h, folder) for h in ("tune", "test")}
     if not args.no_whose_work:
         import whose_work
         report["whose_work"] = {h: whose_work.measure(engine, h) for h in whose_work.HALVES}
@@ -354,7 +359,7 @@ def main(argv=None) -> int:
         if not args.per_query:
             for m in out["ranking"].values():
                 m.pop("per_query")
-        for half in out.get("staff", {}).values():
+        for half in [*out.get("staff", {}).values(), *out.get("staff2", {}).values()]:
             half.pop("_pairs", None)
         print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
         return 0

@@ -3,6 +3,7 @@
     python tests/eval/staff_eval.py                 # tune and test halves side by side
     python tests/eval/staff_eval.py --misses tune   # the tune half's wrong owner answers (never the test half's
                                                     # for tuning: see tests/eval/README.md)
+    python tests/eval/staff_eval.py --set staff2    # the second staff set (session 22), its two halves
 
 Owner, per judged (question, township) pair — the truth is "listed" (with the lists of its grade-3
 items, else grade-2) or "not_listed":
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from evaluate import ndcg_at_k  # noqa: E402
-from staff_set import HALVES, acceptable_lists, load_staff, relevant_records  # noqa: E402
+from staff_set import HALVES, SETS, acceptable_lists, load_staff, relevant_records  # noqa: E402
 
 MODES = ("keyword", "semantic", "hybrid")
 
@@ -160,16 +161,16 @@ def _mean(values) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def figures(engine, half: str) -> dict:
-    questions = load_staff(half)
+def figures(engine, half: str, folder: Path = SETS["staff"]) -> dict:
+    questions = load_staff(half, folder)
     pairs = owner_pairs(engine, questions)
     return {"questions": len(questions), "owner": owner_summary(pairs), "ranking": ranking_summary(engine, questions),
             "nowhere": nowhere_summary(engine, questions), "_pairs": pairs}
 
 
-def print_side_by_side(report: dict) -> None:
+def print_side_by_side(report: dict, name: str = "staff") -> None:
     halves = [h for h in HALVES if h in report]
-    print("staff questions (tests/eval/staff): " + ", ".join(f"{h} {report[h]['questions']}" for h in halves))
+    print(f"{name} questions (tests/eval/{name}): " + ", ".join(f"{h} {report[h]['questions']}" for h in halves))
     print(f"{'':<34}" + "".join(f"{h:>10}" for h in halves))
     rows = [("owner pairs", lambda r: r["owner"]["pairs"], "d"),
             ("owner status accuracy", lambda r: r["owner"]["status_accuracy"], "f"),
@@ -214,13 +215,14 @@ def run(argv=None) -> int:
     parser.add_argument("--index-dir", default=None)
     parser.add_argument("--misses", choices=["tune"], help="list the tune half's wrong owner answers")
     parser.add_argument("--half", choices=list(HALVES), action="append")
+    parser.add_argument("--set", choices=list(SETS), default="staff", help="the first staff set or the second")
     args = parser.parse_args(argv)
     engine = Engine.open(args.index_dir)
     if args.misses:
-        print_misses(figures(engine, args.misses)["_pairs"])
+        print_misses(figures(engine, args.misses, SETS[args.set])["_pairs"])
         return 0
-    report = {h: figures(engine, h) for h in (args.half or HALVES)}
-    print_side_by_side(report)
+    report = {h: figures(engine, h, SETS[args.set]) for h in (args.half or HALVES)}
+    print_side_by_side(report, args.set)
     return 0
 
 
