@@ -101,14 +101,14 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     asked = engine.segmenter.authorities_asked(text, named)
     unmentioned = _unmentioned(engine, named, shown) if named and not w.degraded else {}
     besides = said_besides(w.groups, asked) if asked else 0
-    rest = _rest_held(engine, text, asked, [t for t in shown if t.start in unmentioned]) if asked else {}
+    rest_p = _rest_held(engine, text, asked, [t for t in shown if t.start in unmentioned]) if asked else {}
     firsts = _agreeing(engine, shown, w.ranked[:len(shown)], w.answers)
     rows = []
     for town, c, cands, first in zip(shown, w.cosines, w.ranked, firsts):  # zip stops at the page
-        # without the keyword side nobody knows whether a word is shared: no "nothing in common"
-        shares_words = w.degraded or bool(w.by_town.get(town.start))
+        shares_words = w.shares_words(town)
         row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), bool(asked),
-                                      w.nothing_close, (w.leader_p, w.clear), first, besides, rest.get(town.start, 0.0))
+                                      w.nothing_close, (w.leader_p, w.clear), first, besides,
+                                      rest_p.get(town.start, 0.0))
         if explain:
             row["leader_p"] = round(w.leader_p, 6)
             row["leaders_clear"] = w.clear
@@ -117,7 +117,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
             row["features"] = {k: round(v, 4) for k, v in cands[0].features.items()} if cands else {}
             row["shares_words"] = shares_words
             row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, row["authorities"])
-            row["rest_p"] = round(rest[town.start], 4) if town.start in rest else None
+            row["rest_p"] = round(rest_p[town.start], 4) if town.start in rest_p else None
             row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
         rows.append(row)
     out = {"query": q, "places": taken, "total": total, "page": page, "size": size, "nothing_close": w.nothing_close,
@@ -145,11 +145,16 @@ class Weighing:
     nothing_close: bool
     degraded: bool
 
+    def shares_words(self, town) -> bool:
+        """Whether an item of the township shares a word with the task; without the keyword side
+        nobody knows, so it counts as shared (no "nothing in common")."""
+        return self.degraded or bool(self.by_town.get(town.start))
+
     def listed(self, config, town) -> float:
         """P(the township lists the task), for a township of the page; 0 where it could not be
         answered 有此事项 (no word in common with the task, or nothing close anywhere: `_answer`)."""
         cands = self.ranked[self.towns.index(town)]
-        if not cands or self.nothing_close or not (self.degraded or self.by_town.get(town.start)):
+        if not cands or self.nothing_close or not self.shares_words(town):
             return 0.0
         return listed_probability(config, cands[0].p, self.leader_p, self.clear)
 
@@ -200,8 +205,8 @@ def _weigh(engine, text: str, shown: list, length: int) -> Weighing:
 def _rest_held(engine, text: str, asked: dict[str, str], towns: list) -> dict[int, float]:
     """Per township the other-authority rule would rule on (keyed by first position): P(listed) of
     the question's clauses that hold none of the authorities' terms, weighed as a task of their
-    own. 儿子在外地炒股票开公司，老两口单独立户能吃低保不 asks for 低保, which the township clearly holds,
-    whatever the stock trading is (`_named_in_passing`)."""
+    own: 邻居家装修把我家墙震裂了，不想打官司，能找人调解不 asks for mediation, which most townships
+    clearly hold, whatever the court would do (`_named_in_passing`)."""
     rest = "，".join(engine.segmenter.clauses_besides(text, asked))
     if not towns or not rest or engine.config.owner_authority_rest_p > 1:  # above 1 the rule is off
         return {}
@@ -477,7 +482,7 @@ def _named_in_passing(config, p: float, said_besides: int, rest_p: float = 0.0) 
     besides the authority's terms (owner_authority_yield_words content words) — 临时身份证 in
     退役军人信息采集要带临时身份证、户口本 is what to bring, not the police's work to do — or it clearly
     holds what the clauses without the terms ask (`rest_p`, P(listed) of those clauses alone, at
-    least owner_authority_rest_p: 住院押金交不上，能先找乡里申请急难救助吗)."""
+    least owner_authority_rest_p: 不想打官司，能找人调解不)."""
     return ((p >= config.owner_authority_yield_p and said_besides >= config.owner_authority_yield_words)
             or rest_p >= config.owner_authority_rest_p)
 
