@@ -168,7 +168,7 @@ class SearchConfig:
     # township's: P(listed) of them at least owner_authority_rest_p (不想打官司，能找人调解不). Chosen
     # with the same script (session 22), beside the first rule, a step at a time while the false
     # 清单之外 it takes off are at least the true ones it loses (tune halves and whose_work's seen
-    # sets): 0.95 takes off 5 false, 0.90 14 more, 0.85 8 more for 8 true lost (1 judged, 6 other
+    # sets): 0.95 takes off 5 false, 0.90 9 more, 0.85 8 more for 8 true lost (1 judged, 6 other
     # authorities', 1 seen); 0.80 would take off 4 more for 9 true lost.
     owner_authority_rest_p: float = 0.85
     # Search answers 没有找到 when no record shares a word with the query and no name is this close.

@@ -176,6 +176,12 @@ def test_another_authoritys_word_beside_a_task_the_township_holds_does_not_rule_
     for town, row in rows.items():
         if row["rest_p"] is not None and row["rest_p"] < config.owner_authority_rest_p and row["confidence"] < config.owner_authority_yield_p:
             assert row["verdict"] == "not_listed" and row["authorities"] == ["人民法院"], town
+    # without the second yield those townships are ruled out: it is this rule that answers them
+    import copy
+    plain = copy.copy(engine)
+    plain.config = config.with_(owner_authority_rest_p=2.0)
+    before = {r["township"]: r for r in plain.owner(q, size=len(engine.ranges))["results"]}
+    assert all(before[town]["verdict"] == "not_listed" for town in held)
 
 
 def test_a_question_that_is_mostly_another_authoritys_term_is_still_ruled_out(engine):
