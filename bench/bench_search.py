@@ -168,9 +168,9 @@ def rest_peer(engine) -> dict | None:
             t = time.perf_counter()
             e.owner(text)
             times[side].append((time.perf_counter() - t) * 1000)
-    weighed = sum(bool(engine.segmenter.authorities_asked(q)) for q in questions)
+    asked = sum(bool(engine.segmenter.authorities_asked(q)) for q in questions)
     return {side: {"p50": percentile(v, 50), "p99": percentile(v, 99), "n": len(v)} for side, v in times.items()} | {
-        "weighed_again": weighed}
+        "asked": asked}
 
 
 def questions_peer(engine, queries, county: str) -> dict | None:
@@ -430,7 +430,8 @@ def print_report(report: dict) -> None:
         if "rest_peer" in r:
             x = r["rest_peer"]
             print(f"{'':<22}owner on {x['with']['n']} questions naming another authority's work beside the township's "
-                  f"({x['weighed_again']} weigh their other clauses again), with / without that step, interleaved: "
+                  f"({x['asked']} asked as that authority's work: only those can weigh their other clauses again), "
+                  f"with / without that step, interleaved: "
                   f"p50 {x['with']['p50']:.1f} / {x['without']['p50']:.1f} ms, "
                   f"p99 {x['with']['p99']:.1f} / {x['without']['p99']:.1f} ms")
     b = report.get("large_build")
