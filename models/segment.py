@@ -296,10 +296,25 @@ class Segmenter:
         character that sounds the same (户照, 身分证, 助学代款) is named too, where the index
         vocabulary does not know the span as a word (the Corrector's rule)."""
         text, pieces = self._cut(text)
-        named = self.authorities.named_in(text, set(itertools.accumulate(map(len, pieces), initial=0)))
+        named = self.authorities.named_in(text, self._word_edges(pieces))
         for term in self._authority_typos.corrections(text, self) if self._authority_typos else ():
             named.setdefault(term, self.authorities.terms[term])
         return named
+
+    def _word_edges(self, pieces: list[str]) -> set[int]:
+        """Offsets where a word starts or ends: between jieba's pieces, and inside a long piece
+        where a dictionary word begins or ends it (农作物种子 is 农作物 + 种子, 许可证 is 许可 + 证), so
+        a term is not lost because jieba joined its first word to the word before it
+        (申请农作物种子生产经营许可证 names 种子生产经营许可)."""
+        edges = set(itertools.accumulate(map(len, pieces), initial=0))
+        for end, piece in zip(itertools.accumulate(map(len, pieces)), pieces):
+            start = end - len(piece)
+            for k in range(2, len(piece)):
+                if self.is_word(piece[:k]):
+                    edges.add(start + k)
+                if self.is_word(piece[-k:]):
+                    edges.add(end - k)
+        return edges
 
     def authorities_asked(self, text: str, named: dict[str, str] | None = None) -> dict[str, str]:
         """The other authorities' work the question asks about (`named_authorities`), none when it

@@ -277,6 +277,15 @@ def test_an_authority_term_is_not_read_out_of_the_middle_of_two_words():
     assert s.named_authorities("小卖部卖过期货") == {}
 
 
+def test_a_term_begun_inside_a_long_word_of_jiebas_is_named_where_a_dictionary_word_ends_there():
+    """jieba joins 农作物 and 种子 into one piece and 许可 and 证 into another; the term 种子生产经营许可
+    then has no piece edge at either end, but the dictionary words inside the pieces put one there."""
+    s = Segmenter.from_dir()
+    assert s.words_of("想申请农作物种子生产经营许可证")[2] == "农作物种子"
+    assert "种子生产经营许可" in s.named_authorities("想申请农作物种子生产经营许可证")
+    assert s.named_authorities("路边到处方便面袋子没人管") == {}
+
+
 def test_a_term_township_work_holds_in_another_sense_is_written_longer():
     """卫星火点 (straw fires seen by satellite) is township work; launching satellites is not."""
     s = Segmenter.from_dir()
