@@ -101,14 +101,14 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     asked = engine.segmenter.authorities_asked(text, named)
     unmentioned = _unmentioned(engine, named, shown) if named and not w.degraded else {}
     besides = said_besides(w.groups, asked) if asked else 0
-    rest_p = _rest_held(engine, text, asked, [t for t in shown if t.start in unmentioned]) if asked else {}
+    rest_p, rest_lead = _rest_held(engine, text, asked, [t for t in shown if t.start in unmentioned]) if asked else ({}, 0.0)
     firsts = _agreeing(engine, shown, w.ranked[:len(shown)], w.answers)
     rows = []
     for town, c, cands, first in zip(shown, w.cosines, w.ranked, firsts):  # zip stops at the page
         shares_words = w.shares_words(town)
         row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), bool(asked),
                                       w.nothing_close, (w.leader_p, w.clear), first, besides,
-                                      rest_p.get(town.start, 0.0))
+                                      (rest_p.get(town.start, 0.0), rest_lead))
         if explain:
             row["leader_p"] = round(w.leader_p, 6)
             row["leaders_clear"] = w.clear
@@ -118,6 +118,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
             row["shares_words"] = shares_words
             row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, row["authorities"])
             row["rest_p"] = round(rest_p[town.start], 4) if town.start in rest_p else None
+            row["rest_lead"] = round(rest_lead, 4) if town.start in rest_p else None
             row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
         rows.append(row)
     out = {"query": q, "places": taken, "total": total, "page": page, "size": size, "nothing_close": w.nothing_close,
@@ -202,16 +203,19 @@ def _weigh(engine, text: str, shown: list, length: int) -> Weighing:
     return Weighing(weighed, cosines, ranked, by_town, leaders, answers, leader_p, clear, groups, nothing_close, degraded)
 
 
-def _rest_held(engine, text: str, asked: dict[str, str], towns: list) -> dict[int, float]:
+def _rest_held(engine, text: str, asked: dict[str, str], towns: list) -> tuple[dict[int, float], float]:
     """Per township the other-authority rule would rule on (keyed by first position): P(listed) of
     the question's clauses that hold none of the authorities' terms, weighed as a task of their
     own: 邻居家装修把我家墙震裂了，不想打官司，能找人调解不 asks for mediation, which most townships
-    clearly hold, whatever the court would do (`_named_in_passing`)."""
+    clearly hold, whatever the court would do (`_named_in_passing`). And the highest P(listed) of
+    those clauses among these townships and the leaders (the townships with the best items
+    anywhere): how clearly some township holds them."""
     rest = "，".join(engine.segmenter.clauses_besides(text, asked))
     if not towns or not rest or engine.config.owner_authority_rest_p > 1:  # above 1 the rule is off
-        return {}
+        return {}, 0.0
     w = _weigh(engine, rest, towns, len(rest))
-    return {town.start: w.listed(engine.config, town) for town in towns}
+    return ({town.start: w.listed(engine.config, town) for town in towns},
+            max(w.listed(engine.config, town) for town in w.towns))
 
 
 def _chosen(engine, q: str, townships, region, place_from_query: bool) -> tuple[str, dict, list]:
@@ -431,14 +435,14 @@ def _names_as_own_work(record: dict, wholes: list[list[str]]) -> bool:
 
 def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
             mentioned: dict[str, str] | None, asked: bool, nothing_close: bool, leading: tuple[float, int],
-            first: Candidate | None, said_besides: int = 0, rest_p: float = 0.0) -> dict:
+            first: Candidate | None, said_besides: int = 0, rest: tuple[float, float] = (0.0, 0.0)) -> dict:
     """One township's row. `mentioned`: the terms of other authorities' work the question names
     (with their authorities) when none of the township's items names one as its own work; `asked`:
     whether the question asks for that work, not what the township does about it
     (Segmenter.authorities_asked)."""
     config = engine.config
     p = listed_probability(config, cands[0].p, *leading) if cands else 0.0
-    ruling = bool(mentioned) and asked and not _named_in_passing(config, p, said_besides, rest_p)
+    ruling = bool(mentioned) and asked and not _named_in_passing(config, p, said_besides, *rest)
     authorities = list(dict.fromkeys(mentioned.values())) if ruling else None
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
         verdict = NOT_LISTED
@@ -476,15 +480,18 @@ def said_besides(groups, named: dict[str, str]) -> int:
     return sum(not any(word in term for term in named) for word, _ in groups)
 
 
-def _named_in_passing(config, p: float, said_besides: int, rest_p: float = 0.0) -> bool:
+def _named_in_passing(config, p: float, said_besides: int, rest_p: float = 0.0, rest_lead: float = 0.0) -> bool:
     """Whether another authority's work the task names is only its context here: the township
     clearly holds the task (P(listed) at least owner_authority_yield_p) and the question says much
     besides the authority's terms (owner_authority_yield_words content words) — 临时身份证 in
     退役军人信息采集要带临时身份证、户口本 is what to bring, not the police's work to do — or it clearly
     holds what the clauses without the terms ask (`rest_p`, P(listed) of those clauses alone, at
-    least owner_authority_rest_p: 不想打官司，能找人调解不)."""
+    least owner_authority_rest_p: 不想打官司，能找人调解不), or some township holds those clauses that
+    clearly (`rest_lead`) and this one plausibly (owner_authority_rest_held_p: 住院押金交不上，能先找
+    乡里申请急难救助吗, where a county lists 临时救助 inside a longer item)."""
     return ((p >= config.owner_authority_yield_p and said_besides >= config.owner_authority_yield_words)
-            or rest_p >= config.owner_authority_rest_p)
+            or rest_p >= config.owner_authority_rest_p
+            or (rest_lead >= config.owner_authority_rest_p and rest_p >= config.owner_authority_rest_held_p))
 
 
 def _note(config, verdict: str, p: float, items: list) -> str:

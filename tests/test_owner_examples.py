@@ -174,7 +174,8 @@ def test_another_authoritys_word_beside_a_task_the_township_holds_does_not_rule_
     for town in held:
         assert rows[town]["verdict"] != "not_listed" and rows[town]["authorities"] == [], town
     for town, row in rows.items():
-        if row["rest_p"] is not None and row["rest_p"] < config.owner_authority_rest_p and row["confidence"] < config.owner_authority_yield_p:
+        if row["rest_p"] is not None and row["rest_p"] < config.owner_authority_rest_held_p and \
+                row["confidence"] < config.owner_authority_yield_p:
             assert row["verdict"] == "not_listed" and row["authorities"] == ["人民法院"], town
     # without the second yield those townships are ruled out: it is this rule that answers them
     import copy
@@ -182,6 +183,44 @@ def test_another_authoritys_word_beside_a_task_the_township_holds_does_not_rule_
     plain.config = config.with_(owner_authority_rest_p=2.0)
     before = {r["township"]: r for r in plain.owner(q, size=len(engine.ranges))["results"]}
     assert all(before[town]["verdict"] == "not_listed" for town in held)
+
+
+def test_a_task_some_township_clearly_holds_is_not_ruled_out_where_a_county_words_it_inside_a_longer_item(engine):
+    """住院押金 is the hospital's, but the rest asks for 临时救助: some townships hold that clearly,
+    and 磴口县 lists it inside 社会救助金（城乡低保、五保供养、临时救助…）, which the short clause
+    matches less clearly. Where some township holds the clauses without the term at
+    owner_authority_rest_p and this one at owner_authority_rest_held_p, the rule yields."""
+    q = "孩子住院押金凑不齐，能到乡里申请临时救助不"
+    config = engine.config
+    assert engine.segmenter.authorities_asked(q)
+    rows = {r["township"]: r for r in engine.owner(q, size=len(engine.ranges), explain=True)["results"]}
+    third = [t for t, r in rows.items() if r["rest_p"] is not None and r["rest_lead"] >= config.owner_authority_rest_p
+             and config.owner_authority_rest_held_p <= r["rest_p"] < config.owner_authority_rest_p]
+    assert set(DENGKOU) <= set(third)
+    for town in third:
+        assert rows[town]["verdict"] == "listed" and rows[town]["authorities"] == [], town
+        assert "临时救助" in rows[town]["duty"]["name"] + "".join(rows[town]["duty"]["township_duties"]), town
+    import copy
+    plain = copy.copy(engine)
+    plain.config = config.with_(owner_authority_rest_held_p=2.0)
+    before = {r["township"]: r for r in plain.owner(q, size=len(engine.ranges))["results"]}
+    assert all(before[town]["verdict"] == "not_listed" for town in third)
+
+
+def test_the_yield_grid_weighs_the_clauses_but_lets_no_rule_yield(engine):
+    """tests/eval/authority_yield.py reads each rule's evidence with every yield off; with the
+    clauses not weighed its second and third grids would print zeros (as they did after session 22)."""
+    import copy
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "eval"))
+    from authority_yield import YIELD_OFF
+    off = copy.copy(engine)
+    off.config = engine.config.with_(**YIELD_OFF)
+    rows = off.owner("孩子住院押金凑不齐，能到乡里申请临时救助不", size=len(engine.ranges), explain=True)["results"]
+    weighed = [r for r in rows if r["rest_p"] is not None]
+    assert weighed and max(r["rest_lead"] for r in weighed) >= engine.config.owner_authority_rest_p
+    assert all(r["verdict"] == "not_listed" for r in weighed)
 
 
 def test_a_question_that_is_mostly_another_authoritys_term_is_still_ruled_out(engine):

@@ -1,7 +1,7 @@
 """Where should the other-authority rule yield? (SearchConfig.owner_authority_yield_p, _words;
 search/owner.py _named_in_passing)
 
-    python tests/eval/authority_yield.py                  # the grid below, about 2 minutes
+    python tests/eval/authority_yield.py                  # the grids below, under a minute
     python tests/eval/authority_yield.py --p 0.7 --words 5
 
 With the yield switched off, every (question, township) the rule rules out is collected from the
@@ -19,6 +19,12 @@ rule, yield where P(listed) of the question's clauses without the terms, weighed
 least the cut. Its grid adds whose_work's seen sets (tune data: read in full in session 16):
 questions asked of the township (right), more township work naming others (wrong), and typos of
 other authorities' terms (right).
+
+Then the third (SearchConfig.owner_authority_rest_held_p, session 23): beside both served rules,
+yield where some township (of those ruled on, or the leaders) holds those clauses at
+owner_authority_rest_p and this one at least at the cut. The engine here weighs the clauses with
+owner_authority_rest_p at 1, so they are weighed but never yield by themselves (above 1 they are not
+weighed: session 22's bench switch had turned this grid to zeros until session 23).
 """
 from __future__ import annotations
 
@@ -32,6 +38,11 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 import calibrate_owner as calibrate  # noqa: E402
 import whose_work  # noqa: E402
 from staff_set import load_staff  # noqa: E402
+
+
+# Every yield off, the clauses without the terms still weighed: at 1 they are (above 1 they are
+# not) and P(listed) never reaches it.
+YIELD_OFF = {"owner_authority_yield_p": 2.0, "owner_authority_rest_p": 1.0, "owner_authority_rest_held_p": 2.0}
 
 
 def ruled_out_answers(engine) -> list[dict]:
@@ -56,16 +67,18 @@ def ruled_out_answers(engine) -> list[dict]:
                 is_right = right if owners is None else owners[row["township"]]["status"] == "not_listed"
                 rows.append({"set": "judged" if owners else ("other" if right else "township"), "seen": seen,
                              "right": is_right, "p": row["confidence"], "besides": besides,
-                             "rest_p": row["rest_p"] or 0.0})
+                             "rest_p": row["rest_p"] or 0.0, "rest_lead": row["rest_lead"] or 0.0})
     return rows
 
 
-def yielding(rows: list[dict], p: float, words: int, rest_p: float = 2.0) -> dict[str, int]:
+def yielding(rows: list[dict], p: float, words: int, rest_p: float = 2.0, held_p: float = 2.0) -> dict[str, int]:
     """How many answers of each kind the rules yield on (the first rule at p and words, the second
-    at rest_p); the seen sets are counted apart."""
+    at rest_p, the third where some township holds the rest at rest_p and this one at held_p); the
+    seen sets are counted apart."""
     out = {"judged right": 0, "other work": 0, "wrong": 0, "seen right": 0, "seen wrong": 0}
     for r in rows:
-        if (r["p"] >= p and r["besides"] >= words) or r["rest_p"] >= rest_p:
+        if (r["p"] >= p and r["besides"] >= words) or r["rest_p"] >= rest_p or \
+                (r["rest_lead"] >= rest_p and r["rest_p"] >= held_p):
             if r["seen"]:
                 out["seen right" if r["right"] else "seen wrong"] += 1
             else:
@@ -81,11 +94,12 @@ def main(argv=None) -> int:
     parser.add_argument("--p", type=float, nargs="+", default=[0.6, 0.7, 0.8])
     parser.add_argument("--words", type=int, nargs="+", default=[0, 5, 7])
     parser.add_argument("--rest", type=float, nargs="+", default=[0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
+    parser.add_argument("--held", type=float, nargs="+", default=[0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
     args = parser.parse_args(argv)
     served = SearchConfig.from_env()
     with tempfile.TemporaryDirectory(prefix="tds-yield-") as tmp:
         engine = Engine.open(calibrate.held_out_view(None, Path(tmp)),
-                             config=served.with_(owner_authority_yield_p=2.0, owner_authority_rest_p=2.0))
+                             config=served.with_(**YIELD_OFF))
         try:
             rows = ruled_out_answers(engine)
         finally:
@@ -109,6 +123,18 @@ def main(argv=None) -> int:
         d = {k: y[k] - base[k] for k in y}
         mark = "  (served)" if rest == served.owner_authority_rest_p else ""
         print(f"{rest:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['wrong']:14d} {d['seen right']:16d} "
+              f"{d['seen wrong']:19d}{mark}")
+    rest = served.owner_authority_rest_p
+    base = yielding(rows, *first, rest)
+    print(f"\nbeside both served rules, some township holds the clauses at P ≥ {rest:.2f} and this one at P ≥ held "
+          f"(further answers):")
+    print(f"{'held ≥':>6} {'judged right lost':>18} {'other work lost':>16} {'wrong removed':>14} {'seen right lost':>16} "
+          f"{'seen wrong removed':>19}")
+    for held in args.held:
+        y = yielding(rows, *first, rest, held)
+        d = {k: y[k] - base[k] for k in y}
+        mark = "  (served)" if held == served.owner_authority_rest_held_p else ""
+        print(f"{held:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['wrong']:14d} {d['seen right']:16d} "
               f"{d['seen wrong']:19d}{mark}")
     return 0
 
