@@ -39,6 +39,8 @@ REPO = Path(__file__).resolve().parent.parent
 BUILDS, CURRENT, META, DICT_DIR = "builds", "current", "meta.json", "dict"
 # How staff ask for each item's task, by item name (data/dict/README.md): the keyword field `asked`.
 ASKED_FILE = REPO / "data" / "dict" / "asked.tsv"
+# How people ask for other authorities' work (search/ann/examples.py): embedded into the build.
+OTHER_WORK_FILE = REPO / "data" / "dict" / "other_work.tsv"
 LIST_ORDER = {"basic": 0, "cooperative": 1, "recovered": 2}
 
 
@@ -162,10 +164,12 @@ class _Lock:
 
 def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = "auto",
           batch_size: int = 32, progress: bool = True, log=print, ann_threshold: int | None = None,
-          after_records=None, asked_file: Path | None = None, carry_cosine: float | None = None) -> dict:
+          after_records=None, asked_file: Path | None = None, carry_cosine: float | None = None,
+          other_work_file: Path | None = None) -> dict:
     """Build and swap in a new index; returns its meta. Raises on any failure (current untouched).
     `asked_file`: the staff questions by item name (default data/dict/asked.tsv; read first, so a
-    bad line fails the build before any work); `carry_cosine`: indexer/asked.py CARRY_COSINE unless given.
+    bad line fails the build before any work); `carry_cosine`: indexer/asked.py CARRY_COSINE unless given;
+    `other_work_file`: questions about other authorities' work (default data/dict/other_work.tsv, read first too).
 
     `after_records(records, build_dir, vectors, meta)` is a hook run after the local files are
     written and before the swap (to write the build to Elasticsearch too); raising aborts the build.
@@ -183,6 +187,7 @@ def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = 
         asked = read_asked(asked_file)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BuildError(str(exc) if isinstance(exc, ValueError) else f"{asked_file}: not UTF-8 text") from exc
+    other_work = _other_work(Path(other_work_file) if other_work_file else OTHER_WORK_FILE)
     if not raw_dir.is_dir():
         raise BuildError(f"no source folder {raw_dir}")
     from indexer.parse import source_files
@@ -208,7 +213,8 @@ def build(raw_dir: Path, index_dir: Path, model: str | None = None, kind: str = 
         build_dir.mkdir()
         try:
             meta, vectors = _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log,
-                                         ann_threshold, timings, started, (asked_file, asked, carry_cosine))
+                                         ann_threshold, timings, started, (asked_file, asked, carry_cosine),
+                                         other_work)
             if after_records is not None:
                 t = time.perf_counter()
                 after_records(duties, build_dir, vectors, meta)
@@ -289,13 +295,25 @@ def _segmented(build_dir, duties, questions, log, timings) -> tuple:
     return tokens, segmenter, derived, vocabulary
 
 
+def _other_work(path: Path) -> list[tuple[str, str]]:
+    """The questions about other authorities' work; a missing or malformed file fails the build."""
+    from search.ann.examples import read_examples_file
+    if not path.is_file():
+        raise BuildError(f"no other-work questions file {path}")
+    try:
+        return read_examples_file(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BuildError(str(exc) if isinstance(exc, ValueError) else f"{path}: not UTF-8 text") from exc
+
+
 def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, log, ann_threshold,
-                 timings, started, asked_source: tuple) -> tuple:
+                 timings, started, asked_source: tuple, other_work: list[tuple[str, str]] = ()) -> tuple:
     """Write the build's files; its meta and the records' vectors (for a hook to reuse)."""
     from indexer.asked import record_questions
     from models.fields import ASKED, KEYWORD_FIELDS, write_asked
     from search import store
     from search import ann
+    from search.ann.examples import examples_of, write_examples
     from search.ann.questions import question_sets, write_sets
     from search.keyword import bm25 as keyword_bm25
 
@@ -311,6 +329,12 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
     write_sets(sets, build_dir)
     timings["question_vectors_s"] = time.perf_counter() - t
     log(f"embedded {len(sets.vectors)} staff questions in {sets.count} sets in {timings['question_vectors_s']:.1f} s")
+    if other_work:
+        t = time.perf_counter()
+        write_examples(examples_of(list(other_work), lambda texts: embedder.encode(texts, batch_size=batch_size)),
+                       build_dir)
+        timings["other_work_s"] = time.perf_counter() - t
+        log(f"embedded {len(other_work)} questions about other authorities' work in {timings['other_work_s']:.1f} s")
 
     t = time.perf_counter()
     if ann_threshold is not None:
@@ -337,6 +361,8 @@ def _write_build(build_dir, duties, sources, model, kind, batch_size, progress, 
         "asked": {"records": asked_items, "carried": carried, "names": len(asked),
                   "sets": sets.count, "vectors": len(sets.vectors),
                   "sha256": file_sha256(asked_file)[:16] if asked_file.is_file() else None},
+        "other_work": {"questions": len(other_work),
+                       "authorities": len({a for a, _ in other_work})},
         "dictionary": {"terms": len(segmenter.words), "derived": len(derived), "vocabulary": len(vocabulary),
                        "sha256": file_sha256(build_dir / DICT_DIR / "userdict.txt")[:16]},
         "sources": {p.name: file_sha256(p)[:16] for p in sources},
@@ -365,6 +391,8 @@ def main(argv=None) -> int:
                         help="FAISS index kind (auto: flat up to TDS_ANN_THRESHOLD records)")
     parser.add_argument("--asked", default=None,
                         help="staff questions by item name (default data/dict/asked.tsv; see data/dict/README.md)")
+    parser.add_argument("--other-work", default=None,
+                        help="questions about other authorities' work (default data/dict/other_work.tsv)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--es-url", default=SearchConfig.from_env().es_url or None,
@@ -384,7 +412,8 @@ def main(argv=None) -> int:
             return 1
     try:
         meta = build(Path(args.raw), index_dir, model=args.model, kind=args.faiss, batch_size=args.batch_size,
-                     progress=not args.no_progress, after_records=hook, asked_file=args.asked)
+                     progress=not args.no_progress, after_records=hook, asked_file=args.asked,
+                     other_work_file=args.other_work)
     except Exception as exc:  # DocumentError, BuildError, OSError …: say what and where, leave current alone
         print(f"build failed: {exc}", file=sys.stderr)
         print(f"{index_dir / CURRENT} is unchanged", file=sys.stderr)

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from models.duty import county_departments
+from search.ann.examples import EXAMPLES_FILE
 from search.ann.questions import QUESTIONS_FILE
 from search.config import SearchConfig
 from search.elastic.cluster import BUILD_DOC, BUILD_SUFFIX
@@ -219,7 +220,8 @@ def _alias_targets(es, alias: str) -> list[str]:
 def build_document(meta: dict, build_dir: Path, records: list[dict]) -> dict:
     """What an app server reads besides the records: meta.json, the dictionary files, each
     township's [start, end) positions with its count per list, and the staff questions' vectors
-    (search/ann/questions.py, base64 of QUESTIONS_FILE) when the build has them."""
+    (search/ann/questions.py, base64 of QUESTIONS_FILE) and those of the questions about other
+    authorities' work (search/ann/examples.py, EXAMPLES_FILE) when the build has them."""
     townships = []
     for pos, record in enumerate(records):
         key = [record.get(f, "") for f in ("province", "prefecture", "county", "township")]
@@ -228,10 +230,11 @@ def build_document(meta: dict, build_dir: Path, records: list[dict]) -> dict:
         town = townships[-1]
         town["end"] = pos + 1
         town["counts"][record["list_type"]] = town["counts"].get(record["list_type"], 0) + 1
-    questions = Path(build_dir) / QUESTIONS_FILE
+    questions, examples = Path(build_dir) / QUESTIONS_FILE, Path(build_dir) / EXAMPLES_FILE
     return {"meta": meta, "townships": townships,
             "dictionary": {p.name: p.read_text(encoding="utf-8") for p in sorted((Path(build_dir) / "dict").iterdir())},
-            "questions": base64.b64encode(questions.read_bytes()).decode("ascii") if questions.is_file() else None}
+            "questions": base64.b64encode(questions.read_bytes()).decode("ascii") if questions.is_file() else None,
+            "other_work": base64.b64encode(examples.read_bytes()).decode("ascii") if examples.is_file() else None}
 
 
 def local_build(index_dir=None) -> dict:

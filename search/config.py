@@ -179,6 +179,13 @@ class SearchConfig:
     # 7 / 3 / 16, 0.3 → 4 / 2 / 8 / 3 / 19, 0.2 → 9 / 2 / 13 / 3 / 24; 0.1 would take off 5 more
     # false for 10 more true lost. Above 1 it is off.
     owner_authority_rest_held_p: float = 0.2
+    # Other authorities' work asked without their terms (search/owner.py asked_elsewhere): 清单之外
+    # where the question's closest question of data/dict/other_work.tsv is at least
+    # owner_elsewhere_cosine, ahead of its closest staff question of the lists by
+    # owner_elsewhere_margin, and the township's P(listed) is below owner_elsewhere_listed_p.
+    owner_elsewhere_cosine: float = 0.85
+    owner_elsewhere_margin: float = 0.0
+    owner_elsewhere_listed_p: float = 0.5
     # Search answers 没有找到 when no record shares a word with the query and no name is this close.
     no_match_cosine: float = 0.735
     # Items shown for 有此事项: the most probable, those with this share of its probability, and

@@ -32,6 +32,7 @@ from models.duty import record_departments
 from models.fields import ASKED, name_key, read_asked
 from models.segment import Segmenter
 from search import ann, equivalents, keyword, owner, places, ranking, store
+from search.ann.examples import WorkExamples, read_examples
 from search.ann.questions import QuestionSets, WithQuestions, read_sets
 from search.columns import Columns, TownshipRange
 from search.config import INDEX_FORMAT, SearchConfig, index_root
@@ -65,7 +66,7 @@ class Engine:
     def __init__(self, build_dir: Path, meta: dict, records: store.RecordStore, columns: Columns,
                  segmenter: Segmenter, keyword: keyword.KeywordBackend, vectors: ann.AnnIndex, embedder,
                  config: SearchConfig, questions: dict[str, tuple[str, ...]] | None = None,
-                 question_sets: QuestionSets | None = None):
+                 question_sets: QuestionSets | None = None, work_examples: WorkExamples | None = None):
         self.build_dir = build_dir
         self.questions = questions or {}  # staff questions by item name (models/fields.py ASKED)
         self.meta = meta
@@ -75,6 +76,8 @@ class Engine:
         self.keyword = keyword
         self.vectors = vectors  # the records' name vectors: item-to-item cosines
         self.question_sets = question_sets if question_sets is not None and question_sets.count else None
+        # questions about other authorities' work (search/ann/examples.py), None for a build without them
+        self.work_examples = work_examples if work_examples is not None and len(work_examples) else None
         self.embedder = embedder
         self.config = config
         self.local_vectors = not getattr(vectors, "remote", False)
@@ -119,6 +122,7 @@ class Engine:
             segmenter = Segmenter.from_dir(build_dir / "dict")
             questions = read_asked(build_dir / "dict" / ASKED)
             question_sets = read_sets(build_dir)
+            work_examples = read_examples(build_dir)
             backend = keyword_backend or keyword.open_backend(config.keyword_kind, build_dir, meta, config,
                                                               records, columns)
             backend.bind(records)
@@ -134,7 +138,7 @@ class Engine:
                                            f"{backend.count} keyword documents, meta says {meta.get('records')}"
                                            + _sets_said(question_sets))
         return cls(build_dir, meta, records, columns, segmenter, backend, vectors, embedder, config, questions,
-                   question_sets)
+                   question_sets, work_examples)
 
     @classmethod
     def open_cluster(cls, model: str | None = None, config: SearchConfig | None = None) -> "Engine":
@@ -166,6 +170,7 @@ class Engine:
             columns = ClusterColumns(cluster, build.index, records, build.townships)
             vectors = ClusterVectors(cluster, build.index, meta["records"], embedder.dim)
             question_sets = build.question_sets()
+            work_examples = build.work_examples()
             backend = EsKeywordBackend(cluster.url, build.index, config.field_weights, build_id=meta.get("build_id"),
                                        query_type=config.es_query_type, client=cluster.es, records=records,
                                        credentials=credentials, positions_from_index=True,
@@ -182,7 +187,7 @@ class Engine:
             raise IndexNotReady(where, f"inconsistent index: {held} documents, meta says {meta.get('records')}"
                                        + _sets_said(question_sets))
         return cls(where, meta, records, columns, segmenter, backend, vectors, embedder, config, questions,
-                   question_sets)
+                   question_sets, work_examples)
 
     def close(self) -> None:
         self._embedding.shutdown(wait=False)

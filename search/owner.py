@@ -102,13 +102,14 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     unmentioned = _unmentioned(engine, named, shown) if named and not w.degraded else {}
     besides = said_besides(w.groups, asked) if asked else 0
     rest_p, rest_lead = _rest_held(engine, text, asked, [t for t in shown if t.start in unmentioned]) if asked else ({}, 0.0)
+    elsewhere = asked_elsewhere(engine, w.vector)
     firsts = _agreeing(engine, shown, w.ranked[:len(shown)], w.answers)
     rows = []
     for town, c, cands, first in zip(shown, w.cosines, w.ranked, firsts):  # zip stops at the page
         shares_words = w.shares_words(town)
         row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), bool(asked),
                                       w.nothing_close, (w.leader_p, w.clear), first, besides,
-                                      (rest_p.get(town.start, 0.0), rest_lead))
+                                      (rest_p.get(town.start, 0.0), rest_lead), elsewhere)
         if explain:
             row["leader_p"] = round(w.leader_p, 6)
             row["leaders_clear"] = w.clear
@@ -125,6 +126,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
            "results": rows}
     if explain:
         out["leaders"] = [t.region() for t in w.leaders]
+        out["elsewhere"] = elsewhere
     if w.degraded:
         out["degraded"] = True
     return out
@@ -145,6 +147,7 @@ class Weighing:
     groups: list                 # the task's content words (Segmenter.query_groups)
     nothing_close: bool
     degraded: bool
+    vector: np.ndarray | None = None  # the task's embedding
 
     def shares_words(self, town) -> bool:
         """Whether an item of the township shares a word with the task; without the keyword side
@@ -200,7 +203,8 @@ def _weigh(engine, text: str, shown: list, length: int) -> Weighing:
                           context)
               for town, pick, c in zip(weighed, picks, cosines)]
     answers, leader_p, clear = _leading(engine.config, weighed, ranked, leaders)
-    return Weighing(weighed, cosines, ranked, by_town, leaders, answers, leader_p, clear, groups, nothing_close, degraded)
+    return Weighing(weighed, cosines, ranked, by_town, leaders, answers, leader_p, clear, groups, nothing_close, degraded,
+                    vector)
 
 
 def _rest_held(engine, text: str, asked: dict[str, str], towns: list) -> tuple[dict[int, float], float]:
@@ -435,15 +439,19 @@ def _names_as_own_work(record: dict, wholes: list[list[str]]) -> bool:
 
 def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
             mentioned: dict[str, str] | None, asked: bool, nothing_close: bool, leading: tuple[float, int],
-            first: Candidate | None, said_besides: int = 0, rest: tuple[float, float] = (0.0, 0.0)) -> dict:
+            first: Candidate | None, said_besides: int = 0, rest: tuple[float, float] = (0.0, 0.0),
+            elsewhere: dict | None = None) -> dict:
     """One township's row. `mentioned`: the terms of other authorities' work the question names
     (with their authorities) when none of the township's items names one as its own work; `asked`:
     whether the question asks for that work, not what the township does about it
-    (Segmenter.authorities_asked)."""
+    (Segmenter.authorities_asked); `elsewhere`: the question is asked the way another authority's
+    work is (`asked_elsewhere`), which rules out a township that does not clearly hold the task."""
     config = engine.config
     p = listed_probability(config, cands[0].p, *leading) if cands else 0.0
     ruling = bool(mentioned) and asked and not _named_in_passing(config, p, said_besides, *rest)
     authorities = list(dict.fromkeys(mentioned.values())) if ruling else None
+    if not authorities and elsewhere and elsewhere["asked_elsewhere"] and p < config.owner_elsewhere_listed_p:
+        authorities = [elsewhere["authority"]]
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
         verdict = NOT_LISTED
     elif p >= config.owner_listed_cut and shares_words and not nothing_close:
@@ -472,6 +480,24 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
     # 打官司 in 不想请律师打官司，乡里能先调解不 is still the court's, and the clerk is told so
     row["other_work"] = [] if ruling else [{"term": t, "authority": a} for t, a in (mentioned or {}).items()]
     return row
+
+
+def asked_elsewhere(engine, vector) -> dict | None:
+    """Which authority's work the question is asked most like (data/dict/other_work.tsv, search/ann/
+    examples.py), the cosine, the best cosine of a staff question of the lists (data/dict/asked.tsv)
+    or, without them, of an item name, and whether the first is close (owner_elsewhere_cosine) and
+    ahead of the second by owner_elsewhere_margin: 俺家电视没信号了 is the cable company's work,
+    although it names none of authorities.txt's terms. None without the examples."""
+    if engine.work_examples is None or vector is None:
+        return None
+    authority, cosine = engine.work_examples.nearest(vector)
+    if engine.question_sets is not None:
+        lists = float(engine.question_sets.vectors.dot(vector).max())
+    else:
+        lists = float(engine.vectors.search(vector, 1)[1].max(initial=-1.0))
+    config = engine.config
+    return {"authority": authority, "cosine": round(cosine, 4), "lists_cosine": round(lists, 4),
+            "asked_elsewhere": cosine >= config.owner_elsewhere_cosine and cosine - lists >= config.owner_elsewhere_margin}
 
 
 def said_besides(groups, named: dict[str, str]) -> int:

@@ -123,6 +123,33 @@ def test_a_bad_questions_file_fails_the_build_and_changes_nothing(tmp_path, caps
     assert "no questions file" in capsys.readouterr().err
 
 
+def test_a_bad_other_work_file_fails_the_build_and_changes_nothing(tmp_path, capsys):
+    from indexer import build
+    index_dir = tmp_path / "index"
+    bad = tmp_path / "other_work.tsv"
+    bad.write_text("# questions\n人民法院\t想起诉\n人民法院 立案\n", encoding="utf-8")
+    rc = build.main(["--index-dir", str(index_dir), "--other-work", str(bad), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 1 and f"{bad}:3: expected authority<TAB>question" in err and "unchanged" in err
+    assert not (index_dir / "current").exists()
+    assert build.main(["--index-dir", str(index_dir), "--other-work", str(tmp_path / "none.tsv")]) == 1
+    assert "no other-work questions file" in capsys.readouterr().err
+
+
+def test_the_build_embeds_the_questions_about_other_authorities_work(app_index_dir):
+    import json
+
+    from search.ann.examples import read_examples, read_examples_file
+    from indexer.build import OTHER_WORK_FILE
+    build_dir = (app_index_dir / "current").resolve()
+    meta = json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))
+    rows = read_examples_file(OTHER_WORK_FILE)
+    examples = read_examples(build_dir)
+    assert meta["other_work"]["questions"] == len(rows) == len(examples) > 500
+    assert set(examples.authorities) == {a for a, _ in rows}
+    assert abs(float((examples.vectors ** 2).sum(axis=1).mean()) - 1.0) < 1e-2
+
+
 def test_search_shows_the_staff_question_that_matched_on_the_page_and_in_the_json(app_index_dir, client):
     """An item found through how staff ask for it says so: highlights.asked in the JSON, 常见问法 on
     the page, the same marked question in both; an item found through its own words has none."""
@@ -155,7 +182,8 @@ def _judged_questions() -> set[str]:
 
 
 def test_no_staff_question_copies_a_judged_question():
-    """The questions are written for the items, not from the judged sets: none is a judged
+    """The questions (asked.tsv's and other_work.tsv's) are written for the items and the other
+    authorities, not from the judged sets: none is a judged
     question, or shares half its character trigrams with one — else the relevance figures would
     measure recall of a copy (session 18 took 46 such out, written by chance: 低保怎么申请)."""
     def grams(text):
@@ -164,7 +192,10 @@ def test_no_staff_question_copies_a_judged_question():
     judged = [(q, grams(q)) for q in _judged_questions()]
     assert len(judged) > 1500
     close = []
-    for question in {q for qs in read_asked(ASKED_FILE).values() for q in qs}:
+    from indexer.build import OTHER_WORK_FILE
+    from search.ann.examples import read_examples_file
+    written = {q for qs in read_asked(ASKED_FILE).values() for q in qs} | {q for _, q in read_examples_file(OTHER_WORK_FILE)}
+    for question in written:
         g = grams(question)
         for q, gq in judged:
             if question == q or (len(g) >= 4 and len(gq) >= 4 and len(g & gq) / len(g | gq) >= 0.5):

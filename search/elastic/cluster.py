@@ -56,6 +56,7 @@ class ClusterBuild:
     dictionary: dict[str, str]
     townships: list[dict]
     questions: str | None = None  # base64 of the build's questions.npz (search/ann/questions.py)
+    other_work: str | None = None  # base64 of the build's other_work.npz (search/ann/examples.py)
 
     def question_sets(self):
         """The staff questions' vectors, None for a build written without them."""
@@ -66,6 +67,16 @@ class ClusterBuild:
             return QuestionSets.from_bytes(base64.b64decode(self.questions))
         except (ValueError, OSError, KeyError) as exc:
             raise IndexNotReady(self.index, f"unreadable staff questions in {self.index}{BUILD_SUFFIX}: {exc}") from exc
+
+    def work_examples(self):
+        """The questions about other authorities' work, None for a build written without them."""
+        from search.ann.examples import WorkExamples
+        if not self.other_work:
+            return None
+        try:
+            return WorkExamples.from_bytes(base64.b64decode(self.other_work))
+        except (ValueError, OSError, KeyError) as exc:
+            raise IndexNotReady(self.index, f"unreadable other-work questions in {self.index}{BUILD_SUFFIX}: {exc}") from exc
 
     def dictionary_dir(self) -> Path:
         """The dictionary files in a fresh temporary folder (the caller removes it)."""
@@ -95,4 +106,5 @@ def open_build(cluster: Cluster, alias: str) -> ClusterBuild:
                                        "cluster alone") from None
     except BackendUnavailable as exc:
         raise IndexNotReady(alias, str(exc)) from exc
-    return ClusterBuild(cluster, index, doc["meta"], doc["dictionary"], doc["townships"], doc.get("questions"))
+    return ClusterBuild(cluster, index, doc["meta"], doc["dictionary"], doc["townships"], doc.get("questions"),
+                        doc.get("other_work"))
