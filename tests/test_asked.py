@@ -150,6 +150,23 @@ def test_the_build_embeds_the_questions_about_other_authorities_work(app_index_d
     assert abs(float((examples.vectors ** 2).sum(axis=1).mean()) - 1.0) < 1e-2
 
 
+def test_the_cluster_build_document_carries_the_other_work_questions_and_a_bad_one_is_a_clear_error(app_index_dir):
+    import json
+
+    from indexer.es_index import build_document
+    from search.ann.examples import read_examples
+    from search.elastic.cluster import ClusterBuild
+    from search.errors import IndexNotReady
+    build_dir = (app_index_dir / "current").resolve()
+    doc = build_document(json.loads((build_dir / "meta.json").read_text(encoding="utf-8")), build_dir, [])
+    held = ClusterBuild(None, "duties-x", {}, {}, [], None, doc["other_work"]).work_examples()
+    local = read_examples(build_dir)
+    assert held.authorities == local.authorities and np.array_equal(held.vectors, local.vectors)
+    assert ClusterBuild(None, "duties-x", {}, {}, []).work_examples() is None  # written before them
+    with pytest.raises(IndexNotReady, match="unreadable other-work questions in duties-x"):
+        ClusterBuild(None, "duties-x", {}, {}, [], None, "bm90IGEgemlw").work_examples()
+
+
 def test_search_shows_the_staff_question_that_matched_on_the_page_and_in_the_json(app_index_dir, client):
     """An item found through how staff ask for it says so: highlights.asked in the JSON, 常见问法 on
     the page, the same marked question in both; an item found through its own words has none."""

@@ -61,22 +61,20 @@ class ClusterBuild:
     def question_sets(self):
         """The staff questions' vectors, None for a build written without them."""
         from search.ann.questions import QuestionSets
-        if not self.questions:
-            return None
-        try:
-            return QuestionSets.from_bytes(base64.b64decode(self.questions))
-        except (ValueError, OSError, KeyError) as exc:
-            raise IndexNotReady(self.index, f"unreadable staff questions in {self.index}{BUILD_SUFFIX}: {exc}") from exc
+        return self._decoded(self.questions, QuestionSets.from_bytes, "staff questions")
 
     def work_examples(self):
         """The questions about other authorities' work, None for a build written without them."""
         from search.ann.examples import WorkExamples
-        if not self.other_work:
+        return self._decoded(self.other_work, WorkExamples.from_bytes, "other-work questions")
+
+    def _decoded(self, field: str | None, from_bytes, what: str):
+        if not field:
             return None
         try:
-            return WorkExamples.from_bytes(base64.b64decode(self.other_work))
+            return from_bytes(base64.b64decode(field))
         except (ValueError, OSError, KeyError) as exc:
-            raise IndexNotReady(self.index, f"unreadable other-work questions in {self.index}{BUILD_SUFFIX}: {exc}") from exc
+            raise IndexNotReady(self.index, f"unreadable {what} in {self.index}{BUILD_SUFFIX}: {exc}") from exc
 
     def dictionary_dir(self) -> Path:
         """The dictionary files in a fresh temporary folder (the caller removes it)."""
