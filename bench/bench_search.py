@@ -28,6 +28,8 @@ kind, IVF-PQ by default) into a normal build folder, then opened with `Engine.op
 Where the build holds the staff questions' vectors (search/ann/questions.py), each size also times
 semantic search and the county owner call with them and with the names' alone (the same engine,
 question_vectors=0), interleaved query by query: the peer the questions' cost is read against.
+Where it holds the questions about other authorities' work (search/ann/examples.py; the synthetic
+build copies the real one's), the one-page owner call is timed with and without them the same way.
 
 Each measurement runs in a fresh child process, so its RSS (psutil) is the serving footprint of
 that index alone. The query-embedding cache is off (TDS_QUERY_CACHE=0): every search embeds its
@@ -131,6 +133,7 @@ def measure(index_dir: str, rounds: int, township_map: dict | None, drop_filters
         owner_county.append((time.perf_counter() - t) * 1000)
     peer = questions_peer(engine, queries, county)
     rest = rest_peer(engine)
+    elsewhere = elsewhere_peer(engine, queries)
     out = {
         "index": str(engine.build_dir), "records": len(engine.records), "faiss": engine.vectors.kind,
         "open_s": round(open_s, 2), "rss_mb_before_open": round(rss_start, 1), "rss_mb": round(rss_open, 1),
@@ -147,6 +150,8 @@ def measure(index_dir: str, rounds: int, township_map: dict | None, drop_filters
         out["questions_peer"] = peer
     if rest:
         out["rest_peer"] = rest
+    if elsewhere:
+        out["elsewhere_peer"] = elsewhere
     engine.close()
     return out
 
@@ -171,6 +176,26 @@ def rest_peer(engine) -> dict | None:
     asked = sum(bool(engine.segmenter.authorities_asked(q)) for q in questions)
     return {side: {"p50": percentile(v, 50), "p99": percentile(v, 99), "n": len(v)} for side, v in times.items()} | {
         "asked": asked}
+
+
+def elsewhere_peer(engine, queries) -> dict | None:
+    """The owner call (one page) with the questions about other authorities' work
+    (search/ann/examples.py: the closest one found for every question) and without them (the same
+    engine, none loaded), interleaved query by query, each side first every other query: the first
+    call of a query reads its records from the store, the second from the cache."""
+    if engine.work_examples is None:
+        return None
+    plain = copy.copy(engine)
+    plain.work_examples = None
+    times = {"with": [], "without": []}
+    for i, (text, _) in enumerate(queries):
+        sides = (("with", engine), ("without", plain))
+        for side, e in sides if i % 2 == 0 else sides[::-1]:
+            t = time.perf_counter()
+            e.owner(text)
+            times[side].append((time.perf_counter() - t) * 1000)
+    return {side: {"p50": percentile(v, 50), "p99": percentile(v, 99), "n": len(v)} for side, v in times.items()} | {
+        "examples": len(engine.work_examples)}
 
 
 def questions_peer(engine, queries, county: str) -> dict | None:
@@ -326,6 +351,7 @@ def build_synthetic(real_build: Path, work_dir: Path, n: int, kind: str, noise: 
     from search import store
     from search.keyword import bm25 as keyword_bm25
     from search.ann import faiss_index as semantic
+    from search.ann.examples import EXAMPLES_FILE
     from search.ann.questions import QuestionSets, read_sets, write_sets
 
     if work_dir.exists():
@@ -373,6 +399,8 @@ def build_synthetic(real_build: Path, work_dir: Path, n: int, kind: str, noise: 
     if real_sets is not None:  # each synthetic record asks as its template does
         write_sets(QuestionSets(real_sets.vectors, real_sets.starts, real_sets.record_set[plan.template]), build_dir)
     shutil.copytree(real_build / "dict", build_dir / "dict")
+    if (real_build / EXAMPLES_FILE).is_file():  # the questions about other authorities' work, as built
+        shutil.copy2(real_build / EXAMPLES_FILE, build_dir / EXAMPLES_FILE)
     meta = dict(real_meta)
     meta.update(build_id=build_dir.name, records=n, townships=len(plan.region), counts={}, synthetic=True,
                 faiss={"kind": kind, "dim": int(vectors.shape[1]), "ntotal": n},
@@ -434,6 +462,11 @@ def print_report(report: dict) -> None:
                   f"with / without that step, interleaved: "
                   f"p50 {x['with']['p50']:.1f} / {x['without']['p50']:.1f} ms, "
                   f"p99 {x['with']['p99']:.1f} / {x['without']['p99']:.1f} ms")
+        if "elsewhere_peer" in r:
+            x = r["elsewhere_peer"]
+            print(f"{'':<22}owner with / without the {x['examples']:,} questions about other authorities' work, "
+                  f"interleaved: p50 {x['with']['p50']:.1f} / {x['without']['p50']:.1f} ms, "
+                  f"p99 {x['with']['p99']:.1f} / {x['without']['p99']:.1f} ms ({x['with']['n']} queries)")
     b = report.get("large_build")
     if b:
         t = b["timings"]

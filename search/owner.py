@@ -102,7 +102,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     unmentioned = _unmentioned(engine, named, shown) if named and not w.degraded else {}
     besides = said_besides(w.groups, asked) if asked else 0
     rest_p, rest_lead = _rest_held(engine, text, asked, [t for t in shown if t.start in unmentioned]) if asked else ({}, 0.0)
-    elsewhere = asked_elsewhere(engine, w.vector)
+    elsewhere = asked_elsewhere(engine, w.vector, w.lists_cosine)
     firsts = _agreeing(engine, shown, w.ranked[:len(shown)], w.answers)
     rows = []
     for town, c, cands, first in zip(shown, w.cosines, w.ranked, firsts):  # zip stops at the page
@@ -148,6 +148,7 @@ class Weighing:
     nothing_close: bool
     degraded: bool
     vector: np.ndarray | None = None  # the task's embedding
+    lists_cosine: float = -1.0   # its best cosine to a staff question of the lists (or, without them, to a name)
 
     def shares_words(self, town) -> bool:
         """Whether an item of the township shares a word with the task; without the keyword side
@@ -203,8 +204,10 @@ def _weigh(engine, text: str, shown: list, length: int) -> Weighing:
                           context)
               for town, pick, c in zip(weighed, picks, cosines)]
     answers, leader_p, clear = _leading(engine.config, weighed, ranked, leaders)
+    best_question = getattr(query_vectors, "best_question", None)
+    lists_cosine = best_question(vector) if best_question else float(best_semantic[1].max(initial=-1.0))
     return Weighing(weighed, cosines, ranked, by_town, leaders, answers, leader_p, clear, groups, nothing_close, degraded,
-                    vector)
+                    vector, lists_cosine)
 
 
 def _rest_held(engine, text: str, asked: dict[str, str], towns: list) -> tuple[dict[int, float], float]:
@@ -482,19 +485,15 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
     return row
 
 
-def asked_elsewhere(engine, vector) -> dict | None:
+def asked_elsewhere(engine, vector, lists: float) -> dict | None:
     """Which authority's work the question is asked most like (data/dict/other_work.tsv, search/ann/
-    examples.py), the cosine, the best cosine of a staff question of the lists (data/dict/asked.tsv)
-    or, without them, of an item name, and whether the first is close (owner_elsewhere_cosine) and
-    ahead of the second by owner_elsewhere_margin: 俺家电视没信号了 is the cable company's work,
-    although it names none of authorities.txt's terms. None without the examples."""
+    examples.py), the cosine, `lists` — the best cosine of a staff question of the lists
+    (data/dict/asked.tsv) or, without them, of an item — and whether the first is close
+    (owner_elsewhere_cosine) and ahead of the second by owner_elsewhere_margin: 网购的东西一直不发货
+    is the platform's work, although it names none of authorities.txt's terms. None without the examples."""
     if engine.work_examples is None or vector is None:
         return None
     authority, cosine = engine.work_examples.nearest(vector)
-    if engine.question_sets is not None:
-        lists = float(engine.question_sets.vectors.dot(vector).max())
-    else:
-        lists = float(engine.vectors.search(vector, 1)[1].max(initial=-1.0))
     config = engine.config
     return {"authority": authority, "cosine": round(cosine, 4), "lists_cosine": round(lists, 4),
             "asked_elsewhere": cosine >= config.owner_elsewhere_cosine and cosine - lists >= config.owner_elsewhere_margin}

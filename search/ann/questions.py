@@ -129,6 +129,12 @@ class WithQuestions:
             self._last = (vector, self.sets.set_scores(vector) - self.margin)
         return self._last[1]
 
+    def best_question(self, vector: np.ndarray) -> float:
+        """The best cosine of any staff question to `vector`, the margin not taken off (the set
+        scores of this vector are reused: the owner answer asks after its searches)."""
+        scores = self._set_scores(vector)
+        return float(scores.max()) + self.margin if len(scores) else -1.0
+
     def __getattr__(self, name):  # remote, dim, vector(s), vectors_at …: the name vectors
         return getattr(self.inner, name)
 
