@@ -174,3 +174,12 @@ def test_a_cluster_build_document_carries_the_sets_and_a_bad_one_is_a_clear_erro
     assert ClusterBuild(None, "duties-x", {}, {}, []).question_sets() is None  # written before them
     with pytest.raises(IndexNotReady, match="unreadable staff questions in duties-x"):
         ClusterBuild(None, "duties-x", {}, {}, [], base64.b64encode(b"not a zip").decode("ascii")).question_sets()
+
+
+def test_the_best_question_is_the_closest_of_every_set_with_the_margin_put_back(corpus):
+    names, sets = corpus
+    index = WithQuestions(faiss_index.SemanticIndex(faiss_index.build_index(names, "flat")), sets, margin=0.05)
+    v = _unit(np.random.default_rng(11), 1)[0]
+    assert abs(index.best_question(v) - float((sets.vectors @ v).max())) < 1e-5
+    index.search(v, 5)  # the set scores of v, computed once, serve both
+    assert abs(index.best_question(v) - float((sets.vectors @ v).max())) < 1e-5
