@@ -11,13 +11,17 @@ comes from its best item's, weighed against the leaders' — the best item's in 
 hold the best items anywhere (`_leaders`, the same whatever the page): a middling item means less
 when another township has a clear answer (`listed_probability`). Three answers:
 
-- 清单之外 — only when confident, for one of three reasons. The task names another authority's
+- 清单之外 — only when confident, for one of four reasons. The task names another authority's
   work (诉讼, 护照, 开发票: data/dict/authorities.txt), no item of the township names it as its
   own work (in an item name or the township's duties), the question does not ask what the
   township does about it (a clause without the term that has the township act on a word the
   lists use: data/dict/township_words.txt, `Segmenter.authorities_asked`), and the township does not clearly
   hold the task with the term said in passing, nor what the clauses without the term ask
   (`_named_in_passing`, `_rest_held`) — the row then says whose work it is;
+  the task names none of those terms but is asked the way another authority's work is asked
+  (data/dict/other_work.tsv, `asked_elsewhere`), no item of the township names a term the task
+  does name as its own work, and the township does not clearly hold the task — the row says
+  whose work it is too;
   no item of the township shares a single word with the task (nor with its synonym or typo
   expansions) and either no item name comes semantically close
   (best cosine below `owner_no_match_cosine`) or the probability is below `owner_out_cut`. A false 清单之外
@@ -107,9 +111,11 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     rows = []
     for town, c, cands, first in zip(shown, w.cosines, w.ranked, firsts):  # zip stops at the page
         shares_words = w.shares_words(town)
+        # a township whose items name the other authority's work as their own keeps its answer
+        own_work = bool(named) and town.start not in unmentioned
         row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), bool(asked),
                                       w.nothing_close, (w.leader_p, w.clear), first, besides,
-                                      (rest_p.get(town.start, 0.0), rest_lead), elsewhere)
+                                      (rest_p.get(town.start, 0.0), rest_lead), None if own_work else elsewhere)
         if explain:
             row["leader_p"] = round(w.leader_p, 6)
             row["leaders_clear"] = w.clear
@@ -120,6 +126,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
             row["ruled_out"] = ruled_out(engine.config, cands, c, shares_words, row["authorities"])
             row["rest_p"] = round(rest_p[town.start], 4) if town.start in rest_p else None
             row["rest_lead"] = round(rest_lead, 4) if town.start in rest_p else None
+            row["own_work"] = own_work
             row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
         rows.append(row)
     out = {"query": q, "places": taken, "total": total, "page": page, "size": size, "nothing_close": w.nothing_close,

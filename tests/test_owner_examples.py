@@ -249,6 +249,22 @@ def test_another_authoritys_work_asked_without_its_terms_is_ruled_out_where_no_t
         assert not engine.owner(township_work, size=1, explain=True)["elsewhere"]["asked_elsewhere"], township_work
 
 
+def test_a_township_whose_items_name_the_work_as_their_own_is_never_ruled_out_as_asked_elsewhere(engine):
+    """策勒乡 and 克孜勒苏乡 list 婚姻登记: where the question names 结婚证, the dictionary rule keeps
+    their answers, and the rule for work asked like another authority's must not take them back
+    — checked with that rule made to fire on every township, whatever its probability."""
+    import copy
+    eager = copy.copy(engine)
+    eager.config = engine.config.with_(owner_elsewhere_cosine=-1.0, owner_elsewhere_margin=-2.0,
+                                       owner_elsewhere_listed_p=1.01)
+    q = "领结婚证要带啥"
+    assert "结婚证" in engine.segmenter.named_authorities(q)
+    rows = {r["township"]: r for r in eager.owner(q, size=len(engine.ranges), explain=True)["results"]}
+    assert all(row["verdict"] == "not_listed" for t, row in rows.items() if t not in ("策勒乡", "克孜勒苏乡"))
+    for town in ("策勒乡", "克孜勒苏乡"):
+        assert rows[town]["verdict"] == "listed" and "婚姻登记" in rows[town]["duty"]["name"], town
+
+
 def test_a_question_that_is_mostly_another_authoritys_term_is_still_ruled_out(engine):
     """护照去哪办 says little besides 护照: the rule keeps every township that never names it."""
     from search.owner import said_besides

@@ -3,7 +3,8 @@ _margin, _listed_p; search/owner.py asked_elsewhere)
 
     python tests/eval/elsewhere_cuts.py        # the grid below, about a minute
 
-With the rule off, every tune-half answer that is not 清单之外 is collected on the held-out tune view
+With the rule off, every tune-half answer that is not 清单之外 (nor of a township whose items name a
+term the question names as their own work: the rule never rules those) is collected on the held-out tune view
 (calibrate_owner.held_out_view), with the township's P(listed), the question's cosine to its
 closest question of data/dict/other_work.tsv and to its closest staff question of the lists:
 - right if ruled out: the judged pairs truly not listed (both staff sets' tune halves and the
@@ -56,7 +57,7 @@ def candidate_answers(engine) -> list[dict]:
         if not elsewhere:
             continue
         for row in result["results"]:
-            if row["verdict"] == "not_listed":
+            if row["verdict"] == "not_listed" or row["own_work"]:  # the rule never rules those
                 continue
             is_right = right if owners is None else owners[row["township"]]["status"] == "not_listed"
             rows.append({"seen": seen, "right": is_right, "p": row["confidence"], "cosine": elsewhere["cosine"],
