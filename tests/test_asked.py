@@ -110,30 +110,21 @@ def test_the_build_says_how_many_records_have_questions(app_index_dir):
     assert meta["asked"]["records"] == meta["records"] and meta["asked"]["carried"] == 0
 
 
-def test_a_bad_questions_file_fails_the_build_and_changes_nothing(tmp_path, capsys):
+@pytest.mark.parametrize("flag, bad_line, expected, missing", [
+    ("--asked", "森林草原防火 山上冒烟", "expected name<TAB>question", "no questions file"),
+    ("--other-work", "人民法院 立案", "expected authority<TAB>question", "no other-work questions file"),
+])
+def test_a_bad_questions_file_fails_the_build_and_changes_nothing(tmp_path, capsys, flag, bad_line, expected, missing):
     from indexer import build
     index_dir = tmp_path / "index"
-    bad = tmp_path / "asked.tsv"
-    bad.write_text("# questions\n森林草原防火\t山上着火了\n森林草原防火 山上冒烟\n", encoding="utf-8")
-    rc = build.main(["--index-dir", str(index_dir), "--asked", str(bad), "--no-progress"])
+    bad = tmp_path / "questions.tsv"
+    bad.write_text(f"# questions\n森林草原防火\t山上着火了\n{bad_line}\n", encoding="utf-8")
+    rc = build.main(["--index-dir", str(index_dir), flag, str(bad), "--no-progress"])
     err = capsys.readouterr().err
-    assert rc == 1 and f"{bad}:3: expected name<TAB>question" in err and "unchanged" in err
+    assert rc == 1 and f"{bad}:3: {expected}" in err and "unchanged" in err
     assert not (index_dir / "current").exists()
-    assert build.main(["--index-dir", str(index_dir), "--asked", str(tmp_path / "none.tsv")]) == 1
-    assert "no questions file" in capsys.readouterr().err
-
-
-def test_a_bad_other_work_file_fails_the_build_and_changes_nothing(tmp_path, capsys):
-    from indexer import build
-    index_dir = tmp_path / "index"
-    bad = tmp_path / "other_work.tsv"
-    bad.write_text("# questions\n人民法院\t想起诉\n人民法院 立案\n", encoding="utf-8")
-    rc = build.main(["--index-dir", str(index_dir), "--other-work", str(bad), "--no-progress"])
-    err = capsys.readouterr().err
-    assert rc == 1 and f"{bad}:3: expected authority<TAB>question" in err and "unchanged" in err
-    assert not (index_dir / "current").exists()
-    assert build.main(["--index-dir", str(index_dir), "--other-work", str(tmp_path / "none.tsv")]) == 1
-    assert "no other-work questions file" in capsys.readouterr().err
+    assert build.main(["--index-dir", str(index_dir), flag, str(tmp_path / "none.tsv")]) == 1
+    assert missing in capsys.readouterr().err
 
 
 def test_the_build_embeds_the_questions_about_other_authorities_work(app_index_dir):

@@ -3,8 +3,8 @@
 data/dict/other_work.tsv holds how people ask for work that belongs to courts, the police, banks,
 hospitals, schools and the rest (`authority<TAB>question`). The index build embeds them; the owner
 answer (search/owner.py) asks which of them a question is closest to, and whether it is closer to
-one of them than to any staff question of the lists (search/ann/questions.py): 俺家电视没信号了
-names no authority's term, but it is asked the way the cable company's work is asked.
+one of them than to any staff question of the lists (search/ann/questions.py): 网购的东西一直不发货
+names no term of authorities.txt, but it is asked the way the e-commerce platform's work is asked.
 
 The build writes EXAMPLES_FILE: `vectors` (float16, one row a question), `authority` (each row's
 authority, an index into `authorities`), `authorities` (the names).
