@@ -76,7 +76,7 @@ def write_dictionary(folder: Path, derived: list[str]) -> None:
         curated + "\n# ---- derived from the corpus by models/segment.py derive_terms() at build time\n"
         + "\n".join(derived) + "\n", encoding="utf-8")
     for name in (segment.STOPWORDS, segment.SYNONYMS, segment.AUTHORITIES, segment.TOWNSHIP_WORDS,
-                 segment.WRONGDOING, segment.ANIMAL_WORDS):
+                 segment.WRONGDOING, segment.ANIMAL_WORDS, segment.BODIES):
         shutil.copyfile(segment.CURATED_DIR / name, folder / name)
 
 

@@ -37,6 +37,7 @@ AUTHORITIES = "authorities.txt"  # other authorities' work; optional (builds bef
 TOWNSHIP_WORDS = "township_words.txt"  # words naming the township as the one acting; optional too
 WRONGDOING = "wrongdoing.txt"  # words by which a question reports a wrong done; optional too
 ANIMAL_WORDS = "animal_words.txt"  # words by which a question is about animals; optional too
+BODIES = "authority_bodies.txt"  # terms of authorities.txt that name a body, not its work; optional too
 VOCABULARY = "vocabulary.tsv"  # written by the index build: every indexed token and its document count
 ASKED_WORDS = "asked_words.txt"  # written by the index build: the words only staff wording (`asked`) holds
 ASKED_PARTS = "asked_parts.txt"  # written by the index build: those it holds only inside a longer word
@@ -218,8 +219,9 @@ class Segmenter:
                  synonyms: Synonyms | None = None, vocabulary: dict[str, int] | None = None,
                  authorities: Authorities | None = None, township_words: Iterable[str] = (),
                  asked_words: Iterable[str] = (), wrongdoing: Iterable[str] = (), asked_parts: Iterable[str] = (),
-                 animal_words: Iterable[str] = ()):
+                 animal_words: Iterable[str] = (), bodies: Iterable[str] = ()):
         self.asked_parts = frozenset(asked_parts)
+        self.bodies = frozenset(normalize(w) for w in bodies)
         self.animal_words = tuple(normalize(w) for w in animal_words)
         self.wrongdoing = tuple(normalize(w) for w in wrongdoing)
         self.stopwords = frozenset(normalize(w) for w in stopwords)
@@ -273,8 +275,9 @@ class Segmenter:
         wrongdoing = read_word_list(folder / WRONGDOING) if (folder / WRONGDOING).exists() else ()
         asked_parts = read_word_list(folder / ASKED_PARTS) if (folder / ASKED_PARTS).exists() else ()
         animal_words = read_word_list(folder / ANIMAL_WORDS) if (folder / ANIMAL_WORDS).exists() else ()
+        bodies = read_word_list(folder / BODIES) if (folder / BODIES).exists() else ()
         return cls(words, stopwords, synonyms, vocabulary, authorities, township_words, asked_words, wrongdoing,
-                   asked_parts, animal_words)
+                   asked_parts, animal_words, bodies)
 
     # ----- cutting
 
@@ -326,6 +329,14 @@ class Segmenter:
         if named and any(self.township_acts(clause) for clause in self.clauses_besides(text, named)):
             return {}
         return named
+
+    def authorities_told(self, text: str, named: dict[str, str]) -> bool:
+        """Whether the question names the other authorities only as bodies (authority_bodies.txt)
+        in clauses before its last: 法院把俺家老房子拍卖了抵债，俺这低保还算不算数 tells what the
+        court did and asks about 低保; 法院在哪 and 想找律师起诉 ask for the court's work."""
+        clauses = [c for c in _CLAUSE_EDGE.split(normalize(text)) if c]
+        return (bool(named) and len(clauses) > 1 and all(t in self.bodies for t in named)
+                and not any(t in clauses[-1] for t in named))
 
     def clauses_besides(self, text: str, terms) -> list[str]:
         """The question's clauses that hold none of `terms`, in order."""

@@ -106,6 +106,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     unmentioned = _unmentioned(engine, named, shown) if named and not w.degraded else {}
     besides = said_besides(w.groups, asked) if asked else 0
     rest_p, rest_lead = _rest_held(engine, text, asked, [t for t in shown if t.start in unmentioned]) if asked else ({}, 0.0)
+    told = engine.segmenter.authorities_told(text, asked)
     elsewhere = asked_elsewhere(engine, w.vector, w.lists_cosine)
     firsts = _agreeing(engine, shown, w.ranked[:len(shown)], w.answers)
     rows = []
@@ -115,7 +116,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
         own_work = bool(named) and town.start not in unmentioned
         row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), bool(asked),
                                       w.nothing_close, (w.leader_p, w.clear), first, besides,
-                                      (rest_p.get(town.start, 0.0), rest_lead), None if own_work else elsewhere)
+                                      (rest_p.get(town.start, 0.0), rest_lead, told), None if own_work else elsewhere)
         if explain:
             row["leader_p"] = round(w.leader_p, 6)
             row["leaders_clear"] = w.clear
@@ -127,6 +128,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
             row["rest_p"] = round(rest_p[town.start], 4) if town.start in rest_p else None
             row["rest_lead"] = round(rest_lead, 4) if town.start in rest_p else None
             row["own_work"] = own_work
+            row["told"] = told
             row["candidates"] = [{"pos": x.pos, "p": round(x.p, 4), "features": x.features} for x in cands]
         rows.append(row)
     out = {"query": q, "places": taken, "total": total, "page": page, "size": size, "nothing_close": w.nothing_close,
@@ -512,7 +514,8 @@ def said_besides(groups, named: dict[str, str]) -> int:
     return sum(not any(word in term for term in named) for word, _ in groups)
 
 
-def _named_in_passing(config, p: float, said_besides: int, rest_p: float = 0.0, rest_lead: float = 0.0) -> bool:
+def _named_in_passing(config, p: float, said_besides: int, rest_p: float = 0.0, rest_lead: float = 0.0,
+                      told: bool = False) -> bool:
     """Whether another authority's work the task names is only its context here: the township
     clearly holds the task (P(listed) at least owner_authority_yield_p) and the question says much
     besides the authority's terms (owner_authority_yield_words content words) — 临时身份证 in
@@ -520,10 +523,14 @@ def _named_in_passing(config, p: float, said_besides: int, rest_p: float = 0.0, 
     holds what the clauses without the terms ask (`rest_p`, P(listed) of those clauses alone, at
     least owner_authority_rest_p: 不想打官司，能找人调解不), or some township holds those clauses that
     clearly (`rest_lead`) and this one plausibly (owner_authority_rest_held_p: 住院押金交不上，能先找
-    乡里申请急难救助吗, where a county lists 临时救助 inside a longer item)."""
+    乡里申请急难救助吗, where a county lists 临时救助 inside a longer item), or the question names the
+    authorities only as bodies in what it tells before it asks (`told`, Segmenter.authorities_told:
+    法院把俺家老房子拍卖了抵债，俺这低保还算不算数) and this township holds the rest at least at
+    owner_authority_told_p."""
     return ((p >= config.owner_authority_yield_p and said_besides >= config.owner_authority_yield_words)
             or rest_p >= config.owner_authority_rest_p
-            or (rest_lead >= config.owner_authority_rest_p and rest_p >= config.owner_authority_rest_held_p))
+            or (rest_lead >= config.owner_authority_rest_p and rest_p >= config.owner_authority_rest_held_p)
+            or (told and rest_p >= config.owner_authority_told_p))
 
 
 def _note(config, verdict: str, p: float, items: list) -> str:

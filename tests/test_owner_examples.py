@@ -207,6 +207,30 @@ def test_a_task_some_township_clearly_holds_is_not_ruled_out_where_a_county_word
     assert all(before[town]["verdict"] == "not_listed" for town in third)
 
 
+def test_a_body_named_in_what_the_question_tells_does_not_rule_out_a_township_holding_the_rest(engine):
+    """法院判了离婚 tells what the court did; the question asks about 低保. Where the question names
+    only bodies before its last clause (Segmenter.authorities_told) and the township holds the rest
+    at owner_authority_told_p, the rule yields; below it, it still rules."""
+    q = "法院判了离婚，娃的低保还能接着领不"
+    config = engine.config
+    assert engine.segmenter.authorities_told(q, engine.segmenter.authorities_asked(q))
+    rows = {r["township"]: r for r in engine.owner(q, size=len(engine.ranges), explain=True)["results"]}
+    assert all(r["told"] for r in rows.values())
+    held = [t for t, r in rows.items() if r["rest_p"] is not None and r["rest_p"] >= config.owner_authority_told_p]
+    assert held
+    for town in held:
+        assert rows[town]["verdict"] != "not_listed" and rows[town]["authorities"] == [], town
+    for town, row in rows.items():
+        if row["rest_p"] is not None and row["rest_p"] < min(config.owner_authority_told_p, config.owner_authority_rest_held_p) \
+                and row["confidence"] < config.owner_authority_yield_p:
+            assert row["verdict"] == "not_listed" and row["authorities"] == ["人民法院"], town
+    import copy
+    plain = copy.copy(engine)
+    plain.config = config.with_(owner_authority_told_p=2.0)
+    before = {r["township"]: r for r in plain.owner(q, size=len(engine.ranges))["results"]}
+    assert all(before[town]["verdict"] == "not_listed" for town in held)
+
+
 def test_the_yield_grid_weighs_the_clauses_but_lets_no_rule_yield(engine):
     """tests/eval/authority_yield.py reads each rule's evidence with every yield off; with the
     clauses not weighed its second and third grids would print zeros (as they did after session 22)."""

@@ -311,6 +311,26 @@ def test_an_authority_named_beside_the_township_acting_is_not_the_work_asked():
     assert Segmenter(authorities=base.authorities).authorities_asked(q) == s.named_authorities(q)  # no word list
 
 
+def test_a_question_that_names_a_body_only_in_what_it_tells_is_told_not_asked():
+    """authority_bodies.txt: 法院 names the court, 起诉 an act of its work. A question that names
+    only bodies, and none in its last clause, tells what a body did before it asks."""
+    s = Segmenter.from_dir()
+    told = "法院判了离婚，娃的低保还能接着领不"
+    assert s.authorities_told(told, s.named_authorities(told))
+    for asked in ("法院在哪", "想去法院起诉离婚，要带啥", "离婚的事，能去法院问问吗", "想起诉离婚，要带啥"):
+        assert not s.authorities_told(asked, s.named_authorities(asked)), asked
+    assert not s.authorities_told(told, {})
+    assert not Segmenter(authorities=s.authorities).authorities_told(told, s.named_authorities(told))  # no list
+
+
+def test_every_body_is_a_term_of_the_authorities_file():
+    from models.segment import BODIES, CURATED_DIR, read_word_list
+    s = Segmenter.from_dir()
+    bodies = read_word_list(CURATED_DIR / BODIES)
+    assert len(bodies) > 30 and s.bodies == set(bodies)
+    assert [b for b in bodies if b not in s.authorities.terms] == []
+
+
 def test_no_township_word_names_another_authoritys_work():
     """The two word lists must not overlap: a township word inside an authority term (or the other
     way round) would make the rule both fire and yield on the same words."""

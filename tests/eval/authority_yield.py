@@ -42,7 +42,8 @@ from staff_set import load_staff  # noqa: E402
 
 # Every yield off, the clauses without the terms still weighed: at 1 they are (above 1 they are
 # not) and P(listed) never reaches it.
-YIELD_OFF = {"owner_authority_yield_p": 2.0, "owner_authority_rest_p": 1.0, "owner_authority_rest_held_p": 2.0}
+YIELD_OFF = {"owner_authority_yield_p": 2.0, "owner_authority_rest_p": 1.0, "owner_authority_rest_held_p": 2.0,
+             "owner_authority_told_p": 2.0}
 
 
 def ruled_out_answers(engine) -> list[dict]:
@@ -53,6 +54,8 @@ def ruled_out_answers(engine) -> list[dict]:
     judged = [(q["query"], q["owners"]) for q in load_staff("tune") + calibrate.older_as_staff(engine)]
     labelled = [(q, None, True, False) for _, q in whose_work.load("other", "tune")]
     labelled += [(q, None, False, False) for kind in ("township", "naming") for _, q in whose_work.load(kind, "tune")]
+    labelled += [(q, None, True, False) for _, q in whose_work.load("other_fresh", "tune")]
+    labelled += [(q, None, False, False) for kind in ("lookalike", "naming_fresh") for _, q in whose_work.load(kind, "tune")]
     labelled += [(q, None, kind != "naming_seen", True) for kind in whose_work.SEEN for _, q in whose_work.load(kind)]
     rows = []
     for query, owners, right, seen in [(q, o, None, False) for q, o in judged] + labelled:
@@ -65,20 +68,23 @@ def ruled_out_answers(engine) -> list[dict]:
         for row in result["results"]:
             if row["authorities"]:
                 is_right = right if owners is None else owners[row["township"]]["status"] == "not_listed"
-                rows.append({"set": "judged" if owners else ("other" if right else "township"), "seen": seen,
+                rows.append({"query": query, "set": "judged" if owners else ("other" if right else "township"), "seen": seen,
                              "right": is_right, "p": row["confidence"], "besides": besides,
-                             "rest_p": row["rest_p"] or 0.0, "rest_lead": row["rest_lead"] or 0.0})
+                             "rest_p": row["rest_p"] or 0.0, "rest_lead": row["rest_lead"] or 0.0,
+                             "told": row["told"]})
     return rows
 
 
-def yielding(rows: list[dict], p: float, words: int, rest_p: float = 2.0, held_p: float = 2.0) -> dict[str, int]:
+def yielding(rows: list[dict], p: float, words: int, rest_p: float = 2.0, held_p: float = 2.0,
+             told_p: float = 2.0) -> dict[str, int]:
     """How many answers of each kind the rules yield on (the first rule at p and words, the second
-    at rest_p, the third where some township holds the rest at rest_p and this one at held_p); the
-    seen sets are counted apart."""
+    at rest_p, the third where some township holds the rest at rest_p and this one at held_p, the
+    fourth where the question names only bodies before its last clause and this township holds the
+    rest at told_p); the seen sets are counted apart."""
     out = {"judged right": 0, "other work": 0, "wrong": 0, "seen right": 0, "seen wrong": 0}
     for r in rows:
         if (r["p"] >= p and r["besides"] >= words) or r["rest_p"] >= rest_p or \
-                (r["rest_lead"] >= rest_p and r["rest_p"] >= held_p):
+                (r["rest_lead"] >= rest_p and r["rest_p"] >= held_p) or (r["told"] and r["rest_p"] >= told_p):
             if r["seen"]:
                 out["seen right" if r["right"] else "seen wrong"] += 1
             else:
@@ -95,6 +101,7 @@ def main(argv=None) -> int:
     parser.add_argument("--words", type=int, nargs="+", default=[0, 5, 7])
     parser.add_argument("--rest", type=float, nargs="+", default=[0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
     parser.add_argument("--held", type=float, nargs="+", default=[0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    parser.add_argument("--told", type=float, nargs="+", default=[0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.0])
     args = parser.parse_args(argv)
     served = SearchConfig.from_env()
     with tempfile.TemporaryDirectory(prefix="tds-yield-") as tmp:
@@ -135,6 +142,18 @@ def main(argv=None) -> int:
         d = {k: y[k] - base[k] for k in y}
         mark = "  (served)" if held == served.owner_authority_rest_held_p else ""
         print(f"{held:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['wrong']:14d} {d['seen right']:16d} "
+              f"{d['seen wrong']:19d}{mark}")
+    held = served.owner_authority_rest_held_p
+    base = yielding(rows, *first, rest, held)
+    print(f"\nbeside the three served rules, the question names only bodies before its last clause and this "
+          f"township holds the rest at P ≥ told (further answers):")
+    print(f"{'told ≥':>6} {'judged right lost':>18} {'other work lost':>16} {'wrong removed':>14} {'seen right lost':>16} "
+          f"{'seen wrong removed':>19}")
+    for told in args.told:
+        y = yielding(rows, *first, rest, held, told)
+        d = {k: y[k] - base[k] for k in y}
+        mark = "  (served)" if told == served.owner_authority_told_p else ""
+        print(f"{told:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['wrong']:14d} {d['seen right']:16d} "
               f"{d['seen wrong']:19d}{mark}")
     return 0
 

@@ -20,6 +20,16 @@ regional words. A label is the question's, not a township's: a township work que
 figures are proxies — the 清单之外 answers on township work are the ones to read (a false 清单之外 is
 the costliest error), and other authorities' work answered 有此事项 is the miss.
 
+A fresh set (whose_work/fresh/, session 24), written after both halves above had been read while
+rules were shaped, by three more helpers the same way: other_work.tsv, 148 questions about the 76
+authorities of data/dict/authorities.txt, two each, labelled with the authority's name as that file
+spells it, most not naming the office or its terms (so the authority named can be scored);
+township_lookalike.tsv, 146 about township work worded like another authority's (邻居把墙砌到俺家
+宅基地上了找谁); township_naming_others.tsv, 150 about township work that name another body in
+passing, most not naming the township. Split by the same hash; 8 questions that were, or nearly
+were, a line of data/dict/asked.tsv or other_work.tsv, or a judged question, were taken out
+before any answer was read.
+
 Each question's half comes from a keyed hash of its text (`SEED`), fixed once like the staff set's:
 change dictionaries only from the tune half's answers; report the test half.
 
@@ -45,8 +55,11 @@ SEED = "township-duty-search/whose-work-split/2026-12-06"
 HALVES = ("tune", "test")
 FILES = {"other": "other_work.tsv", "township": "township_work.tsv", "naming": "township_work_naming_others.tsv",
          "asked": "seen/asked_to_do.tsv", "naming_seen": "seen/township_work_naming_others.tsv",
-         "typos": "seen/other_work_typos.tsv"}
+         "typos": "seen/other_work_typos.tsv",
+         "other_fresh": "fresh/other_work.tsv", "lookalike": "fresh/township_lookalike.tsv",
+         "naming_fresh": "fresh/township_naming_others.tsv"}
 SEEN = ("asked", "naming_seen", "typos")
+FRESH = ("other_fresh", "lookalike", "naming_fresh")
 
 
 def half_of(question: str) -> str:
@@ -97,6 +110,24 @@ def summary(other: list[dict], township: list[dict], naming: list[dict]) -> dict
     }
 
 
+def fresh_summary(other: list[dict], lookalike: list[dict], naming: list[dict]) -> dict:
+    """The fresh set's figures (session 24): the old ones, and whether the authority named is the label's."""
+    named = [a for a in other if a["authorities"]]
+    return {
+        "fresh other: questions": len(other),
+        "fresh other: 清单之外 in every township": sum(a["not_listed"] == a["towns"] for a in other) / max(1, len(other)),
+        "fresh other: 有此事项 in some township": sum(a["listed"] > 0 for a in other) / max(1, len(other)),
+        "fresh other: 清单之外 share of answers": sum(a["not_listed"] for a in other) / max(1, sum(a["towns"] for a in other)),
+        "fresh other: authority named is the label's": sum(a["label"] in a["authorities"] for a in named) / max(1, len(named)),
+        "fresh look-alike: questions": len(lookalike),
+        "fresh look-alike: 清单之外 in some township": sum(a["not_listed"] > 0 for a in lookalike) / max(1, len(lookalike)),
+        "fresh look-alike: 清单之外 answers": sum(a["not_listed"] for a in lookalike),
+        "fresh naming others: questions": len(naming),
+        "fresh naming others: 清单之外 in some township": sum(a["not_listed"] > 0 for a in naming) / max(1, len(naming)),
+        "fresh naming others: 清单之外 answers": sum(a["not_listed"] for a in naming),
+    }
+
+
 def seen_summary(engine) -> dict:
     asked, naming, typos = (answers(engine, load(kind)) for kind in SEEN)
     every = lambda rows: sum(a["not_listed"] == a["towns"] for a in rows)  # noqa: E731
@@ -110,7 +141,8 @@ def seen_summary(engine) -> dict:
 
 
 def measure(engine, half: str) -> dict:
-    return summary(*(answers(engine, load(kind, half)) for kind in ("other", "township", "naming")))
+    return (summary(*(answers(engine, load(kind, half)) for kind in ("other", "township", "naming")))
+            | fresh_summary(*(answers(engine, load(kind, half)) for kind in FRESH)))
 
 
 def print_table(figures: dict[str, dict]) -> None:
@@ -124,11 +156,11 @@ def print_table(figures: dict[str, dict]) -> None:
 def print_misses(engine, half: str) -> None:
     if half != "tune":
         raise SystemExit("misses are listed for the tune half only: the test half is reported, never read for fixes")
-    for a in answers(engine, load("township", half)) + answers(engine, load("naming", half)):
+    for a in [a for kind in ("township", "naming", "lookalike", "naming_fresh") for a in answers(engine, load(kind, half))]:
         if a["not_listed"]:
             print(f"township work, 清单之外 in {a['not_listed']}/{a['towns']}: {a['question']} [{a['label']}] "
                   f"{' '.join(a['authorities'])}")
-    for a in answers(engine, load("other", half)):
+    for a in answers(engine, load("other", half)) + answers(engine, load("other_fresh", half)):
         if a["listed"]:
             print(f"{a['label']}'s work, 有此事项 in {a['listed']}/{a['towns']}: {a['question']}")
 
