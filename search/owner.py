@@ -11,7 +11,7 @@ comes from its best item's, weighed against the leaders' — the best item's in 
 hold the best items anywhere (`_leaders`, the same whatever the page): a middling item means less
 when another township has a clear answer (`listed_probability`). Three answers:
 
-- 清单之外 — only when confident, for one of four reasons. The task names another authority's
+- 清单之外 — only when confident, for one of five reasons. The task names another authority's
   work (诉讼, 护照, 开发票: data/dict/authorities.txt), no item of the township names it as its
   own work (in an item name or the township's duties), the question does not ask what the
   township does about it (a clause without the term that has the township act on a word the
@@ -22,6 +22,9 @@ when another township has a clear answer (`listed_probability`). Three answers:
   (data/dict/other_work.tsv, `asked_elsewhere`), no item of the township names a term the task
   does name as its own work, and the township does not clearly hold the task — the row says
   whose work it is too;
+  another township clearly holds the task (the leaders' P(listed) at least `owner_held_lead_p`)
+  and this one is far from it (P(listed) below `owner_held_p`): the row names that township and
+  its item (`held_by`);
   no item of the township shares a single word with the task (nor with its synonym or typo
   expansions) and either no item name comes semantically close
   (best cosine below `owner_no_match_cosine`) or the probability is below `owner_out_cut`. A false 清单之外
@@ -108,6 +111,7 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     rest_p, rest_lead = _rest_held(engine, text, asked, [t for t in shown if t.start in unmentioned]) if asked else ({}, 0.0)
     told = engine.segmenter.authorities_told(text, asked)
     elsewhere = asked_elsewhere(engine, w.vector, w.lists_cosine)
+    held = held_by(engine, w)
     firsts = _agreeing(engine, shown, w.ranked[:len(shown)], w.answers)
     rows = []
     for town, c, cands, first in zip(shown, w.cosines, w.ranked, firsts):  # zip stops at the page
@@ -116,7 +120,8 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
         own_work = bool(named) and town.start not in unmentioned
         row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), bool(asked),
                                       w.nothing_close, (w.leader_p, w.clear), first, besides,
-                                      (rest_p.get(town.start, 0.0), rest_lead, told), None if own_work else elsewhere)
+                                      (rest_p.get(town.start, 0.0), rest_lead, told), None if own_work else elsewhere,
+                                      held)
         if explain:
             row["leader_p"] = round(w.leader_p, 6)
             row["leaders_clear"] = w.clear
@@ -451,20 +456,24 @@ def _names_as_own_work(record: dict, wholes: list[list[str]]) -> bool:
 
 def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
             mentioned: dict[str, str] | None, asked: bool, nothing_close: bool, leading: tuple[float, int],
-            first: Candidate | None, said_besides: int = 0, rest: tuple[float, float] = (0.0, 0.0),
-            elsewhere: dict | None = None) -> dict:
+            first: Candidate | None, said_besides: int = 0, rest: tuple = (0.0, 0.0, False),
+            elsewhere: dict | None = None, held: dict | None = None) -> dict:
     """One township's row. `mentioned`: the terms of other authorities' work the question names
     (with their authorities) when none of the township's items names one as its own work; `asked`:
     whether the question asks for that work, not what the township does about it
     (Segmenter.authorities_asked); `elsewhere`: the question is asked the way another authority's
-    work is (`asked_elsewhere`), which rules out a township that does not clearly hold the task."""
+    work is (`asked_elsewhere`), which rules out a township that does not clearly hold the task;
+    `held`: the township and item that clearly hold the task elsewhere (`held_by`), which rule out
+    a township far from it."""
     config = engine.config
     p = listed_probability(config, cands[0].p, *leading) if cands else 0.0
     ruling = bool(mentioned) and asked and not _named_in_passing(config, p, said_besides, *rest)
     authorities = list(dict.fromkeys(mentioned.values())) if ruling else None
     if not authorities and elsewhere and elsewhere["asked_elsewhere"] and p < config.owner_elsewhere_listed_p:
         authorities = [elsewhere["authority"]]
-    if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut):
+    held_elsewhere = not authorities and held is not None and p < config.owner_held_p
+    if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut) \
+            or held_elsewhere:
         verdict = NOT_LISTED
     elif p >= config.owner_listed_cut and shares_words and not nothing_close:
         # 有此事项 needs a word in common: where the township shares none with the task, the
@@ -488,10 +497,27 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
     else:
         row.update(status=NOT_LISTED, duty=None, items=[], lists=[], nearest=items[0]["duty"] if items else None)
     row["authorities"] = authorities or []
+    # the township that holds the task, for a clerk to compare with: 清单之外 here, not everywhere
+    row["held_by"] = held if verdict == NOT_LISTED and held_elsewhere else None
     # another authority's work the question names beside the township's part, which was answered:
     # 打官司 in 不想请律师打官司，乡里能先调解不 is still the court's, and the clerk is told so
     row["other_work"] = [] if ruling else [{"term": t, "authority": a} for t, a in (mentioned or {}).items()]
     return row
+
+
+def held_by(engine, w: Weighing) -> dict | None:
+    """The township and item that clearly hold the task, when the leaders (the townships with the
+    best items anywhere, the same whatever the page) hold it at P(listed) ≥ owner_held_lead_p: a
+    township far below it (owner_held_p) does not list the task: a pastoral county's grassland
+    work, say, which a farming county's lists touch only through a shared word. None without the
+    keyword side (a low probability may then be only a word missed)."""
+    config = engine.config
+    if w.degraded or not w.answers or listed_probability(config, w.leader_p, w.leader_p, w.clear) < config.owner_held_lead_p:
+        return None
+    item, town = w.answers[0]
+    record = engine.records.many([item.pos])[0]
+    return {"township": town.township, "duty": {"id": record["id"], "name": record["name"],
+                                               "list_type": record["list_type"]}}
 
 
 def asked_elsewhere(engine, vector, lists: float) -> dict | None:

@@ -59,7 +59,7 @@ def owner_sheets(payload: dict) -> list[Sheet]:
         if row["verdict"] == "not_listed" or not items:
             whose = "、".join(row.get("authorities") or [])
             sheet.rows.append([row["township"], row["county"], row["verdict_label"], "", "",
-                               f"通常由{whose}办理" if whose else other_work(row), ""])
+                               f"通常由{whose}办理" if whose else held_by(row) or other_work(row), ""])
             continue
         for item in items:
             d = item["duty"]
@@ -73,6 +73,12 @@ def owner_sheets(payload: dict) -> list[Sheet]:
                                LIST_LABELS.get(d["list_type"], d["list_type"]), d["name"],
                                "、".join(record_departments(d)), does])
     return [sheet]
+
+
+def held_by(row: dict) -> str:
+    """What the owner page says of a task another township clearly holds."""
+    held = row.get("held_by")
+    return f"其他乡镇的清单有这项工作，如{held['township']}的“{held['duty']['name']}”" if held else ""
 
 
 def other_work(row: dict) -> str:

@@ -232,7 +232,7 @@ SCHEMAS = {
     "OwnerResult": {
         "type": "object",
         "required": ["township", "county", "prefecture", "province", "verdict", "verdict_label", "verdict_note", "confidence",
-                     "status", "duty", "items", "lists", "authorities", "other_work"],
+                     "status", "duty", "items", "lists", "authorities", "other_work", "held_by"],
         "properties": {
             "township": STR,
             "county": STR,
@@ -265,6 +265,13 @@ SCHEMAS = {
                             "description": "When not_listed because the task is another authority's work "
                                            "(人民法院, 公证机构, 税务机关 …) that none of the township's items "
                                            "mentions: those authorities; otherwise empty."},
+            "held_by": {"oneOf": [{"type": "object", "required": ["township", "duty"], "properties": {
+                            "township": STR,
+                            "duty": {"type": "object", "required": ["id", "name", "list_type"],
+                                     "properties": {"id": STR, "name": STR, "list_type": STR}}}},
+                                  {"type": "null"}],
+                        "description": "When not_listed because another township clearly holds the task and this "
+                                       "one is far from it: that township and its item; otherwise null."},
             "other_work": {"type": "array", "items": OTHER_WORK,
                            "description": "Another authority's work the question names (its words and whose it is) "
                                           "when the verdict answered the township's part instead: the question asks "

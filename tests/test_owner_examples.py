@@ -273,6 +273,44 @@ def test_another_authoritys_work_asked_without_its_terms_is_ruled_out_where_no_t
         assert not engine.owner(township_work, size=1, explain=True)["elsewhere"]["asked_elsewhere"], township_work
 
 
+def test_a_task_another_township_clearly_holds_is_outside_where_this_one_is_far_from_it(engine):
+    """防沙治沙 is the sandy counties' work: where the leaders hold it at owner_held_lead_p, a
+    township below owner_held_p is 清单之外, and the row names the township and item that hold it
+    — the same whatever the page, and only with that rule (off, the township was 可能相关)."""
+    import copy
+    from search.owner import listed_probability
+    config = engine.config
+    q = "防沙治沙"
+    rows = {r["township"]: r for r in engine.owner(q, size=len(engine.ranges), explain=True)["results"]}
+    held = {t: r for t, r in rows.items() if r["held_by"]}
+    assert held
+    for town, row in held.items():
+        assert row["verdict"] == "not_listed" and row["confidence"] < config.owner_held_p and row["authorities"] == []
+        holder = rows[row["held_by"]["township"]]
+        assert holder["verdict"] == "listed" and holder["confidence"] >= config.owner_held_lead_p
+        assert row["held_by"]["duty"]["id"] in {i["duty"]["id"] for i in holder["items"]}
+        alone = engine.owner(q, townships=[town], explain=True)["results"][0]
+        assert alone["verdict"] == "not_listed" and alone["held_by"] == row["held_by"]
+    for town, row in rows.items():
+        lead = listed_probability(config, row["leader_p"], row["leader_p"], row["leaders_clear"])
+        assert (town in held) == (lead >= config.owner_held_lead_p and row["confidence"] < config.owner_held_p), town
+    off = copy.copy(engine)
+    off.config = config.with_(owner_held_lead_p=2.0)
+    before = {r["township"]: r for r in off.owner(q, size=len(engine.ranges))["results"]}
+    assert all(before[t]["verdict"] != "not_listed" and before[t]["held_by"] is None for t in held)
+
+
+def test_the_owner_page_and_its_export_name_the_township_that_holds_the_task(client):
+    body = client.get("/api/owner", query_string={"q": "防沙治沙"}).get_json()
+    held = [r for r in body["results"] if r["held_by"]]
+    assert held
+    page = client.get("/owner", query_string={"q": "防沙治沙"}).get_data(as_text=True)
+    assert "其他乡镇的清单有这项工作" in page and held[0]["held_by"]["duty"]["id"] in page
+    from search_app.export import owner_sheets
+    said = [row[5] for row in owner_sheets(body)[0].rows if row[0] == held[0]["township"]]
+    assert said and held[0]["held_by"]["township"] in said[0]
+
+
 def test_a_township_whose_items_name_the_work_as_their_own_is_never_ruled_out_as_asked_elsewhere(engine):
     """策勒乡 and 克孜勒苏乡 list 婚姻登记: where the question names 结婚证, the dictionary rule keeps
     their answers, and the rule for work asked like another authority's must not take them back

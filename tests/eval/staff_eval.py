@@ -12,7 +12,8 @@ items, else grade-2) or "not_listed":
 - item accuracy: listed pairs whose main item is judged ≥ 2;
 - 清单之外 precision and recall over the not-listed pairs; the 可能相关 share;
 - the ceiling the 清单之外 rules leave (session 20): a township that shares a word with the task
-  is never 清单之外 unless the task is another authority's work (search/owner.py _answer), so a
+  is never 清单之外 unless the task is another authority's work or (session 24) another township
+  clearly holds it (search/owner.py _answer), so a
   not-listed pair where it does can only be answered wrong; the status accuracy if every other
   pair were answered right, and how many not-listed pairs share a word;
 - parts: listed pairs whose judged ≥ 2 items span two lists, and how often the answer shows both;
@@ -79,15 +80,19 @@ def owner_pairs(engine, questions: list[dict]) -> list[dict]:
                 pair["both_parts_shown"] = pair["two_parts"] and len(shown) > 1
             else:
                 pair["status_ok"] = verdict == "not_listed"
-            pair["out_allowed"] = out_allowed(row, answer)
+            pair["out_allowed"] = out_allowed(row, answer, engine.config)
             pairs.append(pair)
     return pairs
 
 
-def out_allowed(row: dict, answer: dict) -> bool:
+def out_allowed(row: dict, answer: dict, config) -> bool:
     """Whether the 清单之外 rules could answer this township at all (owner explain fields): another
-    authority's work, nothing to weigh, no word in common with the task, or nothing close anywhere."""
-    return bool(row["authorities"]) or not row["candidates"] or not row["shares_words"] or bool(answer["nothing_close"])
+    authority's work, nothing to weigh, no word in common with the task, nothing close anywhere, or
+    (session 24) another township holding the task clearly (search/owner.py held_by)."""
+    from search.owner import listed_probability
+    held = listed_probability(config, row["leader_p"], row["leader_p"], row["leaders_clear"]) >= config.owner_held_lead_p
+    return (bool(row["authorities"]) or not row["candidates"] or not row["shares_words"] or bool(answer["nothing_close"])
+            or held)
 
 
 _LT_CACHE: dict[str, str] = {}
