@@ -240,12 +240,25 @@ class Verdicts:
     no_words: np.ndarray     # no item shares a word with the task
     top_cosine: np.ndarray   # the township's best cosine
     nothing_close: np.ndarray  # nothing close anywhere: never 有此事项
+    # the leaders' P(listed), for the rule that rules out a township far from a task another clearly
+    # holds (owner.held_by, session 24; its cuts from SearchConfig, chosen by held_cuts.py); None: off
+    lead_p: np.ndarray | None = None
 
 
 def answers(v: Verdicts, no_match_cosine, out_cut, listed_cut) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: answered 清单之外, answered 有此事项 (search/owner.py _answer)."""
-    out = v.ruled | (v.no_words & ((v.top_cosine < no_match_cosine) | (v.best_p < out_cut)))
+    out = v.ruled | (v.no_words & ((v.top_cosine < no_match_cosine) | (v.best_p < out_cut))) | _held(v)
     return out, ~out & (v.best_p >= listed_cut) & ~v.no_words & ~v.nothing_close
+
+
+def _held(v: Verdicts, ceiling: bool = False) -> np.ndarray:
+    """Pairs the held-elsewhere rule rules out (with `ceiling`: could rule out, whatever their own P)."""
+    from search.config import SearchConfig
+    if v.lead_p is None:
+        return np.zeros(len(v.best_p), dtype=bool)
+    config = SearchConfig.from_env()
+    held = v.lead_p >= config.owner_held_lead_p
+    return held if ceiling else held & (v.best_p < config.owner_held_p)
 
 
 def sure_cut(v: Verdicts, no_match_cosine, out_cut, listed_cut) -> float:
@@ -273,7 +286,7 @@ def ceiling(v: Verdicts) -> tuple[int, int, float]:
     """What the 清单之外 rules allow (staff_eval.py prints the same as served): not-listed pairs a
     township shares a word with (never 清单之外: always wrong), all not-listed pairs, and the status
     accuracy if every other pair were right."""
-    allowed = v.ruled | v.no_words | v.nothing_close
+    allowed = v.ruled | v.no_words | v.nothing_close | _held(v, ceiling=True)
     return int((~v.listed & ~allowed).sum()), int((~v.listed).sum()), float((v.listed | allowed).mean())
 
 
@@ -339,7 +352,8 @@ def work_verdicts(work: Pairs, weights, bias, scale, floor: float) -> Verdicts:
     leader_p, clear = leader_view(work, best_p, floor)
     return Verdicts(scaled(best_p, leader_p, clear, scale), np.zeros(n, dtype=bool), np.ones(n, dtype=bool),
                     np.array(work.ruled_out, dtype=bool), np.array(work.no_words, dtype=bool),
-                    np.array(work.top_cosine), np.array(work.nothing_close, dtype=bool))
+                    np.array(work.top_cosine), np.array(work.nothing_close, dtype=bool),
+                    scaled(leader_p, leader_p, clear, scale))
 
 
 def held_out_view(index_dir, folder: Path) -> Path:
@@ -383,7 +397,7 @@ def calibrate(index_dir=None, served_dictionary: bool = False) -> dict:
     scale = township_scale(best_p, leader_p, clear, listed)
     v = Verdicts(scaled_cross_validated(best_p, leader_p, clear, listed, tune.pair_question), list_ok, listed,
                  np.array(tune.ruled_out, dtype=bool), np.array(tune.no_words, dtype=bool), np.array(tune.top_cosine),
-                 np.array(tune.nothing_close, dtype=bool))
+                 np.array(tune.nothing_close, dtype=bool), scaled(leader_p, leader_p, clear, scale))
     weights, bias = fit(np.array(tune.X + older.X), np.array(tune.y + older.y))
     work_v = work_verdicts(work, weights, bias, scale, SearchConfig().owner_leader_floor)
     no_match, out_cut, listed_cut = choose_cuts(v, work_v)
