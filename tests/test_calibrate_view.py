@@ -100,12 +100,16 @@ def test_the_status_ceiling_counts_only_townships_the_out_rules_can_answer(app_i
         for q, answer in answers.items():
             for row in answer["results"]:
                 if row["verdict"] == "not_listed":
-                    assert out_allowed(row, answer), (q, row["township"])
+                    assert out_allowed(row, answer, engine.config), (q, row["township"])
         fire = answers["森林防火"]
         assert not fire["nothing_close"]
-        assert any(not out_allowed(row, fire) for row in fire["results"] if row["verdict"] == "listed")
+        assert any(not out_allowed(row, fire, engine.config) for row in fire["results"] if row["verdict"] == "listed")
         nonsense = answers["火星移民"]
-        assert all(out_allowed(row, nonsense) for row in nonsense["results"])
+        assert all(out_allowed(row, nonsense, engine.config) for row in nonsense["results"])
+        # a township far from a task another township clearly holds can be ruled out (session 24)
+        held = engine.owner("防沙治沙", explain=True)
+        assert any(row["held_by"] for row in held["results"])
+        assert all(out_allowed(row, held, engine.config) for row in held["results"] if row["held_by"])
     finally:
         engine.close()
 

@@ -122,12 +122,12 @@ def test_second_judge_is_tune_half_and_well_formed(corpus):
 def test_whose_work_set_is_well_formed_and_split_once():
     import sys
     sys.path.insert(0, str(EVAL))
-    from whose_work import FILES, HALVES, SEEN, half_of, load
+    from whose_work import FILES, FRESH, HALVES, SEEN, half_of, load
 
     seen = set()
     for kind in FILES:
         rows = load(kind)
-        assert len(rows) >= (50 if kind in SEEN else 150 if kind == "naming" else 400), kind
+        assert len(rows) >= (50 if kind in SEEN else 140 if kind in FRESH else 150 if kind == "naming" else 400), kind
         assert all(label and question for label, question in rows), kind
         assert {half_of(q) for _, q in rows} == set(HALVES)
         assert load(kind, "tune") + load(kind, "test") != [] and len(load(kind, "tune")) + len(load(kind, "test")) == len(rows)
@@ -135,6 +135,11 @@ def test_whose_work_set_is_well_formed_and_split_once():
         assert len(questions) == len(rows) and not questions & seen, kind  # no question twice, nor in both files
         seen |= questions
     assert len({label for label, _ in load("other")}) >= 40
+    # the fresh set's other work is labelled with authorities.txt's authorities, as they are spelled
+    from models.segment import Segmenter
+    authorities = set(Segmenter.from_dir().authorities.terms.values())
+    labels = {label for label, _ in load("other_fresh")}
+    assert len(labels) >= 70 and labels <= authorities, labels - authorities
 
 
 def test_whose_work_misses_refuse_the_test_half():
