@@ -118,10 +118,10 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
         shares_words = w.shares_words(town)
         # a township whose items name the other authority's work as their own keeps its answer
         own_work = bool(named) and town.start not in unmentioned
-        row = town.region() | _answer(engine, cands, c, shares_words, unmentioned.get(town.start), bool(asked),
-                                      w.nothing_close, (w.leader_p, w.clear), first, besides,
-                                      (rest_p.get(town.start, 0.0), rest_lead, told), None if own_work else elsewhere,
-                                      held)
+        outside = Outside(unmentioned.get(town.start), bool(asked), besides, rest_p.get(town.start, 0.0), rest_lead,
+                          told, None if own_work else elsewhere, held)
+        row = town.region() | _answer(engine, cands, c, shares_words, w.nothing_close, (w.leader_p, w.clear), first,
+                                      outside)
         if explain:
             row["leader_p"] = round(w.leader_p, 6)
             row["leaders_clear"] = w.clear
@@ -144,6 +144,46 @@ def owner(engine, q: str, townships: list[str] | None = None, region: dict | Non
     if w.degraded:
         out["degraded"] = True
     return out
+
+
+@dataclass
+class Outside:
+    """What speaks for 清单之外 in one township beside its own evidence: other authorities' work the
+    question names (`mentioned`: the terms none of the township's items names as its own, with
+    their authorities; `asked`: whether the question asks for that work rather than what the
+    township does about it, Segmenter.authorities_asked; `said_besides`, `rest_p`, `rest_lead`,
+    `told`: what `_named_in_passing` weighs to let the township keep its answer), the authority
+    whose work the question is asked like (`elsewhere`, `asked_elsewhere`; None for a township whose
+    items name the work as their own), and the township that clearly holds the task (`held`,
+    `held_by`)."""
+
+    mentioned: dict[str, str] | None = None
+    asked: bool = False
+    said_besides: int = 0
+    rest_p: float = 0.0
+    rest_lead: float = 0.0
+    told: bool = False
+    elsewhere: dict | None = None
+    held: dict | None = None
+
+    def ruling(self, config, p: float) -> bool:
+        """Whether the dictionary rule rules: the question asks for the work its terms name, and
+        this township does not hold the task with the terms said in passing."""
+        return bool(self.mentioned) and self.asked and not _named_in_passing(
+            config, p, self.said_besides, self.rest_p, self.rest_lead, self.told)
+
+    def authorities(self, config, p: float) -> list[str]:
+        """Whose work the task is, where that rules the township out: the dictionary's authorities,
+        else the authority the question is asked like where the township does not clearly hold it."""
+        if self.ruling(config, p):
+            return list(dict.fromkeys(self.mentioned.values()))
+        if self.elsewhere and self.elsewhere["asked_elsewhere"] and p < config.owner_elsewhere_listed_p:
+            return [self.elsewhere["authority"]]
+        return []
+
+    def held_elsewhere(self, config, p: float) -> dict | None:
+        """The township and item holding the task, where that rules this township out."""
+        return self.held if self.held is not None and p < config.owner_held_p else None
 
 
 @dataclass
@@ -454,26 +494,16 @@ def _names_as_own_work(record: dict, wholes: list[list[str]]) -> bool:
     return all(any(a in text for a in whole) for whole in wholes)
 
 
-def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool,
-            mentioned: dict[str, str] | None, asked: bool, nothing_close: bool, leading: tuple[float, int],
-            first: Candidate | None, said_besides: int = 0, rest: tuple = (0.0, 0.0, False),
-            elsewhere: dict | None = None, held: dict | None = None) -> dict:
-    """One township's row. `mentioned`: the terms of other authorities' work the question names
-    (with their authorities) when none of the township's items names one as its own work; `asked`:
-    whether the question asks for that work, not what the township does about it
-    (Segmenter.authorities_asked); `elsewhere`: the question is asked the way another authority's
-    work is (`asked_elsewhere`), which rules out a township that does not clearly hold the task;
-    `held`: the township and item that clearly hold the task elsewhere (`held_by`), which rule out
-    a township far from it."""
+def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: bool, nothing_close: bool,
+            leading: tuple[float, int], first: Candidate | None, outside: Outside) -> dict:
+    """One township's row: its verdict from its probability and the rules (`Outside`: what speaks for
+    清单之外 beside its own evidence), and the items that answer, or the nearest."""
     config = engine.config
     p = listed_probability(config, cands[0].p, *leading) if cands else 0.0
-    ruling = bool(mentioned) and asked and not _named_in_passing(config, p, said_besides, *rest)
-    authorities = list(dict.fromkeys(mentioned.values())) if ruling else None
-    if not authorities and elsewhere and elsewhere["asked_elsewhere"] and p < config.owner_elsewhere_listed_p:
-        authorities = [elsewhere["authority"]]
-    held_elsewhere = not authorities and held is not None and p < config.owner_held_p
+    authorities = outside.authorities(config, p)
+    held = None if authorities else outside.held_elsewhere(config, p)
     if ruled_out(config, cands, cosines, shares_words, authorities) or (not shares_words and p < config.owner_out_cut) \
-            or held_elsewhere:
+            or held:
         verdict = NOT_LISTED
     elif p >= config.owner_listed_cut and shares_words and not nothing_close:
         # 有此事项 needs a word in common: where the township shares none with the task, the
@@ -496,12 +526,13 @@ def _answer(engine, cands: list[Candidate], cosines: np.ndarray, shares_words: b
         row.update(status=POSSIBLE, duty=None, items=items, lists=[])
     else:
         row.update(status=NOT_LISTED, duty=None, items=[], lists=[], nearest=items[0]["duty"] if items else None)
-    row["authorities"] = authorities or []
+    row["authorities"] = authorities
     # the township that holds the task, for a clerk to compare with: 清单之外 here, not everywhere
-    row["held_by"] = held if verdict == NOT_LISTED and held_elsewhere else None
+    row["held_by"] = held
     # another authority's work the question names beside the township's part, which was answered:
     # 打官司 in 不想请律师打官司，乡里能先调解不 is still the court's, and the clerk is told so
-    row["other_work"] = [] if ruling else [{"term": t, "authority": a} for t, a in (mentioned or {}).items()]
+    row["other_work"] = [] if outside.ruling(config, p) else \
+        [{"term": t, "authority": a} for t, a in (outside.mentioned or {}).items()]
     return row
 
 

@@ -8,9 +8,11 @@ term the question names as their own work: the rule never rules those) is collec
 (calibrate_owner.held_out_view), with the township's P(listed), the question's cosine to its
 closest question of data/dict/other_work.tsv and to its closest staff question of the lists:
 - right if ruled out: the judged pairs truly not listed (both staff sets' tune halves and the
-  older set), every answer to whose_work's other authorities' work;
+  older set), every answer to whose_work's other authorities' work (since session 24 the fresh
+  set's too);
 - wrong if ruled out: the judged pairs truly listed, every answer to whose_work's township work and
-  township work naming others, and to like_examples.tsv's tune half (every township lists it);
+  township work naming others (since session 24 the fresh look-alike and naming sets too), and to
+  like_examples.tsv's tune half (every township lists it);
 - whose_work's seen sets (tune data, read in full in session 16) counted apart.
 
 For each (cosine, margin, P) it prints how many right and wrong answers the rule would turn into
@@ -40,8 +42,9 @@ def _questions(engine) -> list[tuple[str, dict | None, bool | None, bool]]:
     judged = [(q["query"], q["owners"]) for folder in SETS.values() for q in load_staff("tune", folder)]
     judged += [(q["query"], q["owners"]) for q in calibrate.older_as_staff(engine)]
     out = [(q, owners, None, False) for q, owners in judged]
-    out += [(q, None, True, False) for _, q in whose_work.load("other", "tune")]
-    out += [(q, None, False, False) for kind in ("township", "naming") for _, q in whose_work.load(kind, "tune")]
+    out += [(q, None, True, False) for kind in ("other", "other_fresh") for _, q in whose_work.load(kind, "tune")]
+    out += [(q, None, False, False) for kind in ("township", "naming", "lookalike", "naming_fresh")
+            for _, q in whose_work.load(kind, "tune")]
     out += [(q, None, False, False) for _, q in like_examples.load("tune")]
     out += [(q, None, kind != "naming_seen", True) for kind in whose_work.SEEN for _, q in whose_work.load(kind)]
     return out
