@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
@@ -94,7 +93,6 @@ def yielding(rows: list[dict], p: float, words: int, rest_p: float = 2.0, held_p
 
 def main(argv=None) -> int:
     from search.config import SearchConfig
-    from search.engine import Engine
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--p", type=float, nargs="+", default=[0.6, 0.7, 0.8])
@@ -104,13 +102,7 @@ def main(argv=None) -> int:
     parser.add_argument("--told", type=float, nargs="+", default=[0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.0])
     args = parser.parse_args(argv)
     served = SearchConfig.from_env()
-    with tempfile.TemporaryDirectory(prefix="tds-yield-") as tmp:
-        engine = Engine.open(calibrate.held_out_view(None, Path(tmp)),
-                             config=served.with_(**YIELD_OFF))
-        try:
-            rows = ruled_out_answers(engine)
-        finally:
-            engine.close()
+    rows = calibrate.on_held_out_view(ruled_out_answers, **YIELD_OFF)
     totals = yielding(rows, -1.0, 0)
     print(f"ruled out with the yield off: {totals['judged right']} judged right, {totals['other work']} "
           f"other authorities' work, {totals['wrong']} township work (wrong)")

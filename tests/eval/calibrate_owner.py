@@ -375,6 +375,19 @@ def held_out_view(index_dir, folder: Path) -> Path:
     return folder
 
 
+def on_held_out_view(collect, **overrides):
+    """What `collect(engine)` returns on the held-out tune view, the served settings with `overrides`
+    (the grids of authority_yield.py, elsewhere_cuts.py and held_cuts.py turn their rule off so)."""
+    from search.config import SearchConfig
+    from search.engine import Engine
+    with tempfile.TemporaryDirectory(prefix="tds-view-") as tmp:
+        engine = Engine.open(held_out_view(None, Path(tmp)), config=SearchConfig.from_env().with_(**overrides))
+        try:
+            return collect(engine)
+        finally:
+            engine.close()
+
+
 def calibrate(index_dir=None, served_dictionary: bool = False) -> dict:
     """The fitted settings (SearchConfig field → value) and the cross-validated tune figures."""
     from sklearn.metrics import roc_auc_score

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
@@ -80,19 +79,13 @@ def ruled(rows: list[dict], lead: float, p: float) -> dict[str, int]:
 
 def main(argv=None) -> int:
     from search.config import SearchConfig
-    from search.engine import Engine
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lead", type=float, nargs="+", default=[0.99, 0.98, 0.97, 0.96, 0.95])
     parser.add_argument("--p", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.3])
     args = parser.parse_args(argv)
     served = SearchConfig.from_env()
-    with tempfile.TemporaryDirectory(prefix="tds-held-") as tmp:
-        engine = Engine.open(calibrate.held_out_view(None, Path(tmp)), config=served.with_(**RULE_OFF))
-        try:
-            rows = candidate_answers(engine)
-        finally:
-            engine.close()
+    rows = calibrate.on_held_out_view(candidate_answers, **RULE_OFF)
     judged = [r for r in rows if r["group"] == JUDGED]
     print(f"answers not 清单之外 with the rule off: {len(judged)} judged ({sum(r['right'] for r in judged)} truly "
           f"not listed), {sum(r['group'] == LIKE for r in rows)} like_examples, {len(rows) - len(judged)} others")
