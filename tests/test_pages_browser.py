@@ -198,6 +198,24 @@ def test_owner_view_not_listed(browser, live_server):
         assert ("通常由" + "、".join(whose) + "办理" in row.text) == bool(whose), row.text
 
 
+def test_owner_view_names_the_township_that_holds_a_task_this_one_lacks(browser, live_server):
+    """A township ruled out because another clearly holds the task (held_by in the JSON) says so,
+    with that township and a link to its item; no other row does."""
+    browser.get(live_server + "/owner?q=" + quote("防沙治沙"))
+    wait_for(browser, "table.owner")
+    shot(browser, "06b-owner-held-elsewhere")
+    with urllib.request.urlopen(live_server + "/api/owner?q=" + quote("防沙治沙")) as r:
+        api = {row["township"]: row for row in json.load(r)["results"]}
+    assert any(row["held_by"] for row in api.values())
+    for row in css(browser, "tr.owner-row"):
+        held = api[row.get_attribute("data-township")]["held_by"]
+        assert ("其他乡镇的清单有这项工作" in row.text) == bool(held), row.text
+        if held:
+            assert held["township"] in row.text
+            link = row.find_element("css selector", ".held-by a")
+            assert link.get_attribute("href").endswith("/duties/" + held["duty"]["id"])
+
+
 def test_search_says_whose_work_a_task_is(browser, live_server):
     browser.get(live_server + "/?q=" + quote("护照去哪办"))
     wait_for(browser, "#authority-note")
