@@ -332,8 +332,8 @@ class Segmenter:
 
     def authorities_told(self, text: str, named: dict[str, str]) -> bool:
         """Whether the question names the other authorities only as bodies (authority_bodies.txt)
-        in clauses before its last: 法院把俺家老房子拍卖了抵债，俺这低保还算不算数 tells what the
-        court did and asks about 低保; 法院在哪 and 想找律师起诉 ask for the court's work."""
+        in clauses before its last: 法院判了离婚，娃的低保还能接着领不 tells what the court did
+        and asks about 低保; 法院在哪 and 想找律师起诉 ask for the court's work."""
         clauses = [c for c in _CLAUSE_EDGE.split(normalize(text)) if c]
         return (bool(named) and len(clauses) > 1 and all(t in self.bodies for t in named)
                 and not any(t in clauses[-1] for t in named))

@@ -180,7 +180,7 @@ class SearchConfig:
     # false for 10 more true lost. Above 1 it is off.
     owner_authority_rest_held_p: float = 0.2
     # ... or where the question names the authorities only as bodies before its last clause
-    # (Segmenter.authorities_told: 法院把俺家老房子拍卖了抵债，…低保还算不算数) and this township holds
+    # (Segmenter.authorities_told: 法院判了离婚，娃的低保还能接着领不) and this township holds
     # the clauses without them at least at this. Chosen with the same script and rule, the tune half
     # of session 24's fresh whose_work set joining it (further answers, judged right / other work /
     # wrong / seen right / seen wrong): 0.3 → 0 / 0 / 8 / 0 / 3, 0.2 → 0 / 1 / 14 / 3 / 3; 0.1 would

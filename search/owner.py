@@ -582,7 +582,7 @@ def _named_in_passing(config, p: float, said_besides: int, rest_p: float = 0.0, 
     clearly (`rest_lead`) and this one plausibly (owner_authority_rest_held_p: 住院押金交不上，能先找
     乡里申请急难救助吗, where a county lists 临时救助 inside a longer item), or the question names the
     authorities only as bodies in what it tells before it asks (`told`, Segmenter.authorities_told:
-    法院把俺家老房子拍卖了抵债，俺这低保还算不算数) and this township holds the rest at least at
+    法院判了离婚，娃的低保还能接着领不) and this township holds the rest at least at
     owner_authority_told_p."""
     return ((p >= config.owner_authority_yield_p and said_besides >= config.owner_authority_yield_words)
             or rest_p >= config.owner_authority_rest_p
