@@ -1,6 +1,7 @@
 """The examples issue 11 reports, on the real index: staff wording nobody tuned the first version for."""
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
@@ -24,6 +25,15 @@ def engine(app_index_dir):
 
 def answers(engine, q: str) -> dict[str, dict]:
     return {r["township"]: r for r in engine.owner(q)["results"]}
+
+
+def every_row(engine, q: str, **overrides) -> dict[str, dict]:
+    """Each township's row, with explain, under the served settings with `overrides` (a rule turned
+    off, or made to fire everywhere, to show which answers it is what gives)."""
+    if overrides:
+        engine = copy.copy(engine)
+        engine.config = engine.config.with_(**overrides)
+    return {r["township"]: r for r in engine.owner(q, size=len(engine.ranges), explain=True)["results"]}
 
 
 def names(row: dict) -> list[str]:
@@ -168,7 +178,7 @@ def test_another_authoritys_word_beside_a_task_the_township_holds_does_not_rule_
     q = "邻居家装修把我家墙震裂了，不想打官司，能找人调解不"
     config = engine.config
     assert engine.segmenter.authorities_asked(q)
-    rows = {r["township"]: r for r in engine.owner(q, size=len(engine.ranges), explain=True)["results"]}
+    rows = every_row(engine, q)
     held = [t for t, r in rows.items() if r["rest_p"] is not None and r["rest_p"] >= config.owner_authority_rest_p]
     assert held
     for town in held:
@@ -178,10 +188,7 @@ def test_another_authoritys_word_beside_a_task_the_township_holds_does_not_rule_
                 row["confidence"] < config.owner_authority_yield_p:
             assert row["verdict"] == "not_listed" and row["authorities"] == ["人民法院"], town
     # without the second yield those townships are ruled out: it is this rule that answers them
-    import copy
-    plain = copy.copy(engine)
-    plain.config = config.with_(owner_authority_rest_p=2.0)
-    before = {r["township"]: r for r in plain.owner(q, size=len(engine.ranges))["results"]}
+    before = every_row(engine, q, owner_authority_rest_p=2.0)
     assert all(before[town]["verdict"] == "not_listed" for town in held)
 
 
@@ -193,17 +200,14 @@ def test_a_task_some_township_clearly_holds_is_not_ruled_out_where_a_county_word
     q = "孩子住院押金凑不齐，能到乡里申请临时救助不"
     config = engine.config
     assert engine.segmenter.authorities_asked(q)
-    rows = {r["township"]: r for r in engine.owner(q, size=len(engine.ranges), explain=True)["results"]}
+    rows = every_row(engine, q)
     third = [t for t, r in rows.items() if r["rest_p"] is not None and r["rest_lead"] >= config.owner_authority_rest_p
              and config.owner_authority_rest_held_p <= r["rest_p"] < config.owner_authority_rest_p]
     assert set(DENGKOU) <= set(third)
     for town in third:
         assert rows[town]["verdict"] == "listed" and rows[town]["authorities"] == [], town
         assert "临时救助" in rows[town]["duty"]["name"] + "".join(rows[town]["duty"]["township_duties"]), town
-    import copy
-    plain = copy.copy(engine)
-    plain.config = config.with_(owner_authority_rest_held_p=2.0)
-    before = {r["township"]: r for r in plain.owner(q, size=len(engine.ranges))["results"]}
+    before = every_row(engine, q, owner_authority_rest_held_p=2.0)
     assert all(before[town]["verdict"] == "not_listed" for town in third)
 
 
@@ -214,7 +218,7 @@ def test_a_body_named_in_what_the_question_tells_does_not_rule_out_a_township_ho
     q = "法院判了离婚，娃的低保还能接着领不"
     config = engine.config
     assert engine.segmenter.authorities_told(q, engine.segmenter.authorities_asked(q))
-    rows = {r["township"]: r for r in engine.owner(q, size=len(engine.ranges), explain=True)["results"]}
+    rows = every_row(engine, q)
     assert all(r["told"] for r in rows.values())
     held = [t for t, r in rows.items() if r["rest_p"] is not None and r["rest_p"] >= config.owner_authority_told_p]
     assert held
@@ -224,24 +228,16 @@ def test_a_body_named_in_what_the_question_tells_does_not_rule_out_a_township_ho
         if row["rest_p"] is not None and row["rest_p"] < min(config.owner_authority_told_p, config.owner_authority_rest_held_p) \
                 and row["confidence"] < config.owner_authority_yield_p:
             assert row["verdict"] == "not_listed" and row["authorities"] == ["人民法院"], town
-    import copy
-    plain = copy.copy(engine)
-    plain.config = config.with_(owner_authority_told_p=2.0)
-    before = {r["township"]: r for r in plain.owner(q, size=len(engine.ranges))["results"]}
+    before = every_row(engine, q, owner_authority_told_p=2.0)
     assert all(before[town]["verdict"] == "not_listed" for town in held)
 
 
 def test_the_yield_grid_weighs_the_clauses_but_lets_no_rule_yield(engine):
     """tests/eval/authority_yield.py reads each rule's evidence with every yield off; with the
     clauses not weighed its second and third grids would print zeros (as they did after session 22)."""
-    import copy
-    import sys
-    from pathlib import Path
     sys.path.insert(0, str(Path(__file__).resolve().parent / "eval"))
     from authority_yield import YIELD_OFF
-    off = copy.copy(engine)
-    off.config = engine.config.with_(**YIELD_OFF)
-    rows = off.owner("孩子住院押金凑不齐，能到乡里申请临时救助不", size=len(engine.ranges), explain=True)["results"]
+    rows = every_row(engine, "孩子住院押金凑不齐，能到乡里申请临时救助不", **YIELD_OFF).values()
     weighed = [r for r in rows if r["rest_p"] is not None]
     assert weighed and max(r["rest_lead"] for r in weighed) >= engine.config.owner_authority_rest_p
     assert all(r["verdict"] == "not_listed" for r in weighed)
@@ -252,7 +248,6 @@ def test_another_authoritys_work_asked_without_its_terms_is_ruled_out_where_no_t
     e-commerce platform's work is (data/dict/other_work.tsv, closer than any staff question of the
     lists): 清单之外 with whose work it is, except where a township's own item clearly answers
     (P(listed) at owner_elsewhere_listed_p or above keeps the retrieval's answer)."""
-    import copy
     q = "网购的东西一直不发货"
     config = engine.config
     assert not engine.segmenter.named_authorities(q)
@@ -265,10 +260,8 @@ def test_another_authoritys_work_asked_without_its_terms_is_ruled_out_where_no_t
             assert row["verdict"] == "not_listed" and row["authorities"] == ["电子商务平台"], row["township"]
         else:
             assert row["verdict"] != "not_listed", row["township"]
-    off = copy.copy(engine)
-    off.config = config.with_(owner_elsewhere_cosine=2.0)
-    before = {r["township"]: r["verdict"] for r in off.owner(q, size=len(engine.ranges))["results"]}
-    assert not any(before[r["township"]] == "not_listed" for r in unsure)
+    before = every_row(engine, q, owner_elsewhere_cosine=2.0)
+    assert not any(before[r["township"]]["verdict"] == "not_listed" for r in unsure)
     for township_work in ("低保怎么申请", "村里的路灯坏了", "养的牛得了病"):
         assert not engine.owner(township_work, size=1, explain=True)["elsewhere"]["asked_elsewhere"], township_work
 
@@ -277,11 +270,10 @@ def test_a_task_another_township_clearly_holds_is_outside_where_this_one_is_far_
     """防沙治沙 is the sandy counties' work: where the leaders hold it at owner_held_lead_p, a
     township below owner_held_p is 清单之外, and the row names the township and item that hold it
     — the same whatever the page, and only with that rule (off, the township was 可能相关)."""
-    import copy
     from search.owner import listed_probability
     config = engine.config
     q = "防沙治沙"
-    rows = {r["township"]: r for r in engine.owner(q, size=len(engine.ranges), explain=True)["results"]}
+    rows = every_row(engine, q)
     held = {t: r for t, r in rows.items() if r["held_by"]}
     assert held
     for town, row in held.items():
@@ -294,9 +286,7 @@ def test_a_task_another_township_clearly_holds_is_outside_where_this_one_is_far_
     for town, row in rows.items():
         lead = listed_probability(config, row["leader_p"], row["leader_p"], row["leaders_clear"])
         assert (town in held) == (lead >= config.owner_held_lead_p and row["confidence"] < config.owner_held_p), town
-    off = copy.copy(engine)
-    off.config = config.with_(owner_held_lead_p=2.0)
-    before = {r["township"]: r for r in off.owner(q, size=len(engine.ranges))["results"]}
+    before = every_row(engine, q, owner_held_lead_p=2.0)
     assert all(before[t]["verdict"] != "not_listed" and before[t]["held_by"] is None for t in held)
 
 
@@ -315,13 +305,9 @@ def test_a_township_whose_items_name_the_work_as_their_own_is_never_ruled_out_as
     """策勒乡 and 克孜勒苏乡 list 婚姻登记: where the question names 结婚证, the dictionary rule keeps
     their answers, and the rule for work asked like another authority's must not take them back
     — checked with that rule made to fire on every township, whatever its probability."""
-    import copy
-    eager = copy.copy(engine)
-    eager.config = engine.config.with_(owner_elsewhere_cosine=-1.0, owner_elsewhere_margin=-2.0,
-                                       owner_elsewhere_listed_p=1.01)
     q = "领结婚证要带啥"
     assert "结婚证" in engine.segmenter.named_authorities(q)
-    rows = {r["township"]: r for r in eager.owner(q, size=len(engine.ranges), explain=True)["results"]}
+    rows = every_row(engine, q, owner_elsewhere_cosine=-1.0, owner_elsewhere_margin=-2.0, owner_elsewhere_listed_p=1.01)
     assert all(row["verdict"] == "not_listed" for t, row in rows.items() if t not in ("策勒乡", "克孜勒苏乡"))
     for town in ("策勒乡", "克孜勒苏乡"):
         assert rows[town]["verdict"] == "listed" and "婚姻登记" in rows[town]["duty"]["name"], town
@@ -490,7 +476,6 @@ def test_a_township_sharing_no_word_with_the_task_is_not_said_to_list_it(engine)
     its least bad items through the leaders' term of the scaling: where they share no word with the
     task, the answer is 可能相关, not 有此事项 with an unrelated item. (It is asked like the health
     bureau's work too, which now rules every such township out: the check runs without that rule.)"""
-    import copy
     off = copy.copy(engine)
     off.config = engine.config.with_(owner_elsewhere_cosine=2.0)
     assert engine.owner("想开个诊所要办啥证", explain=True)["elsewhere"]["asked_elsewhere"]
@@ -544,7 +529,6 @@ def test_a_close_call_goes_to_the_duty_another_township_answers_with(engine):
     """Where a township answers with an item other than its most probable, that item is closer to
     the leading township's answer item than the most probable is, and without the leader's weight
     the most probable answers."""
-    import copy
     moved = 0
     for q in [*TUNE_SAMPLE, "养的牛得了病", "反诈宣传进村入户", "林地被占了", "有人在耕地上乱盖房子"]:
         answer = engine.owner(q, explain=True)
