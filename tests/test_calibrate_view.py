@@ -125,3 +125,10 @@ def test_the_held_out_ceiling_counts_not_listed_townships_sharing_a_word():
                  top_cosine=np.zeros(6), nothing_close=np.array([f, f, f, f, t, f]))
     # the last pair is not listed and shares a word: the only one the rules cannot get right
     assert ceiling(v) == (1, 4, 5 / 6)
+    # ... unless another township clearly holds its task (session 24): then the rule can, and does
+    # where the township's own P(listed) is below the cut
+    from dataclasses import replace
+    from calibrate_owner import answers
+    held = replace(v, best_p=np.full(6, 0.05), lead_p=np.array([0, 0, 0, 0, 0, 0.99]), held_cuts=(0.97, 0.1))
+    assert ceiling(held) == (0, 4, 1.0)
+    assert answers(held, 0.0, 0.0, 0.5)[0][5] and not answers(replace(held, held_cuts=(0.97, 0.01)), 0.0, 0.0, 0.5)[0][5]

@@ -241,8 +241,10 @@ class Verdicts:
     top_cosine: np.ndarray   # the township's best cosine
     nothing_close: np.ndarray  # nothing close anywhere: never 有此事项
     # the leaders' P(listed), for the rule that rules out a township far from a task another clearly
-    # holds (owner.held_by, session 24; its cuts from SearchConfig, chosen by held_cuts.py); None: off
+    # holds (owner.held_by, session 24), and its two cuts (SearchConfig's, chosen by held_cuts.py);
+    # lead_p None: off
     lead_p: np.ndarray | None = None
+    held_cuts: tuple[float, float] = (2.0, 0.0)
 
 
 def answers(v: Verdicts, no_match_cosine, out_cut, listed_cut) -> tuple[np.ndarray, np.ndarray]:
@@ -253,12 +255,17 @@ def answers(v: Verdicts, no_match_cosine, out_cut, listed_cut) -> tuple[np.ndarr
 
 def _held(v: Verdicts, ceiling: bool = False) -> np.ndarray:
     """Pairs the held-elsewhere rule rules out (with `ceiling`: could rule out, whatever their own P)."""
-    from search.config import SearchConfig
     if v.lead_p is None:
         return np.zeros(len(v.best_p), dtype=bool)
+    lead_cut, own_cut = v.held_cuts
+    held = v.lead_p >= lead_cut
+    return held if ceiling else held & (v.best_p < own_cut)
+
+
+def _held_cuts() -> tuple[float, float]:
+    from search.config import SearchConfig
     config = SearchConfig.from_env()
-    held = v.lead_p >= config.owner_held_lead_p
-    return held if ceiling else held & (v.best_p < config.owner_held_p)
+    return config.owner_held_lead_p, config.owner_held_p
 
 
 def sure_cut(v: Verdicts, no_match_cosine, out_cut, listed_cut) -> float:
@@ -353,7 +360,7 @@ def work_verdicts(work: Pairs, weights, bias, scale, floor: float) -> Verdicts:
     return Verdicts(scaled(best_p, leader_p, clear, scale), np.zeros(n, dtype=bool), np.ones(n, dtype=bool),
                     np.array(work.ruled_out, dtype=bool), np.array(work.no_words, dtype=bool),
                     np.array(work.top_cosine), np.array(work.nothing_close, dtype=bool),
-                    scaled(leader_p, leader_p, clear, scale))
+                    scaled(leader_p, leader_p, clear, scale), _held_cuts())
 
 
 def held_out_view(index_dir, folder: Path) -> Path:
@@ -410,7 +417,7 @@ def calibrate(index_dir=None, served_dictionary: bool = False) -> dict:
     scale = township_scale(best_p, leader_p, clear, listed)
     v = Verdicts(scaled_cross_validated(best_p, leader_p, clear, listed, tune.pair_question), list_ok, listed,
                  np.array(tune.ruled_out, dtype=bool), np.array(tune.no_words, dtype=bool), np.array(tune.top_cosine),
-                 np.array(tune.nothing_close, dtype=bool), scaled(leader_p, leader_p, clear, scale))
+                 np.array(tune.nothing_close, dtype=bool), scaled(leader_p, leader_p, clear, scale), _held_cuts())
     weights, bias = fit(np.array(tune.X + older.X), np.array(tune.y + older.y))
     work_v = work_verdicts(work, weights, bias, scale, SearchConfig().owner_leader_floor)
     no_match, out_cut, listed_cut = choose_cuts(v, work_v)
