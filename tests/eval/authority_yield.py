@@ -7,8 +7,9 @@ search/owner.py _named_in_passing)
 With the yield switched off, every (question, township) the rule rules out is collected from the
 tune halves only, on the held-out tune view (calibrate_owner.held_out_view):
 - known right: the staff set's and the older set's judged pairs truly not listed, and every
-  answer to whose_work's other authorities' work;
-- known wrong: every answer to whose_work's township work and township work naming others.
+  answer to whose_work's other authorities' work (since session 24 the fresh set's too);
+- known wrong: every answer to whose_work's township work and township work naming others
+  (since session 24 the fresh look-alike and naming sets too).
 
 For each candidate rule (yield where P(listed) ≥ p and the question says ≥ words content words
 besides the authority's terms) it prints how many judged right answers, other-work answers and
@@ -25,6 +26,10 @@ yield where some township (of those ruled on, or the leaders) holds those clause
 owner_authority_rest_p and this one at least at the cut. The engine here weighs the clauses with
 owner_authority_rest_p at 1, so they are weighed but never yield by themselves (above 1 they are not
 weighed: session 22's bench switch had turned this grid to zeros until session 23).
+
+Then the fourth (SearchConfig.owner_authority_told_p, session 24): beside the three served rules,
+yield where the question names the authorities only as bodies before its last clause
+(Segmenter.authorities_told) and this township holds those clauses at least at the cut.
 """
 from __future__ import annotations
 
@@ -67,7 +72,7 @@ def ruled_out_answers(engine) -> list[dict]:
         for row in result["results"]:
             if row["authorities"]:
                 is_right = right if owners is None else owners[row["township"]]["status"] == "not_listed"
-                rows.append({"query": query, "set": "judged" if owners else ("other" if right else "township"), "seen": seen,
+                rows.append({"set": "judged" if owners else ("other" if right else "township"), "seen": seen,
                              "right": is_right, "p": row["confidence"], "besides": besides,
                              "rest_p": row["rest_p"] or 0.0, "rest_lead": row["rest_lead"] or 0.0,
                              "told": row["told"]})
