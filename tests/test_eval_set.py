@@ -200,3 +200,53 @@ def test_staff_sets_are_judged_per_township_and_split_once(corpus, name, least):
     others = [q for other in SETS if other != name for q in load_staff(folder=SETS[other])]
     assert not {q["qid"] for q in questions} & {q["qid"] for q in others}
     assert not {q["query"] for q in questions} & {q["query"] for q in others}
+
+
+def test_held_region_judgments_are_tune_half_and_well_formed(corpus):
+    """held_region.jsonl (session 25): township-work and like_examples answers judged per township,
+    and staff pairs judged a second time — all tune-half questions, every item a record of the
+    township judged, listed exactly when an item is graded 2 or more."""
+    import sys
+    sys.path.insert(0, str(EVAL))
+    import like_examples
+    from evaluate import load_sets
+    from held_cuts import HELD_REGION
+    from staff_set import SETS, load_staff
+    from whose_work import load
+
+    rows = _jsonl(HELD_REGION)
+    assert {r["kind"] for r in rows} == {"township_work", "second_judge"}
+    assert len({(r["kind"], r["township"], r["query"]) for r in rows}) == len(rows)
+    work = {q for kind in ("township", "naming", "lookalike", "naming_fresh") for _, q in load(kind, "tune")}
+    work |= {q for _, q in like_examples.load("tune")}
+    staff = {q["query"]: set(q["owners"]) for folder in SETS.values() for q in load_staff("tune", folder)}
+    older = {q["query"] for q in load_sets()[0]}
+    townships = {d.township for d in corpus.values()}
+    for r in rows:
+        if r["kind"] == "township_work":
+            assert r["query"] in work, r["query"]
+        else:
+            assert r["township"] in staff.get(r["query"], townships if r["query"] in older else ()), r
+        assert r["township"] in townships and r["status"] in ("listed", "not_listed"), r
+        assert (r["status"] == "listed") == any(g >= 2 for g in r["items"].values()), r
+        assert all(i in corpus and corpus[i].township == r["township"] and g in (1, 2, 3)
+                   for i, g in r["items"].items()), r
+    assert sum(r["kind"] == "township_work" for r in rows) >= 300 and sum(r["kind"] == "second_judge" for r in rows) >= 80
+
+
+def test_held_cuts_counts_township_work_judged_per_township_as_judged():
+    import sys
+    sys.path.insert(0, str(EVAL))
+    from held_cuts import precision, ruled
+
+    def row(group, query, right=False, p=0.05):
+        return {"group": group, "right": right, "p": p, "lead": 0.99, "township": "甲乡", "query": query}
+
+    rows = [row("township", "q1"), row("township", "q2"), row("township", "q3"), row("like", "q4"),
+            row("judged", "q5", right=True), row("judged", "q6", right=True, p=0.5)]
+    work = {("甲乡", "q1"): {"status": "not_listed"}, ("甲乡", "q2"): {"status": "listed"}}
+    counts = ruled(rows, 0.97, 0.1, work)
+    assert (counts["work right"], counts["work wrong"], counts["township work"], counts["like wrong"],
+            counts["judged right"]) == (1, 1, 1, 1, 1)
+    assert precision(counts) == 2 / 4  # the unjudged township work is a bound, not counted
+    assert ruled(rows, 0.97, 0.1)["township work"] == 3

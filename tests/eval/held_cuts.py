@@ -16,11 +16,19 @@ township, the same whatever the page):
 
 The served cuts were chosen a step at a time from the strictest, while a step's added answers on
 judged pairs and like_examples stayed at least 95% right (issue 11's precision for 清单之外).
+
+Session 25 judged, per township, the township-work and like_examples answers in the rule's
+reach (leaders ≥ 0.93, P(listed) < 0.40 on this view; `held_region.jsonl`, kind township_work):
+those now count as judged ("work right / wrong"), the like_examples premise giving way to the
+township's own judgment; the rest stay a bound. The same file holds a second judgment of 81 staff
+pairs drawn from the same reach (kind second_judge), and the agreement of the two judges there is
+printed last: how far a precision figure in this region can be trusted.
 """
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import sys
 from pathlib import Path
 
@@ -32,13 +40,15 @@ import whose_work  # noqa: E402
 from staff_set import SETS, load_staff  # noqa: E402
 
 RULE_OFF = {"owner_held_lead_p": 2.0}
+HELD_REGION = Path(__file__).resolve().parent / "held_region.jsonl"
+KEYS = ("judged right", "judged wrong", "work right", "work wrong", "like wrong", "other right", "township work",
+        "seen right", "seen wrong")
 JUDGED, LIKE, OTHER, TOWNSHIP, SEEN = "judged", "like", "other", "township", "seen"
 
 
 def _questions(engine) -> list[tuple[str, dict | None, str, bool | None]]:
     """(question, judged owners or None, its group, right-if-ruled-out for unjudged)."""
-    judged = [(q["query"], q["owners"]) for folder in SETS.values() for q in load_staff("tune", folder)]
-    judged += [(q["query"], q["owners"]) for q in calibrate.older_as_staff(engine)]
+    judged = judged_questions(engine)
     out = [(q, owners, JUDGED, None) for q, owners in judged]
     out += [(q, None, LIKE, False) for _, q in like_examples.load("tune")]
     out += [(q, None, OTHER, True) for kind in ("other", "other_fresh") for _, q in whose_work.load(kind, "tune")]
@@ -46,6 +56,19 @@ def _questions(engine) -> list[tuple[str, dict | None, str, bool | None]]:
             for _, q in whose_work.load(kind, "tune")]
     out += [(q, None, SEEN, kind != "naming_seen") for kind in whose_work.SEEN for _, q in whose_work.load(kind)]
     return out
+
+
+def judged_questions(engine) -> list[tuple[str, dict]]:
+    """(question, its judged owners) of both staff sets' tune halves and the older set."""
+    judged = [(q["query"], q["owners"]) for folder in SETS.values() for q in load_staff("tune", folder)]
+    return judged + [(q["query"], q["owners"]) for q in calibrate.older_as_staff(engine)]
+
+
+def load_region(kind: str, path: Path = HELD_REGION) -> dict[tuple[str, str], dict]:
+    """held_region.jsonl's judgments of one kind, by (township, question)."""
+    with open(path, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return {(r["township"], r["query"]): r for r in rows if r["kind"] == kind}
 
 
 def candidate_answers(engine) -> list[dict]:
@@ -61,20 +84,43 @@ def candidate_answers(engine) -> list[dict]:
                 continue
             lead = listed_probability(engine.config, row["leader_p"], row["leader_p"], row["leaders_clear"])
             is_right = right if owners is None else owners[row["township"]]["status"] == "not_listed"
-            rows.append({"group": group, "right": is_right, "p": row["confidence"], "lead": lead})
+            rows.append({"group": group, "right": is_right, "p": row["confidence"], "lead": lead,
+                         "township": row["township"], "query": query})
     return rows
 
 
-def ruled(rows: list[dict], lead: float, p: float) -> dict[str, int]:
-    out = dict.fromkeys(("judged right", "judged wrong", "like wrong", "other right", "township work",
-                         "seen right", "seen wrong"), 0)
+def ruled(rows: list[dict], lead: float, p: float, work: dict | None = None) -> dict[str, int]:
+    """How many answers of each kind the rule would rule out at these cuts; `work`: township-work
+    and like_examples answers judged per township (load_region), which count as judged."""
+    out = dict.fromkeys(KEYS, 0)
     for r in rows:
         if r["lead"] >= lead and r["p"] < p:
             g = r["group"]
-            key = {LIKE: "like wrong", OTHER: "other right", TOWNSHIP: "township work"}.get(g) or \
-                f"{g} {'right' if r['right'] else 'wrong'}"
+            judged = (work or {}).get((r["township"], r["query"])) if g in (LIKE, TOWNSHIP) else None
+            if judged:
+                key = f"work {'right' if judged['status'] == 'not_listed' else 'wrong'}"
+            else:
+                key = {LIKE: "like wrong", OTHER: "other right", TOWNSHIP: "township work"}.get(g) or \
+                    f"{g} {'right' if r['right'] else 'wrong'}"
             out[key] += 1
     return out
+
+
+def precision(counts: dict[str, int]) -> float | None:
+    """The share right among the answers whose truth is known (judged, work judged, like_examples)."""
+    right = counts["judged right"] + counts["work right"]
+    said = right + counts["judged wrong"] + counts["work wrong"] + counts["like wrong"]
+    return right / said if said else None
+
+
+def second_judge_agreement(engine) -> tuple[int, int, int, int]:
+    """held_region.jsonl's second judgments of staff pairs against the first judge's: (both listed,
+    both not, first not listed but second listed, first listed but second not)."""
+    first = {(town, q): owners[town]["status"] for q, owners in judged_questions(engine) for town in owners}
+    pairs = [(first[key], r["status"]) for key, r in load_region("second_judge").items()]
+    return (sum(a == b == "listed" for a, b in pairs), sum(a == b == "not_listed" for a, b in pairs),
+            sum(a == "not_listed" and b == "listed" for a, b in pairs),
+            sum(a == "listed" and b == "not_listed" for a, b in pairs))
 
 
 def main(argv=None) -> int:
@@ -82,19 +128,27 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lead", type=float, nargs="+", default=[0.99, 0.98, 0.97, 0.96, 0.95])
-    parser.add_argument("--p", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.3])
+    parser.add_argument("--p", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.25, 0.3])
     args = parser.parse_args(argv)
     served = SearchConfig.from_env()
-    rows = calibrate.on_held_out_view(candidate_answers, **RULE_OFF)
+    rows, agreement = calibrate.on_held_out_view(
+        lambda engine: (candidate_answers(engine), second_judge_agreement(engine)), **RULE_OFF)
+    work = load_region("township_work")
     judged = [r for r in rows if r["group"] == JUDGED]
     print(f"answers not 清单之外 with the rule off: {len(judged)} judged ({sum(r['right'] for r in judged)} truly "
-          f"not listed), {sum(r['group'] == LIKE for r in rows)} like_examples, {len(rows) - len(judged)} others")
-    keys = list(ruled([], 0, 0))
-    print(f"{'lead ≥':>6} {'P <':>5} " + " ".join(f"{k:>13}" for k in keys))
+          f"not listed), {sum(r['group'] == LIKE for r in rows)} like_examples, {len(rows) - len(judged)} others; "
+          f"{len(work)} township-work and like_examples answers judged per township (held_region.jsonl)")
+    print(f"{'lead ≥':>6} {'P <':>5} " + " ".join(f"{k:>13}" for k in KEYS) + f" {'precision':>10}")
     for lead, p in itertools.product(args.lead, args.p):
-        y = ruled(rows, lead, p)
+        y = ruled(rows, lead, p, work)
         mark = "  (served)" if (lead, p) == (served.owner_held_lead_p, served.owner_held_p) else ""
-        print(f"{lead:6.2f} {p:5.2f} " + " ".join(f"{y[k]:13d}" for k in keys) + mark)
+        share = precision(y)
+        print(f"{lead:6.2f} {p:5.2f} " + " ".join(f"{y[k]:13d}" for k in KEYS)
+              + (f" {share:10.3f}" if share is not None else f" {'-':>10}") + mark)
+    both, neither, second_more, first_more = agreement
+    n = both + neither + second_more + first_more
+    print(f"second judge on {n} staff pairs in this reach (held_region.jsonl): agrees on {(both + neither) / n:.2f}; "
+          f"listed where the first judge said not listed {second_more}, the reverse {first_more}")
     return 0
 
 
