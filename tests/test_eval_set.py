@@ -250,3 +250,36 @@ def test_held_cuts_counts_township_work_judged_per_township_as_judged():
             counts["judged right"]) == (1, 1, 1, 1, 1)
     assert precision(counts) == 2 / 4  # the unjudged township work is a bound, not counted
     assert ruled(rows, 0.97, 0.1)["township work"] == 3
+
+
+def test_outside_judged_is_township_work_judged_per_township(corpus):
+    """outside_judged.jsonl (session 25): 清单之外 answers on township-work and like_examples
+    questions, each judged against the township's list; whose_work.py and like_examples.py count
+    them. Every item is a record of that township; listed exactly when one is graded 2 or more."""
+    import sys
+    sys.path.insert(0, str(EVAL))
+    import like_examples
+    from whose_work import JUDGED_FILES, TOWNSHIP_KINDS, load, township_judgments
+
+    rows = _jsonl(JUDGED_FILES[0])
+    questions = {q for kind in TOWNSHIP_KINDS for _, q in load(kind)} | {q for _, q in like_examples.load()}
+    townships = {d.township for d in corpus.values()}
+    assert len(rows) >= 300 and {r["kind"] for r in rows} == {"township_work"}
+    assert len({(r["township"], r["query"]) for r in rows}) == len(rows)
+    for r in rows:
+        assert r["query"] in questions and r["township"] in townships and r["status"] in ("listed", "not_listed"), r
+        assert (r["status"] == "listed") == any(g >= 2 for g in r["items"].values()), r
+        assert all(i in corpus and corpus[i].township == r["township"] for i in r["items"]), r
+    judged = township_judgments()
+    assert len(judged) == len(rows) + sum(r["kind"] == "township_work" for r in _jsonl(JUDGED_FILES[1]))
+
+
+def test_whose_work_counts_the_judged_outside_answers():
+    import sys
+    sys.path.insert(0, str(EVAL))
+    from whose_work import judged_outside
+
+    rows = [{"question": "q1", "outside": ["甲乡", "乙乡"]}, {"question": "q2", "outside": ["甲乡"]}]
+    got = judged_outside(rows, {("甲乡", "q1"): "not_listed", ("乙乡", "q1"): "listed"})
+    assert got == {"township work: 清单之外 answers": 3, "township work: of them judged per township": 2,
+                   "township work: judged truly not listed": 0.5}

@@ -19,7 +19,10 @@ neighbours it must not (wild animals, drowning, wage disputes, animal epidemics 
 vaccines, fire for land). Each question's half comes from a keyed hash of its text (`SEED`);
 change dictionaries only from the tune half's answers, report the test half.
 
-Limits: one writer, no per-township judgement. A kind listed everywhere is not every question of
+Session 25 judged the 清单之外 answers of both halves against each township's own list (by
+helpers who saw only the question and the list: `whose_work.township_judgments`); the table
+counts those found truly not listed and those listed. Limits: one writer, otherwise no
+per-township judgement. A kind listed everywhere is not every question of
 it listed everywhere: a careful judge might call 被狗咬了，乡卫生院能打狂犬疫苗不 the clinic's work and
 清单之外 right, so the false 清单之外 count is an upper bound; the kind patterns are strict
 (公益林管护 is not of the land kind), so the right-answer shares are lower bounds.
@@ -87,7 +90,9 @@ def answers(engine, rows: list[tuple[str, str]]) -> list[dict]:
     return out
 
 
-def summary(rows: list[dict]) -> dict:
+def summary(rows: list[dict], judged: dict[tuple[str, str], str] | None = None) -> dict:
+    judged = judged or {}
+
     def share(test, among=rows):
         return sum(map(test, among)) / len(among) if among else 0.0
     listed = [r for r in rows if r["verdict"] == "listed"]
@@ -98,6 +103,11 @@ def summary(rows: list[dict]) -> dict:
         "township answers": len(rows),
         "清单之外 answers (all false)": sum(r["verdict"] == "not_listed" for r in rows),
         "questions with a false 清单之外": len(wrong_out),
+        # session 25: the 清单之外 answers judged against the township's own list (whose_work.township_judgments)
+        "清单之外 judged per township: truly not listed": sum(
+            judged.get((r["township"], r["question"])) == "not_listed" for r in rows if r["verdict"] == "not_listed"),
+        "清单之外 judged per township: listed (false)": sum(
+            judged.get((r["township"], r["question"])) == "listed" for r in rows if r["verdict"] == "not_listed"),
         "有此事项 share": share(lambda r: r["verdict"] == "listed"),
         "可能相关 share": share(lambda r: r["verdict"] == "possible"),
         "first item of the kind (有此事项)": share(lambda r: r["right"], listed),
@@ -131,7 +141,9 @@ def main(argv=None) -> int:
                     print(f"{r['kind']}\t{r['question']}\t{r['township']}\t{r['verdict']}\t{r['first'][:30]}")
             return 0
         halves = [args.half] if args.half else list(HALVES)
-        figures = {half: summary(answers(engine, load(half))) for half in halves}
+        from whose_work import township_judgments
+        judged = township_judgments()
+        figures = {half: summary(answers(engine, load(half)), judged) for half in halves}
     finally:
         engine.close()
     print(f"{'':46s}" + "".join(f"{h:>8s}" for h in halves))

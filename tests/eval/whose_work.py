@@ -30,6 +30,15 @@ passing, most not naming the township. Split by the same hash; 8 questions that 
 were, a line of data/dict/asked.tsv or other_work.tsv, or a judged question, were taken out
 before any answer was read.
 
+Judged per township (session 25): the 清单之外 answers on township work and like_examples of both
+halves (as served at the session's start: `outside_judged.jsonl`) and the tune answers in the held
+rule's reach (`held_region.jsonl`) were judged against that township's list by helpers who saw only
+the question and the list. The table counts, over the four township-work files, the 清单之外
+answers judged so and how many of those the township truly does not list: the precision of
+清单之外 on this wording, where the labels by question give only a bound. Those helpers read more
+lists as covering a task than the staff set's judges do (held_region.jsonl's second judgments),
+so the share is on the low side of what the staff judges would give.
+
 Each question's half comes from a keyed hash of its text (`SEED`), fixed once like the staff set's:
 change dictionaries only from the tune half's answers; report the test half.
 
@@ -46,11 +55,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from collections import Counter
 from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent / "whose_work"
+JUDGED_FILES = (Path(__file__).resolve().parent / "outside_judged.jsonl",
+                Path(__file__).resolve().parent / "held_region.jsonl")
+TOWNSHIP_KINDS = ("township", "naming", "lookalike", "naming_fresh")
 SEED = "township-duty-search/whose-work-split/2026-12-06"
 HALVES = ("tune", "test")
 FILES = {"other": "other_work.tsv", "township": "township_work.tsv", "naming": "township_work_naming_others.tsv",
@@ -77,15 +90,38 @@ def load(kind: str, half: str | None = None, folder: Path = FOLDER) -> list[tupl
 
 
 def answers(engine, rows: list[tuple[str, str]]) -> list[dict]:
-    """Per question: how many townships answer each verdict, and the authorities named."""
+    """Per question: how many townships answer each verdict, which say 清单之外, and the authorities named."""
     out = []
     for label, question in rows:
         results = engine.owner(question, size=len(engine.ranges))["results"]
         counts = Counter(r["verdict"] for r in results)
         out.append({"label": label, "question": question, "towns": len(results),
                     "listed": counts["listed"], "possible": counts["possible"], "not_listed": counts["not_listed"],
+                    "outside": [r["township"] for r in results if r["verdict"] == "not_listed"],
                     "authorities": sorted({a for r in results for a in r.get("authorities") or []})})
     return out
+
+
+def township_judgments(files=JUDGED_FILES) -> dict[tuple[str, str], str]:
+    """(township, question) → listed / not_listed, for township-work and like_examples questions
+    judged against that township's list (session 25)."""
+    out = {}
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            for row in map(json.loads, filter(str.strip, f)):
+                if row["kind"] == "township_work":
+                    out[(row["township"], row["query"])] = row["status"]
+    return out
+
+
+def judged_outside(rows: list[dict], judged: dict[tuple[str, str], str]) -> dict:
+    """Of the 清单之外 answers on these questions: how many are judged per township, and the share
+    of those the township truly does not list."""
+    pairs = [(town, a["question"]) for a in rows for town in a["outside"]]
+    known = [judged[p] for p in pairs if p in judged]
+    return {"township work: 清单之外 answers": len(pairs),
+            "township work: of them judged per township": len(known),
+            "township work: judged truly not listed": sum(s == "not_listed" for s in known) / max(1, len(known))}
 
 
 def summary(other: list[dict], township: list[dict], naming: list[dict]) -> dict:
@@ -141,8 +177,10 @@ def seen_summary(engine) -> dict:
 
 
 def measure(engine, half: str) -> dict:
-    return (summary(*(answers(engine, load(kind, half)) for kind in ("other", "township", "naming")))
-            | fresh_summary(*(answers(engine, load(kind, half)) for kind in FRESH)))
+    rows = {kind: answers(engine, load(kind, half)) for kind in ("other", "other_fresh", *TOWNSHIP_KINDS)}
+    return (summary(rows["other"], rows["township"], rows["naming"])
+            | fresh_summary(rows["other_fresh"], rows["lookalike"], rows["naming_fresh"])
+            | judged_outside([a for kind in TOWNSHIP_KINDS for a in rows[kind]], township_judgments()))
 
 
 def print_table(figures: dict[str, dict]) -> None:
@@ -156,7 +194,7 @@ def print_table(figures: dict[str, dict]) -> None:
 def print_misses(engine, half: str) -> None:
     if half != "tune":
         raise SystemExit("misses are listed for the tune half only: the test half is reported, never read for fixes")
-    for a in [a for kind in ("township", "naming", "lookalike", "naming_fresh") for a in answers(engine, load(kind, half))]:
+    for a in [a for kind in TOWNSHIP_KINDS for a in answers(engine, load(kind, half))]:
         if a["not_listed"]:
             print(f"township work, 清单之外 in {a['not_listed']}/{a['towns']}: {a['question']} [{a['label']}] "
                   f"{' '.join(a['authorities'])}")
