@@ -30,6 +30,10 @@ weighed: session 22's bench switch had turned this grid to zeros until session 2
 Then the fourth (SearchConfig.owner_authority_told_p, session 24): beside the three served rules,
 yield where the question names the authorities only as bodies before its last clause
 (Segmenter.authorities_told) and this township holds those clauses at least at the cut.
+
+Since session 25 every township-work answer the rule gives here with its yields off is judged
+against that township's list (whose_work.township_judgments): one the township truly does not
+list counts as "work right" — a true 清单之外 a yield loses — and only the rest as wrong.
 """
 from __future__ import annotations
 
@@ -61,6 +65,7 @@ def ruled_out_answers(engine) -> list[dict]:
     labelled += [(q, None, True, False) for _, q in whose_work.load("other_fresh", "tune")]
     labelled += [(q, None, False, False) for kind in ("lookalike", "naming_fresh") for _, q in whose_work.load(kind, "tune")]
     labelled += [(q, None, kind != "naming_seen", True) for kind in whose_work.SEEN for _, q in whose_work.load(kind)]
+    judged_work = whose_work.township_judgments()
     rows = []
     for query, owners, right, seen in [(q, o, None, False) for q, o in judged] + labelled:
         named = engine.segmenter.named_authorities(query)
@@ -72,6 +77,8 @@ def ruled_out_answers(engine) -> list[dict]:
         for row in result["results"]:
             if row["authorities"]:
                 is_right = right if owners is None else owners[row["township"]]["status"] == "not_listed"
+                if owners is None and not right and not seen:
+                    is_right = judged_work.get((row["township"], query)) == "not_listed"
                 rows.append({"set": "judged" if owners else ("other" if right else "township"), "seen": seen,
                              "right": is_right, "p": row["confidence"], "besides": besides,
                              "rest_p": row["rest_p"] or 0.0, "rest_lead": row["rest_lead"] or 0.0,
@@ -85,14 +92,15 @@ def yielding(rows: list[dict], p: float, words: int, rest_p: float = 2.0, held_p
     at rest_p, the third where some township holds the rest at rest_p and this one at held_p, the
     fourth where the question names only bodies before its last clause and this township holds the
     rest at told_p); the seen sets are counted apart."""
-    out = {"judged right": 0, "other work": 0, "wrong": 0, "seen right": 0, "seen wrong": 0}
+    out = {"judged right": 0, "other work": 0, "work right": 0, "wrong": 0, "seen right": 0, "seen wrong": 0}
     for r in rows:
         if (r["p"] >= p and r["besides"] >= words) or r["rest_p"] >= rest_p or \
                 (r["rest_lead"] >= rest_p and r["rest_p"] >= held_p) or (r["told"] and r["rest_p"] >= told_p):
             if r["seen"]:
                 out["seen right" if r["right"] else "seen wrong"] += 1
             else:
-                out["wrong" if not r["right"] else ("judged right" if r["set"] == "judged" else "other work")] += 1
+                out["wrong" if not r["right"] else {"judged": "judged right", "other": "other work"}.get(
+                    r["set"], "work right")] += 1
     return out
 
 
@@ -110,48 +118,51 @@ def main(argv=None) -> int:
     rows = calibrate.on_held_out_view(ruled_out_answers, **YIELD_OFF)
     totals = yielding(rows, -1.0, 0)
     print(f"ruled out with the yield off: {totals['judged right']} judged right, {totals['other work']} "
-          f"other authorities' work, {totals['wrong']} township work (wrong)")
-    print(f"{'P ≥':>5} {'words ≥':>8} {'judged right lost':>18} {'other work lost':>16} {'wrong removed':>14}")
+          f"other authorities' work, {totals['work right']} township work the township does not list (right), "
+          f"{totals['wrong']} township work (wrong)")
+    print(f"{'P ≥':>5} {'words ≥':>8} {'judged right lost':>18} {'other work lost':>16} {'work right lost':>16} "
+          f"{'wrong removed':>14}")
     for p in args.p:
         for words in args.words:
             y = yielding(rows, p, words)
             mark = "  (served)" if (p, words) == (served.owner_authority_yield_p, served.owner_authority_yield_words) else ""
-            print(f"{p:5.2f} {words:8d} {y['judged right']:18d} {y['other work']:16d} {y['wrong']:14d}{mark}")
+            print(f"{p:5.2f} {words:8d} {y['judged right']:18d} {y['other work']:16d} {y['work right']:16d} "
+                  f"{y['wrong']:14d}{mark}")
     first = (served.owner_authority_yield_p, served.owner_authority_yield_words)
     base = yielding(rows, *first)
     print(f"\nbeside the served first rule, the clauses without the terms at P(listed) ≥ rest (further answers):")
-    print(f"{'rest ≥':>6} {'judged right lost':>18} {'other work lost':>16} {'wrong removed':>14} {'seen right lost':>16} "
-          f"{'seen wrong removed':>19}")
+    print(f"{'rest ≥':>6} {'judged right lost':>18} {'other work lost':>16} {'work right lost':>16} {'wrong removed':>14} "
+          f"{'seen right lost':>16} {'seen wrong removed':>19}")
     for rest in args.rest:
         y = yielding(rows, *first, rest)
         d = {k: y[k] - base[k] for k in y}
         mark = "  (served)" if rest == served.owner_authority_rest_p else ""
-        print(f"{rest:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['wrong']:14d} {d['seen right']:16d} "
-              f"{d['seen wrong']:19d}{mark}")
+        print(f"{rest:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['work right']:16d} {d['wrong']:14d} "
+              f"{d['seen right']:16d} {d['seen wrong']:19d}{mark}")
     rest = served.owner_authority_rest_p
     base = yielding(rows, *first, rest)
     print(f"\nbeside both served rules, some township holds the clauses at P ≥ {rest:.2f} and this one at P ≥ held "
           f"(further answers):")
-    print(f"{'held ≥':>6} {'judged right lost':>18} {'other work lost':>16} {'wrong removed':>14} {'seen right lost':>16} "
-          f"{'seen wrong removed':>19}")
+    print(f"{'held ≥':>6} {'judged right lost':>18} {'other work lost':>16} {'work right lost':>16} {'wrong removed':>14} "
+          f"{'seen right lost':>16} {'seen wrong removed':>19}")
     for held in args.held:
         y = yielding(rows, *first, rest, held)
         d = {k: y[k] - base[k] for k in y}
         mark = "  (served)" if held == served.owner_authority_rest_held_p else ""
-        print(f"{held:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['wrong']:14d} {d['seen right']:16d} "
-              f"{d['seen wrong']:19d}{mark}")
+        print(f"{held:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['work right']:16d} {d['wrong']:14d} "
+              f"{d['seen right']:16d} {d['seen wrong']:19d}{mark}")
     held = served.owner_authority_rest_held_p
     base = yielding(rows, *first, rest, held)
     print(f"\nbeside the three served rules, the question names only bodies before its last clause and this "
           f"township holds the rest at P ≥ told (further answers):")
-    print(f"{'told ≥':>6} {'judged right lost':>18} {'other work lost':>16} {'wrong removed':>14} {'seen right lost':>16} "
-          f"{'seen wrong removed':>19}")
+    print(f"{'told ≥':>6} {'judged right lost':>18} {'other work lost':>16} {'work right lost':>16} {'wrong removed':>14} "
+          f"{'seen right lost':>16} {'seen wrong removed':>19}")
     for told in args.told:
         y = yielding(rows, *first, rest, held, told)
         d = {k: y[k] - base[k] for k in y}
         mark = "  (served)" if told == served.owner_authority_told_p else ""
-        print(f"{told:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['wrong']:14d} {d['seen right']:16d} "
-              f"{d['seen wrong']:19d}{mark}")
+        print(f"{told:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['work right']:16d} {d['wrong']:14d} "
+              f"{d['seen right']:16d} {d['seen wrong']:19d}{mark}")
     return 0
 
 
