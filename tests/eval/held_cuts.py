@@ -19,8 +19,9 @@ judged pairs and like_examples stayed at least 95% right (issue 11's precision f
 
 Session 25 judged, per township, the township-work and like_examples answers in the rule's
 reach (leaders ≥ 0.93, P(listed) < 0.40 on this view; `held_region.jsonl`, kind township_work):
-those now count as judged ("work right / wrong"), the like_examples premise giving way to the
-township's own judgment; the rest stay a bound. The same file holds a second judgment of 81 staff
+those, and any other answer judged so (whose_work.township_judgments), now count as judged ("work
+right / wrong"), the like_examples premise giving way to the township's own judgment; the rest
+stay a bound. The same file holds a second judgment of 81 staff
 pairs drawn from the same reach (kind second_judge), and the agreement of the two judges there is
 printed last: how far a precision figure in this region can be trusted.
 """
@@ -64,11 +65,11 @@ def judged_questions(engine) -> list[tuple[str, dict]]:
     return judged + [(q["query"], q["owners"]) for q in calibrate.older_as_staff(engine)]
 
 
-def load_region(kind: str, path: Path = HELD_REGION) -> dict[tuple[str, str], dict]:
-    """held_region.jsonl's judgments of one kind, by (township, question)."""
+def second_judgments(path: Path = HELD_REGION) -> dict[tuple[str, str], str]:
+    """held_region.jsonl's second judgments of staff pairs: (township, question) → status."""
     with open(path, encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
-    return {(r["township"], r["query"]): r for r in rows if r["kind"] == kind}
+    return {(r["township"], r["query"]): r["status"] for r in rows if r["kind"] == "second_judge"}
 
 
 def candidate_answers(engine) -> list[dict]:
@@ -91,14 +92,15 @@ def candidate_answers(engine) -> list[dict]:
 
 def ruled(rows: list[dict], lead: float, p: float, work: dict | None = None) -> dict[str, int]:
     """How many answers of each kind the rule would rule out at these cuts; `work`: township-work
-    and like_examples answers judged per township (load_region), which count as judged."""
+    and like_examples answers judged per township (whose_work.township_judgments: (township,
+    question) → status), which count as judged."""
     out = dict.fromkeys(KEYS, 0)
     for r in rows:
         if r["lead"] >= lead and r["p"] < p:
             g = r["group"]
             judged = (work or {}).get((r["township"], r["query"])) if g in (LIKE, TOWNSHIP) else None
             if judged:
-                key = f"work {'right' if judged['status'] == 'not_listed' else 'wrong'}"
+                key = f"work {'right' if judged == 'not_listed' else 'wrong'}"
             else:
                 key = {LIKE: "like wrong", OTHER: "other right", TOWNSHIP: "township work"}.get(g) or \
                     f"{g} {'right' if r['right'] else 'wrong'}"
@@ -117,7 +119,7 @@ def second_judge_agreement(engine) -> tuple[int, int, int, int]:
     """held_region.jsonl's second judgments of staff pairs against the first judge's: (both listed,
     both not, first not listed but second listed, first listed but second not)."""
     first = {(town, q): owners[town]["status"] for q, owners in judged_questions(engine) for town in owners}
-    pairs = [(first[key], r["status"]) for key, r in load_region("second_judge").items()]
+    pairs = [(first[key], status) for key, status in second_judgments().items()]
     return (sum(a == b == "listed" for a, b in pairs), sum(a == b == "not_listed" for a, b in pairs),
             sum(a == "not_listed" and b == "listed" for a, b in pairs),
             sum(a == "listed" and b == "not_listed" for a, b in pairs))
@@ -133,11 +135,11 @@ def main(argv=None) -> int:
     served = SearchConfig.from_env()
     rows, agreement = calibrate.on_held_out_view(
         lambda engine: (candidate_answers(engine), second_judge_agreement(engine)), **RULE_OFF)
-    work = load_region("township_work")
+    work = whose_work.township_judgments()
     judged = [r for r in rows if r["group"] == JUDGED]
     print(f"answers not 清单之外 with the rule off: {len(judged)} judged ({sum(r['right'] for r in judged)} truly "
           f"not listed), {sum(r['group'] == LIKE for r in rows)} like_examples, {len(rows) - len(judged)} others; "
-          f"{len(work)} township-work and like_examples answers judged per township (held_region.jsonl)")
+          f"{len(work)} township-work and like_examples answers judged per township")
     print(f"{'lead ≥':>6} {'P <':>5} " + " ".join(f"{k:>13}" for k in KEYS) + f" {'precision':>10}")
     for lead, p in itertools.product(args.lead, args.p):
         y = ruled(rows, lead, p, work)
