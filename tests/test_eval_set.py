@@ -244,7 +244,7 @@ def test_held_cuts_counts_township_work_judged_per_township_as_judged():
 
     rows = [row("township", "q1"), row("township", "q2"), row("township", "q3"), row("like", "q4"),
             row("judged", "q5", right=True), row("judged", "q6", right=True, p=0.5)]
-    work = {("甲乡", "q1"): {"status": "not_listed"}, ("甲乡", "q2"): {"status": "listed"}}
+    work = {("甲乡", "q1"): "not_listed", ("甲乡", "q2"): "listed"}
     counts = ruled(rows, 0.97, 0.1, work)
     assert (counts["work right"], counts["work wrong"], counts["township work"], counts["like wrong"],
             counts["judged right"]) == (1, 1, 1, 1, 1)
