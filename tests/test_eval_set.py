@@ -210,7 +210,7 @@ def test_held_region_judgments_are_tune_half_and_well_formed(corpus):
     sys.path.insert(0, str(EVAL))
     import like_examples
     from evaluate import load_sets
-    from held_cuts import HELD_REGION
+    from whose_work import HELD_REGION
     from staff_set import SETS, load_staff
     from whose_work import load
 
@@ -259,9 +259,9 @@ def test_outside_judged_is_township_work_judged_per_township(corpus):
     import sys
     sys.path.insert(0, str(EVAL))
     import like_examples
-    from whose_work import JUDGED_FILES, TOWNSHIP_KINDS, load, township_judgments
+    from whose_work import HELD_REGION, OUTSIDE_JUDGED, TOWNSHIP_KINDS, load, township_judgments
 
-    rows = _jsonl(JUDGED_FILES[0])
+    rows = _jsonl(OUTSIDE_JUDGED)
     questions = {q for kind in TOWNSHIP_KINDS for _, q in load(kind)} | {q for _, q in like_examples.load()}
     townships = {d.township for d in corpus.values()}
     assert len(rows) >= 300 and {r["kind"] for r in rows} == {"township_work"}
@@ -271,7 +271,7 @@ def test_outside_judged_is_township_work_judged_per_township(corpus):
         assert (r["status"] == "listed") == any(g >= 2 for g in r["items"].values()), r
         assert all(i in corpus and corpus[i].township == r["township"] for i in r["items"]), r
     judged = township_judgments()
-    assert len(judged) == len(rows) + sum(r["kind"] == "township_work" for r in _jsonl(JUDGED_FILES[1]))
+    assert len(judged) == len(rows) + sum(r["kind"] == "township_work" for r in _jsonl(HELD_REGION))
 
 
 def test_whose_work_counts_the_judged_outside_answers():
@@ -279,7 +279,10 @@ def test_whose_work_counts_the_judged_outside_answers():
     sys.path.insert(0, str(EVAL))
     from whose_work import judged_outside
 
-    rows = [{"question": "q1", "outside": ["甲乡", "乙乡"]}, {"question": "q2", "outside": ["甲乡"]}]
+    rows = [{"question": "q1", "outside": [("甲乡", "authority"), ("乙乡", "held")]},
+            {"question": "q2", "outside": [("甲乡", "authority")]}]
     got = judged_outside(rows, {("甲乡", "q1"): "not_listed", ("乙乡", "q1"): "listed"})
     assert got == {"township work: 清单之外 answers": 3, "township work: of them judged per township": 2,
-                   "township work: judged truly not listed": 0.5}
+                   "township work: judged truly not listed": 0.5,
+                   "  by the authority rule: judged": 1, "  by the authority rule: truly not listed": 1,
+                   "  by the held rule: judged": 1, "  by the held rule: truly not listed": 0}

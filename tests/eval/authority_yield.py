@@ -31,6 +31,9 @@ Then the fourth (SearchConfig.owner_authority_told_p, session 24): beside the th
 yield where the question names the authorities only as bodies before its last clause
 (Segmenter.authorities_told) and this township holds those clauses at least at the cut.
 
+Last, each served cut made one step looser with the other three served (session 25): the four
+grids above each move one rule with the later ones off, and the rules overlap.
+
 Since session 25 every township-work answer the rule gives here with its yields off is judged
 against that township's list (whose_work.township_judgments): one the township truly does not
 list counts as "work right" — a true 清单之外 a yield loses — and only the rest as wrong.
@@ -52,6 +55,10 @@ from staff_set import load_staff  # noqa: E402
 # not) and P(listed) never reaches it.
 YIELD_OFF = {"owner_authority_yield_p": 2.0, "owner_authority_rest_p": 1.0, "owner_authority_rest_held_p": 2.0,
              "owner_authority_told_p": 2.0}
+
+
+# (setting, its place among yielding()'s cuts, a looser value) for the joint reading
+LOOSER = (("yield_p", 0, 0.7), ("rest_p", 2, 0.8), ("rest_p", 2, 0.75), ("rest_held_p", 3, 0.1), ("told_p", 4, 0.1))
 
 
 def ruled_out_answers(engine) -> list[dict]:
@@ -163,6 +170,17 @@ def main(argv=None) -> int:
         mark = "  (served)" if told == served.owner_authority_told_p else ""
         print(f"{told:6.2f} {d['judged right']:18d} {d['other work']:16d} {d['work right']:16d} {d['wrong']:14d} "
               f"{d['seen right']:16d} {d['seen wrong']:19d}{mark}")
+    served_cuts = (*first, rest, held, served.owner_authority_told_p)
+    base = yielding(rows, *served_cuts)
+    print("\none served cut looser, the other three served (further answers):")
+    print(f"{'cut':>24} {'judged right lost':>18} {'other work lost':>16} {'work right lost':>16} {'wrong removed':>14} "
+          f"{'seen right lost':>16} {'seen wrong removed':>19}")
+    for name, at, value in LOOSER:
+        cuts = list(served_cuts)
+        cuts[at] = value
+        d = {k: v - base[k] for k, v in yielding(rows, *cuts).items()}
+        print(f"{name + ' ' + str(value):>24} {d['judged right']:18d} {d['other work']:16d} {d['work right']:16d} "
+              f"{d['wrong']:14d} {d['seen right']:16d} {d['seen wrong']:19d}")
     return 0
 
 

@@ -41,7 +41,6 @@ import whose_work  # noqa: E402
 from staff_set import SETS, load_staff  # noqa: E402
 
 RULE_OFF = {"owner_held_lead_p": 2.0}
-HELD_REGION = Path(__file__).resolve().parent / "held_region.jsonl"
 KEYS = ("judged right", "judged wrong", "work right", "work wrong", "like wrong", "other right", "township work",
         "seen right", "seen wrong")
 JUDGED, LIKE, OTHER, TOWNSHIP, SEEN = "judged", "like", "other", "township", "seen"
@@ -65,7 +64,7 @@ def judged_questions(engine) -> list[tuple[str, dict]]:
     return judged + [(q["query"], q["owners"]) for q in calibrate.older_as_staff(engine)]
 
 
-def second_judgments(path: Path = HELD_REGION) -> dict[tuple[str, str], str]:
+def second_judgments(path: Path = whose_work.HELD_REGION) -> dict[tuple[str, str], str]:
     """held_region.jsonl's second judgments of staff pairs: (township, question) → status."""
     with open(path, encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]

@@ -101,7 +101,7 @@ def summary(rows: list[dict], judged: dict[tuple[str, str], str] | None = None) 
     figures = {
         "questions": len({r["question"] for r in rows}),
         "township answers": len(rows),
-        "清单之外 answers (all false)": sum(r["verdict"] == "not_listed" for r in rows),
+        "清单之外 answers (false by the premise)": sum(r["verdict"] == "not_listed" for r in rows),
         "questions with a false 清单之外": len(wrong_out),
         # session 25: the 清单之外 answers judged against the township's own list (whose_work.township_judgments)
         "清单之外 judged per township: truly not listed": sum(

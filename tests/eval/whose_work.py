@@ -61,8 +61,9 @@ from collections import Counter
 from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent / "whose_work"
-JUDGED_FILES = (Path(__file__).resolve().parent / "outside_judged.jsonl",
-                Path(__file__).resolve().parent / "held_region.jsonl")
+OUTSIDE_JUDGED = Path(__file__).resolve().parent / "outside_judged.jsonl"
+HELD_REGION = Path(__file__).resolve().parent / "held_region.jsonl"
+JUDGED_FILES = (OUTSIDE_JUDGED, HELD_REGION)
 TOWNSHIP_KINDS = ("township", "naming", "lookalike", "naming_fresh")
 SEED = "township-duty-search/whose-work-split/2026-12-06"
 HALVES = ("tune", "test")
@@ -97,9 +98,15 @@ def answers(engine, rows: list[tuple[str, str]]) -> list[dict]:
         counts = Counter(r["verdict"] for r in results)
         out.append({"label": label, "question": question, "towns": len(results),
                     "listed": counts["listed"], "possible": counts["possible"], "not_listed": counts["not_listed"],
-                    "outside": [r["township"] for r in results if r["verdict"] == "not_listed"],
+                    "outside": [(r["township"], _outside_rule(r)) for r in results if r["verdict"] == "not_listed"],
                     "authorities": sorted({a for r in results for a in r.get("authorities") or []})})
     return out
+
+
+def _outside_rule(row: dict) -> str:
+    """Which rule said 清单之外: another authority's work (named, or asked like it), another
+    township holding the task (held_by), or the township's own evidence."""
+    return "authority" if row.get("authorities") else "held" if row.get("held_by") else "own evidence"
 
 
 def township_judgments(files=JUDGED_FILES) -> dict[tuple[str, str], str]:
@@ -116,12 +123,17 @@ def township_judgments(files=JUDGED_FILES) -> dict[tuple[str, str], str]:
 
 def judged_outside(rows: list[dict], judged: dict[tuple[str, str], str]) -> dict:
     """Of the 清单之外 answers on these questions: how many are judged per township, and the share
-    of those the township truly does not list."""
-    pairs = [(town, a["question"]) for a in rows for town in a["outside"]]
-    known = [judged[p] for p in pairs if p in judged]
-    return {"township work: 清单之外 answers": len(pairs),
-            "township work: of them judged per township": len(known),
-            "township work: judged truly not listed": sum(s == "not_listed" for s in known) / max(1, len(known))}
+    of those the township truly does not list — in all, and by the rule that said it."""
+    answers_ = [(town, rule, a["question"]) for a in rows for town, rule in a["outside"]]
+    known = [(rule, judged[(town, q)]) for town, rule, q in answers_ if (town, q) in judged]
+    out = {"township work: 清单之外 answers": len(answers_),
+           "township work: of them judged per township": len(known),
+           "township work: judged truly not listed": sum(s == "not_listed" for _, s in known) / max(1, len(known))}
+    for rule in ("authority", "held"):
+        of_rule = [s for r, s in known if r == rule]
+        out[f"  by the {rule} rule: judged"] = len(of_rule)
+        out[f"  by the {rule} rule: truly not listed"] = sum(s == "not_listed" for s in of_rule)
+    return out
 
 
 def summary(other: list[dict], township: list[dict], naming: list[dict]) -> dict:
