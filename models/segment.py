@@ -47,6 +47,13 @@ _CLAUSE_EDGE = re.compile(r"[，,。；;？?！!：:\s]+")
 # before a township word, these make the township what someone else asks or goes to, not the one
 # acting: 让乡里, 叫镇上, 要求乡里, 找乡里, 请村委, 到乡里, 来镇上, 去乡政府, 在乡里, 给村里, 归乡里, 向镇政府
 _ASKED_OF = frozenset("让叫求找请到来去在给归向替")
+# before another authority's term, these turn the question away from that work (不想打官司, 不用上法院,
+# 还没去法院起诉): it asks for another way, which is often the township's (mediation). A bare 不
+# or 没 right before the term is not one of them: 不起诉决定 is the prosecutor's work, 没户口 asks for
+# a household register.
+_TURNED_AWAY = re.compile(r"(?:(?:不想|不用|不愿意?|不必|不要|还没|别)(?:再|先)?(?:去|上|到|找|请|走)?|[不没](?:去|找|请|走))$")
+# after a term, these make it the name of a body (婚姻登记处, 税务所, 社保中心), not an act of its work
+_BODY_SUFFIX = re.compile(r"(?:处|所|局|站|中心|窗口|大厅|机关|公司)")
 _QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』，,。；;：:、\s]{2,10})[”\"」』]")
 # the agent of an adverse passive, left out before matching wrongdoing.txt: 被人占了 reads as 被占
 _BY_SOMEONE = re.compile(r"被(?:别人|他人|外人|人家|人|谁)")
@@ -328,15 +335,38 @@ class Segmenter:
         named = self.named_authorities(text) if named is None else named
         if named and any(self.township_acts(clause) for clause in self.clauses_besides(text, named)):
             return {}
-        return named
+        away = self.turned_away(text, named)
+        return {t: a for t, a in named.items() if t not in away}
+
+    def turned_away(self, text: str, terms) -> set[str]:
+        """The terms the question turns away from wherever it names them (_TURNED_AWAY: 不想打官司,
+        不用上法院先给调解): the negation reaches a term right after another it turned away from (还没去
+        法院起诉 turns away from both)."""
+        text = normalize(text)
+        away, seen = set(), {}
+        spans = sorted((m.start(), m.start() + len(t), t) for t in terms for m in re.finditer(re.escape(t), text))
+        ends = set()
+        for start, end, term in spans:
+            clause_start = max((m.end() for m in _CLAUSE_EDGE.finditer(text, 0, start)), default=0)
+            turned = start in ends or bool(_TURNED_AWAY.search(text, clause_start, start))
+            seen[term] = seen.get(term, True) and turned
+            if turned:
+                ends.add(end)
+        return {t for t, turned in seen.items() if turned}
 
     def authorities_told(self, text: str, named: dict[str, str]) -> bool:
         """Whether the question names the other authorities only as bodies (authority_bodies.txt)
         in clauses before its last: 法院判了离婚，娃的低保还能接着领不 tells what the court did
         and asks about 低保; 法院在哪 and 想找律师起诉 ask for the court's work."""
         clauses = [c for c in _CLAUSE_EDGE.split(normalize(text)) if c]
-        return (bool(named) and len(clauses) > 1 and all(t in self.bodies for t in named)
+        return (bool(named) and len(clauses) > 1 and all(self._names_body(text, t) for t in named)
                 and not any(t in clauses[-1] for t in named))
+
+    def _names_body(self, text: str, term: str) -> bool:
+        """Whether the term names a body: one of authority_bodies.txt, or, wherever the text says it,
+        the start of a body's name (婚姻登记处领完证了)."""
+        text = normalize(text)
+        return term in self.bodies or all(_BODY_SUFFIX.match(text, m.end()) for m in re.finditer(re.escape(term), text))
 
     def clauses_besides(self, text: str, terms) -> list[str]:
         """The question's clauses that hold none of `terms`, in order."""

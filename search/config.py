@@ -165,7 +165,7 @@ class SearchConfig:
     owner_authority_yield_p: float = 0.8
     owner_authority_yield_words: int = 5
     # It yields too where the question's clauses without the terms, weighed alone, are clearly the
-    # township's: P(listed) of them at least owner_authority_rest_p (不想打官司，能找人调解不). Chosen
+    # township's: P(listed) of them at least owner_authority_rest_p (打官司太麻烦，能找人调解不). Chosen
     # with the same script (session 22), beside the first rule, a step at a time while the false
     # 清单之外 it takes off are at least the true ones it loses (tune halves and whose_work's seen
     # sets): 0.95 takes off 5 false, 0.90 9 more, 0.85 8 more for 8 true lost (1 judged, 6 other

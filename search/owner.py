@@ -267,7 +267,7 @@ def _weigh(engine, text: str, shown: list, length: int) -> Weighing:
 def _rest_held(engine, text: str, asked: dict[str, str], towns: list) -> tuple[dict[int, float], float]:
     """Per township the other-authority rule would rule on (keyed by first position): P(listed) of
     the question's clauses that hold none of the authorities' terms, weighed as a task of their
-    own: 邻居家装修把我家墙震裂了，不想打官司，能找人调解不 asks for mediation, which most townships
+    own: 邻居家装修把我家墙震裂了，打官司太麻烦，能找人调解不 asks for mediation, which most townships
     clearly hold, whatever the court would do (`_named_in_passing`). And the highest P(listed) of
     those clauses among these townships and the leaders (the townships with the best items
     anywhere): how clearly some township holds them."""
@@ -578,7 +578,7 @@ def _named_in_passing(config, p: float, said_besides: int, rest_p: float = 0.0, 
     besides the authority's terms (owner_authority_yield_words content words) — 临时身份证 in
     退役军人信息采集要带临时身份证、户口本 is what to bring, not the police's work to do — or it clearly
     holds what the clauses without the terms ask (`rest_p`, P(listed) of those clauses alone, at
-    least owner_authority_rest_p: 不想打官司，能找人调解不), or some township holds those clauses that
+    least owner_authority_rest_p: 打官司太麻烦，能找人调解不), or some township holds those clauses that
     clearly (`rest_lead`) and this one plausibly (owner_authority_rest_held_p: 住院押金交不上，能先找
     乡里申请急难救助吗, where a county lists 临时救助 inside a longer item), or the question names the
     authorities only as bodies in what it tells before it asks (`told`, Segmenter.authorities_told:

@@ -175,7 +175,7 @@ def test_another_authoritys_word_beside_a_task_the_township_holds_does_not_rule_
     clauses without the term, weighed alone, are clearly the township's (owner_authority_rest_p),
     the rule yields; where they are not, it still rules (the first rule does not yield here: the
     question says too little besides the term, or too unclearly)."""
-    q = "邻居家装修把我家墙震裂了，不想打官司，能找人调解不"
+    q = "邻居家装修把我家墙震裂了，打官司太麻烦，能找人调解不"
     config = engine.config
     assert engine.segmenter.authorities_asked(q)
     rows = every_row(engine, q)
@@ -190,6 +190,17 @@ def test_another_authoritys_word_beside_a_task_the_township_holds_does_not_rule_
     # without the second yield those townships are ruled out: it is this rule that answers them
     before = every_row(engine, q, owner_authority_rest_p=2.0)
     assert all(before[town]["verdict"] == "not_listed" for town in held)
+
+
+def test_a_question_turning_away_from_another_authoritys_work_is_not_ruled_out(engine):
+    """不想去法院 asks for another way than the court's: no township is ruled out by the court's
+    work, the answer is the township's mediation, and the row still says whose work 法院 is."""
+    q = "婆媳闹矛盾好几年了，不想去法院，有人能给调解调解不"
+    assert engine.segmenter.named_authorities(q) and not engine.segmenter.authorities_asked(q)
+    for town, row in every_row(engine, q).items():
+        assert row["verdict"] == "listed" and row["authorities"] == [], town
+        assert "调解" in names(row)[0], town
+        assert row["other_work"] == [{"term": "法院", "authority": "人民法院"}], town
 
 
 def test_a_task_some_township_clearly_holds_is_not_ruled_out_where_a_county_words_it_inside_a_longer_item(engine):

@@ -301,7 +301,7 @@ def test_an_authority_named_beside_the_township_acting_is_not_the_work_asked():
     base = Segmenter.from_dir()
     s = Segmenter(base.words, base.stopwords, base.synonyms, {"调解": 35, "对接": 34, "宣传": 500}, base.authorities,
                   base.township_words)
-    q = "邻居盖房把墙震裂了，不想请律师打官司，乡里能先调解不"
+    q = "邻居盖房把墙震裂了，请律师打官司太贵，乡里能先调解不"
     assert set(s.named_authorities(q)) == {"请律师", "打官司"}
     assert s.authorities_asked(q) == {}
     assert s.authorities_asked("刑满释放从监狱回来，安置帮教乡里咋对接") == {}
@@ -321,6 +321,29 @@ def test_a_question_that_names_a_body_only_in_what_it_tells_is_told_not_asked():
         assert not s.authorities_told(asked, s.named_authorities(asked)), asked
     assert not s.authorities_told(told, {})
     assert not Segmenter(authorities=s.authorities).authorities_told(told, s.named_authorities(told))  # no list
+
+
+def test_a_term_the_question_turns_away_from_is_not_the_work_asked():
+    """不想打官司, 不用上法院, 还没去法院起诉: the question asks for another way than that work. A
+    bare 不 before the term (不起诉决定) or a 不 that is not about it (不知道法院在哪) turns nothing away."""
+    s = Segmenter.from_dir()
+    for away in ("兄弟俩为分老屋闹翻了，不想打官司，有人能给说和一下吗", "两口子吵着要离婚，有没有不用上法院先给调解的地方",
+                 "邻居为了一堵墙吵架，还没去法院起诉，能先调解吗"):
+        assert s.named_authorities(away) and s.authorities_asked(away) == {}, away
+        assert s.turned_away(away, s.named_authorities(away)) == set(s.named_authorities(away)), away
+    for asked in ("检察机关拟作附条件不起诉决定", "不知道法院在哪", "想去法院起诉离婚，要带啥", "不想打官司，能先起诉吗"):
+        assert s.authorities_asked(asked) != {}, asked
+    assert s.turned_away("不想打官司，能先起诉吗", {"打官司": "", "起诉": ""}) == {"打官司"}
+
+
+def test_a_term_that_starts_a_bodys_name_is_told_like_a_body():
+    """婚姻登记 is an act of the registry's work, 婚姻登记处 the registry: named only before the
+    question's last clause, it tells where something happened."""
+    s = Segmenter.from_dir()
+    told = "上门女婿，婚姻登记处领完证了，在女方村能分宅急地不"
+    assert "婚姻登记" not in s.bodies and s.authorities_told(told, s.named_authorities(told))
+    for asked in ("婚姻登记去哪办，要带啥", "婚姻登记处领完证了，宅基地能分不，婚姻登记处管不管"):
+        assert not s.authorities_told(asked, s.named_authorities(asked)), asked
 
 
 def test_every_body_is_a_term_of_the_authorities_file():
