@@ -215,7 +215,9 @@ def test_held_region_judgments_are_tune_half_and_well_formed(corpus):
     from whose_work import load
 
     rows = _jsonl(HELD_REGION)
-    assert {r["kind"] for r in rows} == {"township_work", "second_judge"}
+    assert {r["kind"] for r in rows} == {"township_work", "second_judge", "adjudicated"}
+    seconds = {(r["township"], r["query"]) for r in rows if r["kind"] == "second_judge"}
+    assert {(r["township"], r["query"]) for r in rows if r["kind"] == "adjudicated"} <= seconds
     assert len({(r["kind"], r["township"], r["query"]) for r in rows}) == len(rows)
     work = {q for kind in ("township", "naming", "lookalike", "naming_fresh") for _, q in load(kind, "tune")}
     work |= {q for _, q in like_examples.load("tune")}

@@ -23,7 +23,10 @@ those, and any other answer judged so (whose_work.township_judgments), now count
 right / wrong"), the like_examples premise giving way to the township's own judgment; the rest
 stay a bound. The same file holds a second judgment of 81 staff
 pairs drawn from the same reach (kind second_judge), and the agreement of the two judges there is
-printed last: how far a precision figure in this region can be trusted.
+printed last: how far a precision figure in this region can be trusted. Session 26 had a third
+reader decide the 28 pairs where they disagree (kind adjudicated: the township's list, the
+question and both readings in a seeded random order, no engine answer), and prints whose side it
+takes.
 """
 from __future__ import annotations
 
@@ -64,11 +67,12 @@ def judged_questions(engine) -> list[tuple[str, dict]]:
     return judged + [(q["query"], q["owners"]) for q in calibrate.older_as_staff(engine)]
 
 
-def second_judgments(path: Path = whose_work.HELD_REGION) -> dict[tuple[str, str], str]:
-    """held_region.jsonl's second judgments of staff pairs: (township, question) → status."""
+def second_judgments(path: Path = whose_work.HELD_REGION, kind: str = "second_judge") -> dict[tuple[str, str], str]:
+    """held_region.jsonl's second judgments of staff pairs (or, with kind "adjudicated", a third
+    reader's decisions where the two judges disagree): (township, question) → status."""
     with open(path, encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
-    return {(r["township"], r["query"]): r["status"] for r in rows if r["kind"] == "second_judge"}
+    return {(r["township"], r["query"]): r["status"] for r in rows if r["kind"] == kind}
 
 
 def candidate_answers(engine) -> list[dict]:
@@ -114,6 +118,15 @@ def precision(counts: dict[str, int]) -> float | None:
     return right / said if said else None
 
 
+def adjudicated(engine) -> tuple[int, int]:
+    """Where the two judges disagree, how often the third reader (session 26) sides with the
+    first judge and how often with the second."""
+    first = {(town, q): owners[town]["status"] for q, owners in judged_questions(engine) for town in owners}
+    decided = second_judgments(kind="adjudicated")
+    return (sum(first[key] == status for key, status in decided.items()),
+            sum(first[key] != status for key, status in decided.items()))
+
+
 def second_judge_agreement(engine) -> tuple[int, int, int, int]:
     """held_region.jsonl's second judgments of staff pairs against the first judge's: (both listed,
     both not, first not listed but second listed, first listed but second not)."""
@@ -132,8 +145,8 @@ def main(argv=None) -> int:
     parser.add_argument("--p", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.25, 0.3])
     args = parser.parse_args(argv)
     served = SearchConfig.from_env()
-    rows, agreement = calibrate.on_held_out_view(
-        lambda engine: (candidate_answers(engine), second_judge_agreement(engine)), **RULE_OFF)
+    rows, agreement, third = calibrate.on_held_out_view(
+        lambda engine: (candidate_answers(engine), second_judge_agreement(engine), adjudicated(engine)), **RULE_OFF)
     work = whose_work.township_judgments()
     judged = [r for r in rows if r["group"] == JUDGED]
     print(f"answers not 清单之外 with the rule off: {len(judged)} judged ({sum(r['right'] for r in judged)} truly "
@@ -150,6 +163,9 @@ def main(argv=None) -> int:
     n = both + neither + second_more + first_more
     print(f"second judge on {n} staff pairs in this reach (held_region.jsonl): agrees on {(both + neither) / n:.2f}; "
           f"listed where the first judge said not listed {second_more}, the reverse {first_more}")
+    with_first, with_second = third
+    print(f"a third reader on those {with_first + with_second} disagreements (session 26) sides with the first judge "
+          f"{with_first} times, with the second {with_second}")
     return 0
 
 
