@@ -177,7 +177,7 @@ def test_like_examples_misses_refuse_the_test_half():
         main(["--misses", "test"])
 
 
-@pytest.mark.parametrize("name, least", [("staff", 240), ("staff2", 88)])
+@pytest.mark.parametrize("name, least", [("staff", 240), ("staff2", 88), ("staff3", 85)])
 def test_staff_sets_are_judged_per_township_and_split_once(corpus, name, least):
     """Each staff set: every question judged for all nine townships (or only the one it names),
     each judged item a record of that township graded 1–3, a township listed exactly when one of

@@ -21,7 +21,8 @@ Owner ("who owns it" per township, `engine.owner`):
 - the staff set (tests/eval/staff): its tune and test halves side by side (staff_eval.py); the
   owner verdict itself is fitted by calibrate_owner.py on the tune half.
 - the second staff set (tests/eval/staff2, session 22): the same figures on 88 questions written
-  and judged the same way a round later; nothing has been fitted to either of its halves yet.
+  and judged the same way a round later; and the third (tests/eval/staff3, session 26), written and
+  judged the same way again after every rule of the verdict had been chosen.
 - whose work (tests/eval/whose_work): questions labelled by whose work they are, both halves side
   by side (whose_work.py): other authorities' work said 清单之外, township work said 清单之外.
 
@@ -267,7 +268,8 @@ def print_table(report: dict) -> None:
             for c in wrong:
                 print(f"  {c['oid']} {c['query']} @ {c['township']}: expected {c['expected']} "
                       f"{'/'.join(c['acceptable'])}, got {c['got']} {c['duty_id'] or ''}")
-    for name in ("staff", "staff2"):
+    from staff_set import SETS
+    for name in SETS:
         if name in report:
             print()
             from staff_eval import print_side_by_side
@@ -359,7 +361,8 @@ def main(argv=None) -> int:
         if not args.per_query:
             for m in out["ranking"].values():
                 m.pop("per_query")
-        for half in [*out.get("staff", {}).values(), *out.get("staff2", {}).values()]:
+        from staff_set import SETS
+        for half in [h for name in SETS for h in out.get(name, {}).values()]:
             half.pop("_pairs", None)
         print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
         return 0

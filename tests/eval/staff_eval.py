@@ -4,6 +4,7 @@
     python tests/eval/staff_eval.py --misses tune   # the tune half's wrong owner answers (never the test half's
                                                     # for tuning: see tests/eval/README.md)
     python tests/eval/staff_eval.py --set staff2    # the second staff set (session 22), its two halves
+    python tests/eval/staff_eval.py --set staff3    # the third (session 26)
 
 Owner, per judged (question, township) pair — the truth is "listed" (with the lists of its grade-3
 items, else grade-2) or "not_listed":
@@ -220,7 +221,7 @@ def run(argv=None) -> int:
     parser.add_argument("--index-dir", default=None)
     parser.add_argument("--misses", choices=["tune"], help="list the tune half's wrong owner answers")
     parser.add_argument("--half", choices=list(HALVES), action="append")
-    parser.add_argument("--set", choices=list(SETS), default="staff", help="the first staff set or the second")
+    parser.add_argument("--set", choices=list(SETS), default="staff", help="which staff set (tests/eval/staff_set.SETS)")
     args = parser.parse_args(argv)
     engine = Engine.open(args.index_dir)
     if args.misses:

@@ -14,8 +14,9 @@ from pathlib import Path
 STAFF_DIR = Path(__file__).resolve().parent / "staff"
 # The second staff set (session 22): 88 questions written and judged the same way by three more
 # writers, split by the same keyed hash of their qids (d…, e…, f…); kept apart so that the first
-# set's figures stay comparable across sessions (tests/eval/README.md).
-SETS = {"staff": STAFF_DIR, "staff2": STAFF_DIR.parent / "staff2"}
+# set's figures stay comparable across sessions (tests/eval/README.md). The third (session 26, g…, h…,
+# i…) was written the same way once every rule of the verdict had been chosen.
+SETS = {"staff": STAFF_DIR, "staff2": STAFF_DIR.parent / "staff2", "staff3": STAFF_DIR.parent / "staff3"}
 SEED = "township-duty-search/staff-split/2026-11-24"
 HALVES = ("tune", "test")
 
