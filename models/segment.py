@@ -537,8 +537,9 @@ class Corrector:
     character must share a reading with the one it replaces, tones aside (炸/诈, 代/贷, 版/斑); a
     character added or dropped is accepted in words of 3 characters or more. A two-character
     stretch that is a word of jieba's dictionary (地里, 放羊) or holds a stop word (谁管) is not
-    taken for a typo. The most frequent such word is added to the query as an extra term, never
-    replacing what was typed.
+    taken for a typo. Of such words, one that sounds the same tones included comes first, then one
+    keeping the first character, then the most frequent; it is added to the query as an extra
+    term, never replacing what was typed.
     """
 
     MIN_LEN, MAX_LEN, MAX_PIECES = 2, 10, 4
@@ -560,8 +561,9 @@ class Corrector:
         keys = {span} | {span[:i] + span[i + 1:] for i in range(len(span))}
         found = {w for k in keys for w in self._by_deletion.get(k, ())
                  if edit_distance_one(span, w) and typo_of(span, w) and (len(w) == len(span) or not self.strict)}
-        # Typos rarely hit the first character: prefer words that keep it, then frequent words.
-        return sorted(found, key=lambda w: (w[0] != span[0], -self.vocabulary[w], w))
+        # A word that sounds the same tones and all comes first (进毒 is 禁毒, jìn dú, before 进度,
+        # jìn dù); typos rarely hit the first character: then words that keep it, then frequent words.
+        return sorted(found, key=lambda w: (not same_tones(span, w), w[0] != span[0], -self.vocabulary[w], w))
 
     def corrections(self, text: str, segmenter: "Segmenter") -> list[str]:
         out: list[str] = []
@@ -602,6 +604,18 @@ def typo_of(typed: str, word: str) -> bool:
     if len(typed) != len(word):
         return min(len(typed), len(word)) >= 3
     return any(a != b and sounds_of(a) & sounds_of(b) for a, b in zip(typed, word))
+
+
+def same_tones(typed: str, word: str) -> bool:
+    """Whether every character `typed` replaces in `word` (same length) shares a reading with it,
+    tones included."""
+    return len(typed) == len(word) and all(a == b or tones_of(a) & tones_of(b) for a, b in zip(typed, word))
+
+
+@functools.lru_cache(maxsize=20_000)
+def tones_of(char: str) -> frozenset[str]:
+    """A character's readings in pinyin with tones ("禁" → {"jin4", "jin1"})."""
+    return frozenset(pinyin(char, style=Style.TONE3, heteronym=True)[0])
 
 
 @functools.lru_cache(maxsize=20_000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.segment import Corrector, Segmenter, Synonyms, department_variants, derive_terms, edit_distance_one
+from models.segment import Corrector, Segmenter, Synonyms, department_variants, derive_terms, edit_distance_one, same_tones
 from search import ranking
 
 
@@ -156,6 +156,16 @@ def test_short_typos_are_repaired_only_by_a_word_that_sounds_the_same():
     assert "水源地" not in seg.query_terms("生源地助学").expansions        # one letter off, but sheng ≠ shui
     assert seg.corrector.corrections("有人在地里烧秸秆", seg) == []          # 地里 is a word, not a typo of 地理
     assert seg.corrector.corrections("卖鞭炮的店谁管", seg) == []            # a stop word is not half a typo
+
+
+def test_a_repair_that_sounds_the_same_tones_and_all_comes_first():
+    """进毒 (jìn dú) is 禁毒, not the more frequent 进度 (jìn dù) that keeps its first character;
+    without a repair that matches the tones, the toneless rule still repairs (宅基低 → 宅基地)."""
+    seg = Segmenter.from_dir()
+    seg.corrector = Corrector({"进度": 90, "禁毒": 4, "宅基地": 18})
+    assert seg.corrector.corrections("进毒宣传", seg)[:1] == ["禁毒"]
+    assert seg.corrector.corrections("宅基低审批", seg) == ["宅基地"]
+    assert same_tones("进毒", "禁毒") and not same_tones("进毒", "进度") and not same_tones("宅基低", "宅基地")
 
 
 def test_department_variants_drop_the_county():
