@@ -360,19 +360,13 @@ class Segmenter:
         and asks about 低保; 法院在哪 and 想找律师起诉 ask for the court's work."""
         clauses = [c for c in _CLAUSE_EDGE.split(normalize(text)) if c]
         return (bool(named) and len(clauses) > 1 and all(self._names_body(text, t) for t in named)
-                and not self.ends_asking(text, named))
+                and not any(t in clauses[-1] for t in named))
 
     def _names_body(self, text: str, term: str) -> bool:
         """Whether the term names a body: one of authority_bodies.txt, or, wherever the text says it,
         the start of a body's name (婚姻登记处领完证了)."""
         text = normalize(text)
         return term in self.bodies or all(_BODY_SUFFIX.match(text, m.end()) for m in re.finditer(re.escape(term), text))
-
-    def ends_asking(self, text: str, terms) -> bool:
-        """Whether the question's last clause names one of `terms`: it ends by asking for that work
-        (…想起诉他，去哪个法院立案), whatever it told before."""
-        clauses = [c for c in _CLAUSE_EDGE.split(normalize(text)) if c]
-        return bool(clauses) and any(t in clauses[-1] for t in terms)
 
     def clauses_besides(self, text: str, terms) -> list[str]:
         """The question's clauses that hold none of `terms`, in order."""

@@ -270,13 +270,9 @@ def _rest_held(engine, text: str, asked: dict[str, str], towns: list) -> tuple[d
     own: 邻居家装修把我家墙震裂了，打官司太麻烦，能找人调解不 asks for mediation, which most townships
     clearly hold, whatever the court would do (`_named_in_passing`). And the highest P(listed) of
     those clauses among these townships and the leaders (the townships with the best items
-    anywhere): how clearly some township holds them. Nothing where the question ends by asking for
-    the other authority's work (its last clause names a term: 化肥是假的，减产一大半，想起诉他，去哪个
-    法院立案): what it told before is then the story of the case, not what it asks."""
+    anywhere): how clearly some township holds them."""
     rest = "，".join(engine.segmenter.clauses_besides(text, asked))
     if not towns or not rest or engine.config.owner_authority_rest_p > 1:  # above 1 the rule is off
-        return {}, 0.0
-    if engine.segmenter.ends_asking(text, asked):
         return {}, 0.0
     w = _weigh(engine, rest, towns, len(rest))
     return ({town.start: w.listed(engine.config, town) for town in towns},
