@@ -331,7 +331,8 @@ class Segmenter:
         asks what the township does about it: a clause holding none of the terms has the township
         act (`township_acts`). 不想请律师打官司，乡里能先调解不 asks for mediation; 在乡上能领结婚证不
         names both in one clause, and 派出所让乡里帮着收材料，乡里该不该接 asks whether the township
-        may take on the police's work: both still ask for the other authority's work."""
+        may take on the police's work: both still ask for the other authority's work. A term the
+        question turns away from (`turned_away`: 不想打官司) is not asked for."""
         named = self.named_authorities(text) if named is None else named
         if named and any(self.township_acts(clause) for clause in self.clauses_besides(text, named)):
             return {}
@@ -343,9 +344,8 @@ class Segmenter:
         不用上法院先给调解): the negation reaches a term right after another it turned away from (还没去
         法院起诉 turns away from both)."""
         text = normalize(text)
-        away, seen = set(), {}
+        seen, ends = {}, set()
         spans = sorted((m.start(), m.start() + len(t), t) for t in terms for m in re.finditer(re.escape(t), text))
-        ends = set()
         for start, end, term in spans:
             clause_start = max((m.end() for m in _CLAUSE_EDGE.finditer(text, 0, start)), default=0)
             turned = start in ends or bool(_TURNED_AWAY.search(text, clause_start, start))
@@ -355,8 +355,8 @@ class Segmenter:
         return {t for t, turned in seen.items() if turned}
 
     def authorities_told(self, text: str, named: dict[str, str]) -> bool:
-        """Whether the question names the other authorities only as bodies (authority_bodies.txt)
-        in clauses before its last: 法院判了离婚，娃的低保还能接着领不 tells what the court did
+        """Whether the question names the other authorities only as bodies (authority_bodies.txt,
+        or a term starting a body's name where it is said: `_names_body`) in clauses before its last: 法院判了离婚，娃的低保还能接着领不 tells what the court did
         and asks about 低保; 法院在哪 and 想找律师起诉 ask for the court's work."""
         clauses = [c for c in _CLAUSE_EDGE.split(normalize(text)) if c]
         return (bool(named) and len(clauses) > 1 and all(self._names_body(text, t) for t in named)

@@ -15,7 +15,8 @@ when another township has a clear answer (`listed_probability`). Three answers:
   work (诉讼, 护照, 开发票: data/dict/authorities.txt), no item of the township names it as its
   own work (in an item name or the township's duties), the question does not ask what the
   township does about it (a clause without the term that has the township act on a word the
-  lists use: data/dict/township_words.txt, `Segmenter.authorities_asked`), and the township does not clearly
+  lists use: data/dict/township_words.txt, `Segmenter.authorities_asked`) nor turn away from the
+  term (不想打官司, 不用上法院: `Segmenter.turned_away`), and the township does not clearly
   hold the task with the term said in passing, nor what the clauses without the term ask
   (`_named_in_passing`, `_rest_held`) — the row then says whose work it is;
   the task names none of those terms but is asked the way another authority's work is asked
