@@ -276,6 +276,35 @@ def test_outside_judged_is_township_work_judged_per_township(corpus):
     assert len(judged) == len(rows) + sum(r["kind"] == "township_work" for r in _jsonl(HELD_REGION))
 
 
+def test_strict_judgments_are_township_work_answers_and_well_formed(corpus):
+    """outside_strict.jsonl (session 26): whose_work's township-work 清单之外 answers judged to the
+    staff sets' standard, every item a record of the township, listed exactly when one is graded ≥ 2."""
+    import sys
+    sys.path.insert(0, str(EVAL))
+    from whose_work import OUTSIDE_STRICT, TOWNSHIP_KINDS, load, township_judgments
+
+    rows = _jsonl(OUTSIDE_STRICT)
+    questions = {q for kind in TOWNSHIP_KINDS for _, q in load(kind)}
+    assert len(rows) >= 300 and {r["kind"] for r in rows} == {"township_work"}
+    assert len({(r["township"], r["query"]) for r in rows}) == len(rows)
+    for r in rows:
+        assert r["query"] in questions and r["status"] in ("listed", "not_listed"), r
+        assert (r["status"] == "listed") == any(g >= 2 for g in r["items"].values()), r
+        assert all(i in corpus and corpus[i].township == r["township"] and g in (1, 2, 3) for i, g in r["items"].items()), r
+    assert len(township_judgments((OUTSIDE_STRICT,))) == len(rows)
+
+
+def test_whose_work_counts_the_strictly_judged_outside_answers():
+    import sys
+    sys.path.insert(0, str(EVAL))
+    from whose_work import judged_strictly
+
+    rows = [{"question": "q1", "outside": [("甲乡", "authority"), ("乙乡", "held")]},
+            {"question": "q2", "outside": [("甲乡", "authority")]}]
+    got = judged_strictly(rows, {("甲乡", "q1"): "not_listed", ("乙乡", "q1"): "listed", ("甲乡", "q2"): "not_listed"})
+    assert got == {"township work: judged strictly": 3, "township work: strictly, truly not listed": 2 / 3}
+
+
 def test_whose_work_counts_the_judged_outside_answers():
     import sys
     sys.path.insert(0, str(EVAL))

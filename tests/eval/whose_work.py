@@ -37,7 +37,9 @@ the question and the list. The table counts, over the four township-work files, 
 answers judged so and how many of those the township truly does not list: the precision of
 清单之外 on this wording, where the labels by question give only a bound. Those helpers read more
 lists as covering a task than the staff set's judges do (held_region.jsonl's second judgments),
-so the share is on the low side of what the staff judges would give.
+so the share is on the low side of what the staff judges would give. Session 26 had the 清单之外
+answers of both halves as then served judged again by helpers given the staff sets' strict standard
+word for word (`outside_strict.jsonl`); the table's last lines count those.
 
 Each question's half comes from a keyed hash of its text (`SEED`), fixed once like the staff set's:
 change dictionaries only from the tune half's answers; report the test half.
@@ -64,6 +66,8 @@ FOLDER = Path(__file__).resolve().parent / "whose_work"
 OUTSIDE_JUDGED = Path(__file__).resolve().parent / "outside_judged.jsonl"
 HELD_REGION = Path(__file__).resolve().parent / "held_region.jsonl"
 JUDGED_FILES = (OUTSIDE_JUDGED, HELD_REGION)
+# session 26: the same 清单之外 answers judged again to the staff sets' strict standard
+OUTSIDE_STRICT = Path(__file__).resolve().parent / "outside_strict.jsonl"
 TOWNSHIP_KINDS = ("township", "naming", "lookalike", "naming_fresh")
 SEED = "township-duty-search/whose-work-split/2026-12-06"
 HALVES = ("tune", "test")
@@ -136,6 +140,14 @@ def judged_outside(rows: list[dict], judged: dict[tuple[str, str], str]) -> dict
     return out
 
 
+def judged_strictly(rows: list[dict], judged: dict[tuple[str, str], str]) -> dict:
+    """Of the 清单之外 answers on these questions, how many are judged to the staff sets' strict
+    standard (outside_strict.jsonl) and the share of those the township truly does not list."""
+    known = [judged[(town, a["question"])] for a in rows for town, _ in a["outside"] if (town, a["question"]) in judged]
+    return {"township work: judged strictly": len(known),
+            "township work: strictly, truly not listed": sum(s == "not_listed" for s in known) / max(1, len(known))}
+
+
 def summary(other: list[dict], township: list[dict], naming: list[dict]) -> dict:
     def share(rows, test):
         return sum(map(test, rows)) / len(rows) if rows else 0.0
@@ -192,7 +204,8 @@ def measure(engine, half: str) -> dict:
     rows = {kind: answers(engine, load(kind, half)) for kind in ("other", "other_fresh", *TOWNSHIP_KINDS)}
     return (summary(rows["other"], rows["township"], rows["naming"])
             | fresh_summary(rows["other_fresh"], rows["lookalike"], rows["naming_fresh"])
-            | judged_outside([a for kind in TOWNSHIP_KINDS for a in rows[kind]], township_judgments()))
+            | judged_outside([a for kind in TOWNSHIP_KINDS for a in rows[kind]], township_judgments())
+            | judged_strictly([a for kind in TOWNSHIP_KINDS for a in rows[kind]], township_judgments((OUTSIDE_STRICT,))))
 
 
 def print_table(figures: dict[str, dict]) -> None:
