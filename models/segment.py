@@ -355,18 +355,23 @@ class Segmenter:
         return {t for t, turned in seen.items() if turned}
 
     def authorities_told(self, text: str, named: dict[str, str]) -> bool:
-        """Whether the question names the other authorities only as bodies (authority_bodies.txt,
-        or a term starting a body's name where it is said: `_names_body`) in clauses before its last: 法院判了离婚，娃的低保还能接着领不 tells what the court did
-        and asks about 低保; 法院在哪 and 想找律师起诉 ask for the court's work."""
-        clauses = [c for c in _CLAUSE_EDGE.split(normalize(text)) if c]
+        """Whether the question names the other authorities only as bodies (authority_bodies.txt, or
+        a term starting a body's name where it is said: `_names_body`) in clauses before its last:
+        法院判了离婚，娃的低保还能接着领不 tells what the court did and asks about 低保; 法院在哪 and
+        想找律师起诉 ask for the court's work."""
+        text = normalize(text)
+        clauses = [c for c in _CLAUSE_EDGE.split(text) if c]
         return (bool(named) and len(clauses) > 1 and all(self._names_body(text, t) for t in named)
                 and not any(t in clauses[-1] for t in named))
 
     def _names_body(self, text: str, term: str) -> bool:
-        """Whether the term names a body: one of authority_bodies.txt, or, wherever the text says it,
-        the start of a body's name (婚姻登记处领完证了)."""
-        text = normalize(text)
-        return term in self.bodies or all(_BODY_SUFFIX.match(text, m.end()) for m in re.finditer(re.escape(term), text))
+        """Whether the term names a body: one of authority_bodies.txt, or, said in the (normalized)
+        text at least once and each time, the start of a body's name (婚姻登记处领完证了). A term
+        named only through a typo (户照 for 护照) is not said, so it is no body's name."""
+        if term in self.bodies:
+            return True
+        ends = [m.end() for m in re.finditer(re.escape(term), text)]
+        return bool(ends) and all(_BODY_SUFFIX.match(text, end) for end in ends)
 
     def clauses_besides(self, text: str, terms) -> list[str]:
         """The question's clauses that hold none of `terms`, in order."""

@@ -305,6 +305,19 @@ def test_whose_work_counts_the_strictly_judged_outside_answers():
     assert got == {"township work: judged strictly": 3, "township work: strictly, truly not listed": 2 / 3}
 
 
+def test_held_cuts_compares_each_judge_with_the_first_given():
+    import sys
+    sys.path.insert(0, str(EVAL))
+    from held_cuts import adjudicated, second_judge_agreement, second_judgments
+
+    second, third = second_judgments(), second_judgments(kind="adjudicated")
+    all_listed = dict.fromkeys([*second, *third], "listed")
+    listed = sum(s == "listed" for s in second.values())
+    assert second_judge_agreement(all_listed) == (listed, 0, 0, len(second) - listed)
+    assert adjudicated(all_listed) == (sum(s == "listed" for s in third.values()), sum(s != "listed" for s in third.values()))
+    assert 0 < listed < len(second)
+
+
 def test_whose_work_counts_the_judged_outside_answers():
     import sys
     sys.path.insert(0, str(EVAL))

@@ -118,23 +118,31 @@ def precision(counts: dict[str, int]) -> float | None:
     return right / said if said else None
 
 
-def adjudicated(engine) -> tuple[int, int]:
+def first_judgments(engine) -> dict[tuple[str, str], str]:
+    """(township, question) → the staff (first) judge's status, over judged_questions."""
+    return {(town, q): owners[town]["status"] for q, owners in judged_questions(engine) for town in owners}
+
+
+def adjudicated(first: dict[tuple[str, str], str]) -> tuple[int, int]:
     """Where the two judges disagree, how often the third reader (session 26) sides with the
     first judge and how often with the second."""
-    first = {(town, q): owners[town]["status"] for q, owners in judged_questions(engine) for town in owners}
     decided = second_judgments(kind="adjudicated")
     return (sum(first[key] == status for key, status in decided.items()),
             sum(first[key] != status for key, status in decided.items()))
 
 
-def second_judge_agreement(engine) -> tuple[int, int, int, int]:
-    """held_region.jsonl's second judgments of staff pairs against the first judge's: (both listed,
-    both not, first not listed but second listed, first listed but second not)."""
-    first = {(town, q): owners[town]["status"] for q, owners in judged_questions(engine) for town in owners}
+def second_judge_agreement(first: dict[tuple[str, str], str]) -> tuple[int, int, int, int]:
+    """held_region.jsonl's second judgments of staff pairs against the first judge's (`first`):
+    (both listed, both not, first not listed but second listed, first listed but second not)."""
     pairs = [(first[key], status) for key, status in second_judgments().items()]
     return (sum(a == b == "listed" for a, b in pairs), sum(a == b == "not_listed" for a, b in pairs),
             sum(a == "not_listed" and b == "listed" for a, b in pairs),
             sum(a == "listed" and b == "not_listed" for a, b in pairs))
+
+
+def _answers_and_agreement(engine) -> tuple[list[dict], tuple[int, int, int, int], tuple[int, int]]:
+    first = first_judgments(engine)
+    return candidate_answers(engine), second_judge_agreement(first), adjudicated(first)
 
 
 def main(argv=None) -> int:
@@ -146,7 +154,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     served = SearchConfig.from_env()
     rows, agreement, third = calibrate.on_held_out_view(
-        lambda engine: (candidate_answers(engine), second_judge_agreement(engine), adjudicated(engine)), **RULE_OFF)
+        lambda engine: _answers_and_agreement(engine), **RULE_OFF)
     work = whose_work.township_judgments()
     judged = [r for r in rows if r["group"] == JUDGED]
     print(f"answers not 清单之外 with the rule off: {len(judged)} judged ({sum(r['right'] for r in judged)} truly "

@@ -128,9 +128,8 @@ def township_judgments(files=JUDGED_FILES) -> dict[tuple[str, str], str]:
 def judged_outside(rows: list[dict], judged: dict[tuple[str, str], str]) -> dict:
     """Of the 清单之外 answers on these questions: how many are judged per township, and the share
     of those the township truly does not list — in all, and by the rule that said it."""
-    answers_ = [(town, rule, a["question"]) for a in rows for town, rule in a["outside"]]
-    known = [(rule, judged[(town, q)]) for town, rule, q in answers_ if (town, q) in judged]
-    out = {"township work: 清单之外 answers": len(answers_),
+    known = _judged_answers(rows, judged)
+    out = {"township work: 清单之外 answers": sum(len(a["outside"]) for a in rows),
            "township work: of them judged per township": len(known),
            "township work: judged truly not listed": sum(s == "not_listed" for _, s in known) / max(1, len(known))}
     for rule in ("authority", "held"):
@@ -143,9 +142,15 @@ def judged_outside(rows: list[dict], judged: dict[tuple[str, str], str]) -> dict
 def judged_strictly(rows: list[dict], judged: dict[tuple[str, str], str]) -> dict:
     """Of the 清单之外 answers on these questions, how many are judged to the staff sets' strict
     standard (outside_strict.jsonl) and the share of those the township truly does not list."""
-    known = [judged[(town, a["question"])] for a in rows for town, _ in a["outside"] if (town, a["question"]) in judged]
+    known = [s for _, s in _judged_answers(rows, judged)]
     return {"township work: judged strictly": len(known),
             "township work: strictly, truly not listed": sum(s == "not_listed" for s in known) / max(1, len(known))}
+
+
+def _judged_answers(rows: list[dict], judged: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    """(the rule that said it, the judged status) of each 清单之外 answer whose pair is judged."""
+    return [(rule, judged[(town, a["question"])]) for a in rows for town, rule in a["outside"]
+            if (town, a["question"]) in judged]
 
 
 def summary(other: list[dict], township: list[dict], naming: list[dict]) -> dict:
@@ -202,10 +207,11 @@ def seen_summary(engine) -> dict:
 
 def measure(engine, half: str) -> dict:
     rows = {kind: answers(engine, load(kind, half)) for kind in ("other", "other_fresh", *TOWNSHIP_KINDS)}
+    work = [a for kind in TOWNSHIP_KINDS for a in rows[kind]]
     return (summary(rows["other"], rows["township"], rows["naming"])
             | fresh_summary(rows["other_fresh"], rows["lookalike"], rows["naming_fresh"])
-            | judged_outside([a for kind in TOWNSHIP_KINDS for a in rows[kind]], township_judgments())
-            | judged_strictly([a for kind in TOWNSHIP_KINDS for a in rows[kind]], township_judgments((OUTSIDE_STRICT,))))
+            | judged_outside(work, township_judgments())
+            | judged_strictly(work, township_judgments((OUTSIDE_STRICT,))))
 
 
 def print_table(figures: dict[str, dict]) -> None:
