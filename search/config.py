@@ -212,6 +212,10 @@ class SearchConfig:
     # parts of as many two-part tune-half tasks as before, 0.35, at 2.4 items an answer).
     owner_item_share: float = 0.7
     owner_part_share: float = 0.07
+    # ... and never one the model gives less than this chance of answering the task (session 27):
+    # at 0.01, 96 of the 1,085 related items shown on the three staff sets' tune halves go, one of
+    # them judged ≥ 2, and no two-part task loses its second part; 0.02 loses one on two halves.
+    owner_part_floor: float = 0.01
     # Compare: mutual best matches at or above this cosine are the same duty. Measured on judged
     # pairs (tests/eval/pair_threshold.py: tune-half items graded 3 for one question in two
     # townships, against an item graded 1 — related, not the same): 0.86 is the smallest cosine

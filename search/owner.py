@@ -630,7 +630,7 @@ def _items(engine, cands: list[Candidate], leading: tuple[float, int], first: Ca
     for c in cands:
         if c is answer:
             continue
-        if len(out) == MAX_ITEMS or c.p < config.owner_part_share * best.p:
+        if len(out) == MAX_ITEMS or c.p < max(config.owner_part_share * best.p, config.owner_part_floor):
             break
         list_type = engine.columns.value("list_type", c.pos)
         if list_type not in lists or (c.p >= config.owner_item_share * best.p

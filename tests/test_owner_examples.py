@@ -536,6 +536,31 @@ def test_a_weak_item_shows_only_as_the_other_part_of_the_task(engine, q):
             lists.append(duty["list_type"])
 
 
+def _related_below_floor(engine, q: str, floor: float, **overrides) -> list[tuple[str, str]]:
+    """(township, item) shown behind a 有此事项 answer, besides the wordiest item, whose
+    probability of answering the task is below `floor`."""
+    out = []
+    for town, row in every_row(engine, q, **overrides).items():
+        if row["verdict"] != "listed":
+            continue
+        p_of = {engine.records[c["pos"]]["id"]: c["p"] for c in row["candidates"]}
+        wordiest = engine.records[max(row["candidates"], key=lambda c: (c["features"]["coverage"], c["p"]))["pos"]]["id"]
+        out += [(town, i["duty"]["name"]) for i in row["items"][1:]
+                if i["duty"]["id"] != wordiest and p_of[i["duty"]["id"]] < floor]
+    return out
+
+
+def test_an_item_the_model_all_but_rules_out_is_not_shown_as_related(engine):
+    """The other part of a task needs less than the answer, but not next to nothing: a related item
+    the model gives under owner_part_floor of answering is noise a clerk would have to read past."""
+    floor = engine.config.owner_part_floor
+    assert floor > 0
+    questions = [*TUNE_SAMPLE, "村里有人偷偷杀猪卖肉，没盖检疫章", "越野车开进草原把草皮轧坏了", "修路征地的补偿款找谁算"]
+    assert not [hit for q in questions for hit in _related_below_floor(engine, q, floor)]
+    # without the floor such items do show (开展对村巡察工作 for the slaughter): the floor keeps them out
+    assert [hit for q in questions for hit in _related_below_floor(engine, q, floor, owner_part_floor=0.0)]
+
+
 def test_a_close_call_goes_to_the_duty_another_township_answers_with(engine):
     """Where a township answers with an item other than its most probable, that item is closer to
     the leading township's answer item than the most probable is, and without the leader's weight
