@@ -153,8 +153,7 @@ def main(argv=None) -> int:
     parser.add_argument("--p", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.25, 0.3])
     args = parser.parse_args(argv)
     served = SearchConfig.from_env()
-    rows, agreement, third = calibrate.on_held_out_view(
-        lambda engine: _answers_and_agreement(engine), **RULE_OFF)
+    rows, agreement, third = calibrate.on_held_out_view(_answers_and_agreement, **RULE_OFF)
     work = whose_work.township_judgments()
     judged = [r for r in rows if r["group"] == JUDGED]
     print(f"answers not 清单之外 with the rule off: {len(judged)} judged ({sum(r['right'] for r in judged)} truly "
