@@ -213,8 +213,9 @@ class SearchConfig:
     owner_item_share: float = 0.7
     owner_part_share: float = 0.07
     # ... and never one the model gives less than this chance of answering the task (session 27):
-    # at 0.01, 96 of the 1,085 related items shown on the three staff sets' tune halves go, one of
-    # them judged ≥ 2, and no two-part task loses its second part; 0.02 loses one on two halves.
+    # at 0.01, 71 of the 1,085 related items shown on the three staff sets' tune halves go, one of
+    # them judged ≥ 2 (staff_eval.py), and no two-part task loses its second part; 0.02 loses one
+    # on two halves.
     owner_part_floor: float = 0.01
     # Compare: mutual best matches at or above this cosine are the same duty. Measured on judged
     # pairs (tests/eval/pair_threshold.py: tune-half items graded 3 for one question in two

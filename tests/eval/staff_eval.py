@@ -130,6 +130,7 @@ def owner_summary(pairs: list[dict]) -> dict:
         "unsure_right": _mean(p["status_ok"] for p in pairs if p["verdict"] == "listed" and p["row"].get("verdict_note")),
         "sure_right": _mean(p["status_ok"] for p in pairs if p["verdict"] == "listed" and not p["row"].get("verdict_note")),
         "related_items_judged": _mean(ok for p in pairs if p["verdict"] == "listed" for ok in _judged(p, "related")),
+        "related_items_shown": sum(len(_judged(p, "related")) for p in pairs if p["verdict"] == "listed"),
     }
 
 
@@ -192,7 +193,8 @@ def print_side_by_side(report: dict, name: str = "staff") -> None:
             ("有此事项: share marked unsure", lambda r: r["owner"]["unsure_share"], "f"),
             ("有此事项 right, marked unsure", lambda r: r["owner"]["unsure_right"], "f"),
             ("有此事项 right, not marked", lambda r: r["owner"]["sure_right"], "f"),
-            ("有此事项: related items judged ≥ 2", lambda r: r["owner"]["related_items_judged"], "f")]
+            ("有此事项: related items judged ≥ 2", lambda r: r["owner"]["related_items_judged"], "f"),
+            ("有此事项: related items shown", lambda r: r["owner"]["related_items_shown"], "d")]
     rows += [(f"{m} nDCG@10", (lambda m: lambda r: r["ranking"][m]["ndcg@10"])(m), "f") for m in MODES]
     rows += [("semantic totals cut at the depth", lambda r: r["ranking"]["semantic"]["total_cut"], "f")]
     rows += [("listed nowhere: no hits", lambda r: r["nowhere"]["no_hits"], "f")]
